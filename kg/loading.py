@@ -1,0 +1,227 @@
+"""Load corpus files into validated models, collecting every problem with its file:line.
+
+A corpus is a folder of YAML files. The file name says what a file holds:
+`sources*.yaml` hold sources, `hypotheses*.yaml` hold hypotheses, every other `*.yaml`
+holds claims. `schema/` folders are skipped. Each file is a YAML list.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from rapidfuzz import fuzz, process
+
+from kg import yamlsafe
+from kg.problems import Problem
+from kg.schema import Claim, Hypothesis, Model, Source
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+_MODELS: dict[str, type[Model]] = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
+_ADAPTERS = {kind: TypeAdapter(list[model]) for kind, model in _MODELS.items()}
+
+# Characters that make text look different from what it is (bidi overrides, zero-width joiners).
+_INVISIBLE = {"Cf"}
+_ALLOWED_FORMAT = {"\u00ad"}  # soft hyphen shows up in copied titles and is harmless
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Corpus:
+    """Everything the YAML asserts, keyed by id, with where each entity was written."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    hypotheses: dict[str, Hypothesis] = field(default_factory=dict)
+    claims: dict[str, Claim] = field(default_factory=dict)
+    origins: dict[tuple[str, str], Origin] = field(default_factory=dict)  # (kind, id) -> where
+    files: list[str] = field(default_factory=list)
+
+    def origin(self, kind: str, entity_id: str) -> Origin | None:
+        return self.origins.get((kind, entity_id))
+
+
+def file_kind(path: Path) -> str:
+    stem = path.stem.lower()
+    if stem.startswith("sources"):
+        return "sources"
+    if stem.startswith("hypotheses"):
+        return "hypotheses"
+    return "claims"
+
+
+def corpus_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and "schema" not in p.relative_to(root).parts]
+    return sorted(files)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_corpus(root: Path | str) -> tuple[Corpus, list[Problem]]:
+    """Parse and validate every file under `root`. Cross-file checks live in kg.validate."""
+    root = Path(root)
+    corpus, problems = Corpus(), []
+    if not root.exists():
+        problems.append(Problem(str(root), 1, "path does not exist", "pass a corpus folder such as claims/"))
+        return corpus, problems
+    for path in corpus_files(root):
+        name = display_path(path)
+        corpus.files.append(name)
+        problems.extend(_load_file(path, name, corpus))
+    return corpus, problems
+
+
+def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
+    kind = file_kind(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return [Problem(name, 1, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return [Problem(name, line, "not valid UTF-8", "save the file as UTF-8")]
+    try:
+        parsed = yamlsafe.parse(text)
+    except yamlsafe.YamlError as exc:
+        return [Problem(name, exc.line, exc.message, exc.hint)]
+    data = parsed.data
+    if data is None:
+        return [Problem(name, 1, f"empty file; expected a list of {kind}", "add items or delete the file", severity="warning")]
+    if not isinstance(data, list):
+        return [Problem(name, 1, f"expected a YAML list of {kind} (items starting with '- '), found a {type(data).__name__}", "start each item with '- '")]
+
+    try:
+        items: list[Model] = _ADAPTERS[kind].validate_python(data)
+        errors: list[dict[str, Any]] = []
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        items = []
+
+    problems: list[Problem] = []
+    if errors:
+        root = parsed.root or yamlsafe.compose(text)
+        bad_items = set()
+        for err in errors:
+            loc = err["loc"]
+            bad_items.add(loc[0])
+            problems.append(Problem(name, yamlsafe.line_of(root, loc), _describe(err, data), _hint(err, kind)))
+        # Keep the valid items so one typo does not hide every reference check downstream.
+        for index, item in enumerate(data):
+            if index in bad_items:
+                continue
+            items.append(_MODELS[kind].model_validate(item))
+        item_lines = parsed.item_lines or yamlsafe._item_lines_from_node(root)
+        kept = [i for i in range(len(data)) if i not in bad_items]
+    else:
+        item_lines = parsed.item_lines
+        if item_lines is None:
+            item_lines = yamlsafe._item_lines_from_node(parsed.root or yamlsafe.compose(text))
+        kept = range(len(data))
+
+    store = getattr(corpus, kind)
+    for index, item in zip(kept, items):
+        line = item_lines[index] if item_lines else 1
+        key = (kind, item.id)
+        if key in corpus.origins:
+            first = corpus.origins[key]
+            problems.append(Problem(name, line, f"duplicate {kind[:-1] if kind != 'hypotheses' else 'hypothesis'} id '{item.id}' (first defined at {first})", "ids must be unique; rename one"))
+            continue
+        store[item.id] = item
+        corpus.origins[key] = Origin(name, line)
+        problems.extend(_invisible_text(item, name, line))
+    return problems
+
+
+def _describe(err: dict[str, Any], data: list[Any]) -> str:
+    loc = err["loc"]
+    where = ".".join(str(p) for p in loc[1:])
+    item_id = data[loc[0]].get("id") if isinstance(data[loc[0]], dict) else None
+    subject = f"'{item_id}'" if isinstance(item_id, str) else f"item {loc[0] + 1}"
+    if err["type"] == "extra_forbidden":
+        return f"{subject}: unknown key '{loc[-1]}'"
+    if err["type"] == "missing":
+        return f"{subject}: missing required key '{where}'"
+    msg = err["msg"]
+    if err["type"] == "enum":
+        msg = f"'{err['input']}' is not one of {err['ctx']['expected'].replace(' or ', ', ')}"
+    if err["type"] == "string_pattern_mismatch" and loc[-1] in ("id", "source", "hypothesis", "claim", "parent", "job"):
+        msg = f"'{err['input']}' is not a valid id"
+    return f"{subject}: {where}: {msg}" if where else f"{subject}: {msg}"
+
+
+def _hint(err: dict[str, Any], kind: str) -> str:
+    loc, etype = err["loc"], err["type"]
+    if etype == "extra_forbidden":
+        allowed = _allowed_keys(_MODELS[kind], loc[1:-1])
+        return f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it"
+    if etype == "string_pattern_mismatch" and loc[-1] in ("id", "source", "hypothesis", "claim", "parent", "job", "preset"):
+        return "use lowercase letters, digits and single hyphens, e.g. nanda2023-progress-measures"
+    if etype == "enum":
+        choices = [c.strip(" '") for c in err["ctx"]["expected"].replace(" or ", ", ").split(",")]
+        match = process.extractOne(str(err["input"]), choices, scorer=fuzz.ratio, score_cutoff=60)
+        return f"did you mean '{match[0]}'?" if match else "pick one of the values listed"
+    if etype == "string_type" and isinstance(err.get("input"), bool):
+        return "YAML read this as true/false; put the value in quotes"
+    if etype == "string_too_short":
+        return "write a full sentence" if loc[-1] == "statement" else "fill it in or remove the key"
+    if etype == "missing":
+        return f"add '{loc[-1]}:' to this item"
+    return "see claims/schema/ or CONTRIBUTING.md for the expected shape"
+
+
+def _allowed_keys(model: type[Model], path: tuple[Any, ...]) -> list[str]:
+    """Walk model fields along a location path to list the keys a mapping there accepts."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field_info = getattr(current, "model_fields", {}).get(part)
+        if field_info is None:
+            return []
+        current = _inner_model(field_info.annotation)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _invisible_text(item: Model, name: str, line: int) -> list[Problem]:
+    """Flag bidi overrides and zero-width characters: they make reviewed text differ from stored text."""
+    found = []
+    for key in ("statement", "title", "rationale"):
+        value = getattr(item, key, None)
+        if isinstance(value, str) and not value.isascii():
+            bad = [c for c in value if unicodedata.category(c) in _INVISIBLE and c not in _ALLOWED_FORMAT]
+            if bad:
+                codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
+                found.append(Problem(name, line, f"'{item.id}': {key} contains invisible control characters ({codes})", "retype the text without them"))
+    return found

@@ -1,0 +1,270 @@
+"""The queries the UI and the CLI need, behind one interface with two implementations.
+
+`GraphStore` answers from the embedded networkx graph (the default); `kg.neo4j_store.Neo4jStore`
+answers from a shared Neo4j server. Both return the same plain records, and the evidence
+arithmetic happens once, in `kg.evidence`, on the `EvidenceRow`s either store returns,
+so both stores give the same balance by construction. `tests/contract/` holds them to it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import networkx as nx
+
+from kg.evidence import Balance, EvidenceRow, Weights, aggregate
+from kg.graph import Citation, Verdict, build_graph, node_key, split_key
+from kg.loading import Corpus, Origin
+from kg.schema import Claim, Hypothesis, Source
+from kg.search import Entry, Hit, SearchIndex
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "claims"
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """A claim-to-claim link seen from one claim: `direction` is `out` when this claim made it."""
+
+    claim: str
+    other: str
+    relation: str
+    direction: str  # out | in
+
+
+@dataclass
+class Subgraph:
+    nodes: list[dict] = field(default_factory=list)  # {key, kind, id, label}
+    edges: list[dict] = field(default_factory=list)  # {source, target, type, relation?}
+
+
+class Store(Protocol):
+    def stats(self) -> dict[str, int]: ...
+    def hypotheses(self) -> list[Hypothesis]: ...
+    def hypothesis(self, hypothesis_id: str) -> Hypothesis | None: ...
+    def claim(self, claim_id: str) -> Claim | None: ...
+    def source(self, source_id: str) -> Source | None: ...
+    def sources(self) -> list[Source]: ...
+    def evidence(self, hypothesis_id: str) -> list[EvidenceRow]: ...
+    def claims_of_source(self, source_id: str) -> list[Claim]: ...
+    def claim_links(self, claim_id: str) -> list[LinkRow]: ...
+    def citations(self, source_id: str) -> list[Citation]: ...
+    def verdicts(self, claim_id: str) -> list[Verdict]: ...
+    def neighbourhood(self, key: str, depth: int = 1) -> Subgraph: ...
+    def path(self, key_a: str, key_b: str) -> list[str] | None: ...
+    def search(self, text: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]: ...
+    def origin(self, kind: str, entity_id: str) -> Origin | None: ...
+
+
+# --- queries built on the interface (one implementation for both stores) -------------------
+
+
+def balance(store: Store, hypothesis_id: str, weights: Weights | None = None) -> Balance:
+    return aggregate(hypothesis_id, store.evidence(hypothesis_id), weights)
+
+
+def overview(store: Store, weights: Weights | None = None) -> list[tuple[Hypothesis, Balance]]:
+    """Every hypothesis with its balance, in corpus order."""
+    return [(h, balance(store, h.id, weights)) for h in store.hypotheses()]
+
+
+def by_relation(store: Store, hypothesis_id: str, weights: Weights | None = None) -> dict[str, list]:
+    """The contributions behind a hypothesis grouped by relation, heaviest first."""
+    groups: dict[str, list] = {"supports": [], "contradicts": [], "qualifies": []}
+    for c in sorted(balance(store, hypothesis_id, weights).contributions, key=lambda c: (-c.weight, c.row.claim)):
+        groups[c.row.relation].append(c)
+    return groups
+
+
+def resolve_key(store: Store, ref: str) -> str | None:
+    """Accept `kind:id` or a bare id; bare ids are tried as hypothesis, claim, then source."""
+    kind, _, entity_id = ref.partition(":")
+    if entity_id and kind in ("hypothesis", "claim", "source", "run"):
+        return ref
+    for kind, getter in (("hypothesis", store.hypothesis), ("claim", store.claim), ("source", store.source)):
+        if getter(ref) is not None:
+            return node_key(kind, ref)
+    return None
+
+
+# --- the embedded store ------------------------------------------------------------------
+
+
+class GraphStore:
+    """The networkx store: the corpus models plus the graph built from them, all in memory."""
+
+    def __init__(self, corpus: Corpus, verdicts: list[Verdict] | None = None, citations: list[Citation] | None = None):
+        self.corpus = corpus
+        self._verdicts = list(verdicts or [])
+        self._citations = list(citations or [])
+        self.graph = build_graph(corpus, self._verdicts, self._citations)
+        self._index: SearchIndex | None = None
+        self._repeats = {c.id for c in corpus.claims.values() if any(link.relation == "replicates" for link in c.links)}
+        self._evidence: dict[str, list[EvidenceRow]] | None = None
+
+    # entities
+    def stats(self) -> dict[str, int]:
+        return {
+            "sources": len(self.corpus.sources),
+            "hypotheses": len(self.corpus.hypotheses),
+            "claims": len(self.corpus.claims),
+            "evidence": sum(len(c.evidence) for c in self.corpus.claims.values()),
+            "runs": len(self._verdicts),
+            "citations": sum(1 for *_, d in self.graph.edges(data=True) if d["type"] == "CITES"),
+        }
+
+    def hypotheses(self) -> list[Hypothesis]:
+        return list(self.corpus.hypotheses.values())
+
+    def hypothesis(self, hypothesis_id: str) -> Hypothesis | None:
+        return self.corpus.hypotheses.get(hypothesis_id)
+
+    def claim(self, claim_id: str) -> Claim | None:
+        return self.corpus.claims.get(claim_id)
+
+    def source(self, source_id: str) -> Source | None:
+        return self.corpus.sources.get(source_id)
+
+    def sources(self) -> list[Source]:
+        return list(self.corpus.sources.values())
+
+    def origin(self, kind: str, entity_id: str) -> Origin | None:
+        return self.corpus.origin({"claim": "claims", "source": "sources", "hypothesis": "hypotheses"}.get(kind, kind), entity_id)
+
+    # relations
+    def evidence(self, hypothesis_id: str) -> list[EvidenceRow]:
+        if self._evidence is None:  # one pass over all claims serves every hypothesis
+            self._evidence = self._all_evidence()
+        return list(self._evidence.get(hypothesis_id, []))
+
+    def _all_evidence(self) -> dict[str, list[EvidenceRow]]:
+        verdicts: dict[str, list[tuple[str, str]]] = {}
+        for v in self._verdicts:
+            verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
+        rows: dict[str, list[EvidenceRow]] = {}
+        for c in self.corpus.claims.values():
+            for e in c.evidence:
+                rows.setdefault(e.hypothesis, []).append(
+                    EvidenceRow(c.id, c.source, e.relation, e.strength, c.setting, e.rationale, tuple(verdicts.get(c.id, ())), c.id in self._repeats)
+                )
+        return rows
+
+    def claims_of_source(self, source_id: str) -> list[Claim]:
+        key = node_key("source", source_id)
+        if key not in self.graph:
+            return []
+        ids = sorted(split_key(u)[1] for u, _, d in self.graph.in_edges(key, data=True) if d["type"] == "FROM")
+        return [self.corpus.claims[i] for i in ids]
+
+    def claim_links(self, claim_id: str) -> list[LinkRow]:
+        key = node_key("claim", claim_id)
+        if key not in self.graph:
+            return []
+        rows = [LinkRow(claim_id, split_key(v)[1], d["relation"], "out") for _, v, d in self.graph.out_edges(key, data=True) if d["type"] == "LINK"]
+        rows += [LinkRow(claim_id, split_key(u)[1], d["relation"], "in") for u, _, d in self.graph.in_edges(key, data=True) if d["type"] == "LINK"]
+        return sorted(rows, key=lambda r: (r.direction, r.relation, r.other))
+
+    def citations(self, source_id: str) -> list[Citation]:
+        return sorted((c for c in self._citations if source_id in (c.citing, c.cited) and c.citing in self.corpus.sources and c.cited in self.corpus.sources), key=lambda c: (c.citing, c.cited))
+
+    def verdicts(self, claim_id: str) -> list[Verdict]:
+        return sorted((v for v in self._verdicts if v.claim == claim_id), key=lambda v: (v.job, v.preset))
+
+    # graph walks
+    def neighbourhood(self, key: str, depth: int = 1) -> Subgraph:
+        """Every node within `depth` hops (either direction) and the edges among them, sorted."""
+        if key not in self.graph:
+            return Subgraph()
+        seen, frontier = {key}, deque([(key, 0)])
+        while frontier:
+            node, d = frontier.popleft()
+            if d == depth:
+                continue
+            for other in set(self.graph.successors(node)) | set(self.graph.predecessors(node)):
+                if other not in seen:
+                    seen.add(other)
+                    frontier.append((other, d + 1))
+        nodes = [{"key": n, "kind": self.graph.nodes[n]["kind"], "id": self.graph.nodes[n]["id"], "label": self.graph.nodes[n]["label"]} for n in sorted(seen)]
+        edges = [
+            {"source": u, "target": v, "type": d["type"], "relation": d.get("relation")}
+            for u, v, d in self.graph.subgraph(seen).edges(data=True)
+        ]
+        edges.sort(key=lambda e: (e["source"], e["target"], e["type"], e["relation"] or ""))
+        return Subgraph(nodes, edges)
+
+    def path(self, key_a: str, key_b: str) -> list[str] | None:
+        """A shortest path ignoring edge direction, or None."""
+        if key_a not in self.graph or key_b not in self.graph:
+            return None
+        try:
+            return nx.shortest_path(self.graph.to_undirected(as_view=True), key_a, key_b)
+        except nx.NetworkXNoPath:
+            return None
+
+    def search(self, text: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]:
+        if self._index is None:
+            self._index = SearchIndex(search_entries(self.corpus.sources.values(), self.corpus.hypotheses.values(), self.corpus.claims.values()))
+        return self._index.search(text, limit, kinds)
+
+
+def search_entries(sources, hypotheses, claims) -> list[Entry]:
+    """What search looks at, per entity (both stores build their index from this)."""
+    entries = [Entry("source", s.id, s.title, (s.title, *s.aliases, " ".join(s.authors), s.id)) for s in sources]
+    entries += [Entry("hypothesis", h.id, h.title, (h.title, h.statement, h.id)) for h in hypotheses]
+    entries += [Entry("claim", c.id, c.statement, (c.statement, c.id)) for c in claims]
+    return entries
+
+
+class CorpusError(Exception):
+    """The corpus has errors; the message says how many and how to see them."""
+
+
+def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
+    """The store the configuration asks for: `KG_STORE=neo4j` (with NEO4J_URI) or the embedded graph."""
+    if os.environ.get("KG_STORE", "graph") == "neo4j":
+        from kg.neo4j_store import Neo4jStore  # TODO(neo4j): the Neo4j branch
+
+        return Neo4jStore.from_env()
+    return load_graph_store(path, runs=runs)
+
+
+def load_graph_store(path: Path | str | None = None, runs: bool = True) -> GraphStore:
+    from kg.validate import validate
+
+    report = validate(path or DEFAULT_CORPUS, check_duplicates=False)
+    if report.errors:
+        first = report.errors[0]
+        raise CorpusError(f"the corpus has {len(report.errors)} error(s), the first at {first}; run `kg validate` to see them all")
+    verdicts = collect_verdicts(report.corpus) if runs else []
+    from kg.citations import load_citations
+
+    return GraphStore(report.corpus, verdicts, load_citations(report.corpus))
+
+
+def collect_verdicts(corpus: Corpus) -> list[Verdict]:
+    """The latest verdict of every reproduction a claim names, from the run store."""
+    refs = [(c, r) for c in corpus.claims.values() for r in c.reproductions]
+    if not refs:
+        return []
+    try:
+        from repro import api
+    except ImportError:
+        return []
+    verdicts = []
+    for claim, ref in refs:
+        latest = api.latest_verdict(ref.job, ref.preset, dict(ref.params) or None)
+        if latest is not None:
+            verdicts.append(
+                Verdict(
+                    claim.id, ref.job, ref.preset, ref.expect, _get(latest, "outcome"), _get(latest, "run_id"),
+                    str(_get(latest, "finished_at") or ""), str(_get(latest, "summary") or ""),
+                )
+            )
+    return verdicts
+
+
+def _get(record, name: str):
+    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)

@@ -1,0 +1,174 @@
+"""`kg validate`: load the corpus, then check what no single file can check on its own.
+
+Reference checks (every id a claim names exists), hypothesis parents without cycles,
+reproduction jobs and their parameters, and near-duplicate claims and sources
+(rapidfuzz; warnings, errors under --strict).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from kg.loading import Corpus, Origin, load_corpus
+from kg.problems import Problem
+
+NEAR_DUPLICATE_CLAIM = 92  # token_set_ratio on statements of the same source
+NEAR_DUPLICATE_SOURCE = 95  # ratio on normalised titles
+
+
+@dataclass
+class Report:
+    corpus: Corpus
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True) -> Report:
+    corpus, problems = load_corpus(root)
+    problems += check_references(corpus)
+    problems += check_reproductions(corpus)
+    if check_duplicates:
+        problems += near_duplicates(corpus)
+    if strict:
+        problems = [Problem(p.file, p.line, p.message, p.hint, "error") for p in problems]
+    problems.sort(key=lambda p: (p.file, p.line))
+    return Report(corpus, problems)
+
+
+def _at(corpus: Corpus, kind: str, entity_id: str) -> Origin:
+    return corpus.origin(kind, entity_id) or Origin("?", 1)
+
+
+def _suggest(name: str, choices) -> str:
+    match = process.extractOne(name, list(choices), scorer=fuzz.ratio, score_cutoff=70)
+    return f"did you mean '{match[0]}'?" if match else ""
+
+
+def check_references(corpus: Corpus) -> list[Problem]:
+    problems = []
+
+    def dangling(origin: Origin, what: str, ref: str, pool, where: str) -> None:
+        hint = _suggest(ref, pool) or f"add it to {where} or fix the id"
+        problems.append(Problem(origin.file, origin.line, f"{what} '{ref}' does not exist", hint))
+
+    for claim in corpus.claims.values():
+        at = _at(corpus, "claims", claim.id)
+        if claim.source not in corpus.sources:
+            dangling(at, f"'{claim.id}': source", claim.source, corpus.sources, "claims/sources.yaml")
+        for link in claim.evidence:
+            if link.hypothesis not in corpus.hypotheses:
+                dangling(at, f"'{claim.id}': hypothesis", link.hypothesis, corpus.hypotheses, "claims/hypotheses.yaml")
+        for link in claim.links:
+            if link.claim == claim.id:
+                problems.append(Problem(at.file, at.line, f"'{claim.id}' links to itself", "link to another claim"))
+            elif link.claim not in corpus.claims:
+                dangling(at, f"'{claim.id}': linked claim", link.claim, corpus.claims, "a claims file")
+        if not claim.evidence and not claim.links:
+            problems.append(Problem(at.file, at.line, f"'{claim.id}' bears on no hypothesis and no claim", "add an evidence link", "warning"))
+
+    for hyp in corpus.hypotheses.values():
+        if hyp.parent and hyp.parent not in corpus.hypotheses:
+            dangling(_at(corpus, "hypotheses", hyp.id), f"'{hyp.id}': parent", hyp.parent, corpus.hypotheses, "claims/hypotheses.yaml")
+    for hyp_id in _parent_cycles(corpus):
+        at = _at(corpus, "hypotheses", hyp_id)
+        problems.append(Problem(at.file, at.line, f"'{hyp_id}': parent chain loops back to itself", "break the cycle"))
+    return problems
+
+
+def _parent_cycles(corpus: Corpus) -> list[str]:
+    looping = []
+    for start in corpus.hypotheses:
+        seen, current = set(), start
+        while current is not None and current in corpus.hypotheses:
+            if current in seen:
+                if current == start:
+                    looping.append(start)
+                break
+            seen.add(current)
+            current = corpus.hypotheses[current].parent
+    return looping
+
+
+def check_reproductions(corpus: Corpus) -> list[Problem]:
+    """Every reproduction names a known job, a known preset, and parameters the job accepts."""
+    refs = [(c, r) for c in corpus.claims.values() for r in c.reproductions]
+    if not refs:
+        return []
+    try:
+        from repro import registry
+    except ImportError:  # repro is part of this distribution; a partial install cannot check jobs
+        at = _at(corpus, "claims", refs[0][0].id)
+        return [Problem(at.file, at.line, "cannot check reproductions: the repro package is not importable", "install the project with make setup", "warning")]
+    problems, names = [], registry.job_names()
+    for claim, ref in refs:
+        at = _at(corpus, "claims", claim.id)
+        if ref.job not in names:
+            hint = _suggest(ref.job, names) or f"known jobs: {', '.join(names)}"
+            problems.append(Problem(at.file, at.line, f"'{claim.id}': unknown reproduction job '{ref.job}'", hint))
+            continue
+        try:
+            registry.validate_params(ref.job, ref.preset, dict(ref.params))
+        except Exception as exc:  # noqa: BLE001 - the job's own message says what is wrong
+            message = " ".join(str(exc).split())[:300]
+            problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {message}", "check the job's Params in repro/jobs/"))
+    return problems
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def near_duplicates(corpus: Corpus) -> list[Problem]:
+    """Claims of one source that say nearly the same thing, and sources with nearly the same title.
+
+    Claims are compared within their source and sources within their year, which keeps the
+    cost linear in corpus size instead of quadratic.
+    """
+    problems = []
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for claim in corpus.claims.values():
+        by_source[claim.source].append(claim.id)
+    for ids in by_source.values():
+        if len(ids) > 1:
+            texts = [_normalise(corpus.claims[i].statement) for i in ids]
+            problems += _pairs(corpus, "claims", ids, texts, fuzz.token_set_ratio, NEAR_DUPLICATE_CLAIM)
+    by_year: dict[int | None, list[str]] = defaultdict(list)
+    for source in corpus.sources.values():
+        by_year[source.year].append(source.id)
+    for ids in by_year.values():
+        if len(ids) > 1:
+            texts = [_normalise(corpus.sources[i].title) for i in ids]
+            problems += _pairs(corpus, "sources", ids, texts, fuzz.ratio, NEAR_DUPLICATE_SOURCE)
+    return problems
+
+
+def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], scorer, cutoff: int) -> list[Problem]:
+    scores = process.cdist(texts, texts, scorer=scorer, score_cutoff=cutoff, dtype="uint8")
+    problems = []
+    for i, j in zip(*scores.nonzero()):
+        if i < j:
+            at, other = _at(corpus, kind, ids[j]), _at(corpus, kind, ids[i])
+            noun = "claim" if kind == "claims" else "source"
+            problems.append(
+                Problem(at.file, at.line, f"{noun} '{ids[j]}' nearly duplicates '{ids[i]}' at {other} (similarity {scores[i, j]})", "merge them, or reword to say what differs", "warning")
+            )
+    return problems
