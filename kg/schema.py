@@ -167,8 +167,10 @@ class ClaimLink(Model):
 class ReproductionRef(Model):
     """A runnable job that tests the claim; its latest verdict becomes evidence."""
 
-    job: Slug = Field(description="A job in repro/jobs, e.g. grokking")
-    preset: Slug = "smoke"
+    job: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)] = Field(
+        description="A job module in repro/jobs, e.g. grokking or sparse_parity"
+    )
+    preset: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)] = "smoke"
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides on top of the preset")
     expect: Expectation = Expectation.reproduced
 
