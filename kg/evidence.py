@@ -58,7 +58,7 @@ class Weights(BaseModel):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceRow:
     """One claim's link to one hypothesis, with what the weighting needs. Stores produce these."""
 
@@ -73,7 +73,7 @@ class EvidenceRow:
     is_repeat: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Contribution:
     row: EvidenceRow
     factors: dict[str, float]

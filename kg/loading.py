@@ -7,7 +7,7 @@ holds claims. `schema/` folders are skipped. Each file is a YAML list.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,9 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 _MODELS: dict[str, type[Model]] = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
 _ADAPTERS = {kind: TypeAdapter(list[model]) for kind, model in _MODELS.items()}
 
-# Characters that make text look different from what it is (bidi overrides, zero-width joiners).
-_INVISIBLE = {"Cf"}
-_ALLOWED_FORMAT = {"\u00ad"}  # soft hyphen shows up in copied titles and is harmless
+# Characters that make text look different from what it is: bidi overrides, zero-width and
+# other invisible format characters (Unicode category Cf, less the harmless soft hyphen).
+_INVISIBLE = re.compile("[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,7 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
         kept = range(len(data))
 
     store = getattr(corpus, kind)
+    has_invisible = _INVISIBLE.search(text) is not None  # one scan of the file, not one per item
     for index, item in zip(kept, items):
         line = item_lines[index] if item_lines else 1
         key = (kind, item.id)
@@ -148,7 +149,8 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
             continue
         store[item.id] = item
         corpus.origins[key] = Origin(name, line)
-        problems.extend(_invisible_text(item, name, line))
+        if has_invisible:
+            problems.extend(_invisible_text(item, name, line))
     return problems
 
 
@@ -162,26 +164,49 @@ def _describe(err: dict[str, Any], data: list[Any]) -> str:
     if err["type"] == "missing":
         return f"{subject}: missing required key '{where}'"
     msg = err["msg"]
-    if err["type"] == "enum":
+    if err["type"] in ("enum", "literal_error"):
         msg = f"'{err['input']}' is not one of {err['ctx']['expected'].replace(' or ', ', ')}"
-    if err["type"] == "string_pattern_mismatch" and loc[-1] in ("id", "source", "hypothesis", "claim", "parent", "job"):
-        msg = f"'{err['input']}' is not a valid id"
+    if err["type"] == "string_pattern_mismatch":
+        what = _PATTERN_NAMES.get(loc[-1], "a valid id" if loc[-1] in _ID_FIELDS else "in the expected format")
+        msg = f"'{err['input']}' is not {what}"
+    if err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    if err["type"] == "int_parsing" and loc[-1] == "year":
+        msg = f"'{err['input']}' is not a year"
     return f"{subject}: {where}: {msg}" if where else f"{subject}: {msg}"
+
+
+_ID_FIELDS = ("id", "source", "hypothesis", "claim", "parent", "job", "preset")
+_PATTERN_NAMES = {"arxiv": "a bare arXiv id", "doi": "a DOI", "s2": "a Semantic Scholar paperId", "url": "an http(s) address", "arxiv_version": "an arXiv version"}
+_PATTERN_HINTS = {
+    "arxiv": 'write the bare id in quotes, e.g. "2301.05217" (no "arXiv:" prefix, no version)',
+    "doi": "write it without https://doi.org/, e.g. 10.48550/arXiv.2301.05217",
+    "s2": "the 40 hex characters of the paper's Semantic Scholar page address",
+    "url": "a full address starting with https://",
+    "arxiv_version": 'write it as "v2"',
+    "job": "job names are module names in repro/jobs, e.g. grokking or sparse_parity",
+}
 
 
 def _hint(err: dict[str, Any], kind: str) -> str:
     loc, etype = err["loc"], err["type"]
+    if etype == "string_pattern_mismatch" and loc[-1] in _PATTERN_HINTS:
+        return _PATTERN_HINTS[loc[-1]]
+    if etype == "int_parsing" and loc[-1] == "year":
+        return "write just the year, e.g. 2023"
     if etype == "extra_forbidden":
         allowed = _allowed_keys(_MODELS[kind], loc[1:-1])
         return f"allowed keys here: {', '.join(allowed)}" if allowed else "remove it"
-    if etype == "string_pattern_mismatch" and loc[-1] in ("id", "source", "hypothesis", "claim", "parent", "job", "preset"):
+    if etype == "string_pattern_mismatch" and loc[-1] in _ID_FIELDS:
         return "use lowercase letters, digits and single hyphens, e.g. nanda2023-progress-measures"
-    if etype == "enum":
+    if etype in ("enum", "literal_error"):
         choices = [c.strip(" '") for c in err["ctx"]["expected"].replace(" or ", ", ").split(",")]
         match = process.extractOne(str(err["input"]), choices, scorer=fuzz.ratio, score_cutoff=60)
         return f"did you mean '{match[0]}'?" if match else "pick one of the values listed"
     if etype == "string_type" and isinstance(err.get("input"), bool):
         return "YAML read this as true/false; put the value in quotes"
+    if etype == "value_error" and loc[-1] == "locator":
+        return 'e.g. locator: {section: "4", figure: "2"}'
     if etype == "string_too_short":
         return "write a full sentence" if loc[-1] == "statement" else "fill it in or remove the key"
     if etype == "missing":
@@ -217,10 +242,10 @@ def _inner_model(annotation: Any) -> Any:
 def _invisible_text(item: Model, name: str, line: int) -> list[Problem]:
     """Flag bidi overrides and zero-width characters: they make reviewed text differ from stored text."""
     found = []
-    for key in ("statement", "title", "rationale"):
-        value = getattr(item, key, None)
-        if isinstance(value, str) and not value.isascii():
-            bad = [c for c in value if unicodedata.category(c) in _INVISIBLE and c not in _ALLOWED_FORMAT]
+    for key in ("statement", "title"):
+        value = item.__dict__.get(key)
+        if isinstance(value, str):
+            bad = _INVISIBLE.findall(value)
             if bad:
                 codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
                 found.append(Problem(name, line, f"'{item.id}': {key} contains invisible control characters ({codes})", "retype the text without them"))

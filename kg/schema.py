@@ -7,8 +7,7 @@ silently ignored field.
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -24,47 +23,22 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class SourceKind(str, Enum):
-    paper = "paper"
-    post = "post"
-    comment = "comment"
-    book = "book"
-    talk = "talk"
+SourceKind = Literal["paper", "post", "comment", "book", "talk"]
+Setting = Literal["toy", "small-model", "frontier", "theory", "opinion"]
+Relation = Literal["supports", "contradicts", "qualifies"]
+Strength = Literal["weak", "moderate", "strong"]
+ClaimRelation = Literal["replicates", "fails-to-replicate", "disputes", "extends"]
+Expectation = Literal["reproduced", "not-reproduced"]
 
-
-class Setting(str, Enum):
-    toy = "toy"
-    small_model = "small-model"
-    frontier = "frontier"
-    theory = "theory"
-    opinion = "opinion"
-
-
-class Relation(str, Enum):
-    supports = "supports"
-    contradicts = "contradicts"
-    qualifies = "qualifies"
-
-
-class Strength(str, Enum):
-    weak = "weak"
-    moderate = "moderate"
-    strong = "strong"
-
-
-class ClaimRelation(str, Enum):
-    replicates = "replicates"
-    fails_to_replicate = "fails-to-replicate"
-    disputes = "disputes"
-    extends = "extends"
-
-
-class Expectation(str, Enum):
-    reproduced = "reproduced"
-    not_reproduced = "not-reproduced"
+# The same vocabularies as tuples, for code that lists the choices (UI menus, docs).
+SOURCE_KINDS: tuple[str, ...] = SourceKind.__args__
+SETTINGS: tuple[str, ...] = Setting.__args__
+RELATIONS: tuple[str, ...] = Relation.__args__
+STRENGTHS: tuple[str, ...] = Strength.__args__
+CLAIM_RELATIONS: tuple[str, ...] = ClaimRelation.__args__
 
 
 class SourceIds(Model):
@@ -172,7 +146,7 @@ class ReproductionRef(Model):
     )
     preset: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)] = "smoke"
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides on top of the preset")
-    expect: Expectation = Expectation.reproduced
+    expect: Expectation = "reproduced"
 
 
 class Claim(Model):

@@ -7,12 +7,11 @@ reproduction jobs and their parameters, and near-duplicate claims and sources
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from kg.loading import Corpus, Origin, load_corpus
 from kg.problems import Problem
@@ -130,11 +129,8 @@ def check_reproductions(corpus: Corpus) -> list[Problem]:
     return problems
 
 
-_WORDS = re.compile(r"[a-z0-9]+")
-
-
 def _normalise(text: str) -> str:
-    return " ".join(_WORDS.findall(text.lower()))
+    return utils.default_process(text)
 
 
 def near_duplicates(corpus: Corpus) -> list[Problem]:
@@ -162,13 +158,16 @@ def near_duplicates(corpus: Corpus) -> list[Problem]:
 
 
 def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], scorer, cutoff: int) -> list[Problem]:
-    scores = process.cdist(texts, texts, scorer=scorer, score_cutoff=cutoff, dtype="uint8")
     problems = []
-    for i, j in zip(*scores.nonzero()):
-        if i < j:
-            at, other = _at(corpus, kind, ids[j]), _at(corpus, kind, ids[i])
-            noun = "claim" if kind == "claims" else "source"
-            problems.append(
-                Problem(at.file, at.line, f"{noun} '{ids[j]}' nearly duplicates '{ids[i]}' at {other} (similarity {scores[i, j]})", "merge them, or reword to say what differs", "warning")
-            )
+    if len(ids) > 40:  # one vectorised call for big groups (a year's sources)
+        matrix = process.cdist(texts, texts, scorer=scorer, score_cutoff=cutoff, dtype="uint8", workers=-1)
+        pairs = [(i, j, matrix[i, j]) for i, j in zip(*matrix.nonzero()) if i < j]
+    else:  # small groups (a source's claims): plain calls beat cdist's setup cost
+        pairs = [(i, j, s) for j in range(1, len(ids)) for i in range(j) if (s := scorer(texts[i], texts[j], processor=None, score_cutoff=cutoff))]
+    noun = "claim" if kind == "claims" else "source"
+    for i, j, score in pairs:
+        at, other = _at(corpus, kind, ids[j]), _at(corpus, kind, ids[i])
+        problems.append(
+            Problem(at.file, at.line, f"{noun} '{ids[j]}' nearly duplicates '{ids[i]}' at {other} (similarity {score:.0f})", "merge them, or reword to say what differs", "warning")
+        )
     return problems

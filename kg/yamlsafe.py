@@ -38,6 +38,7 @@ MAX_DEPTH = 40
 
 # A tag, anchor or alias token starts after whitespace or a flow indicator.
 _RISKY_TOKEN = re.compile(r"(?:^|[\s\[\]{},:-])[!&*][^\s,\]}]", re.M)
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?:\s|$)", re.M)
 _ITEM_START = re.compile(r"^-(?:[ \t]|$)", re.M)
 
 _CORE_TAGS = {
@@ -72,7 +73,10 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """Parse one file's text; raise YamlError with a line number when it is not acceptable."""
-    if not _RISKY_TOKEN.search(text):
+    # str.find is far cheaper than the regex, and most files hold none of these characters.
+    # yaml_rs would also read several documents ('---') as one list: those take the careful path.
+    plain = not any(c in text for c in "!&*") or not _RISKY_TOKEN.search(text)
+    if plain and not _DOCUMENT_MARKER.search(text):
         try:
             data = yaml_rs.loads(text, parse_datetime=False)
         except Exception:  # noqa: BLE001 - the careful path gives the precise message
@@ -92,9 +96,11 @@ def compose(text: str) -> yaml.Node | None:
         line = mark.line + 1 if mark else 1
         problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise YamlError(f"YAML syntax error: {problem}", line, "check indentation, colons and quotes on this line or the one before") from None
-    except yaml.YAMLError as exc:  # reader errors: control characters, bad encoding
-        mark = getattr(exc, "position", None)
-        raise YamlError(f"unreadable YAML: {exc}", _line_at(text, mark), "remove control characters; save the file as UTF-8") from None
+    except yaml.reader.ReaderError as exc:  # control characters
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise YamlError(f"control character U+{code:04X} is not allowed in YAML", _line_at(text, exc.position), "delete it; retype the text if it was pasted") from None
+    except yaml.YAMLError as exc:  # anything else the parser refuses
+        raise YamlError(f"unreadable YAML: {' '.join(str(exc).split())}", 1, "check the file is a YAML list") from None
     if len(nodes) > 1:
         raise YamlError("more than one YAML document ('---') in one file", nodes[1].start_mark.line + 1, "keep one list per file")
     return nodes[0] if nodes else None
@@ -128,7 +134,11 @@ def _item_lines(text: str, data: Any) -> list[int] | None:
     """Line of each top-level item of a block list, found by a regex instead of a second parse."""
     if not isinstance(data, list):
         return None
-    starts = [text.count("\n", 0, m.start()) + 1 for m in _ITEM_START.finditer(text)] if data else []
+    starts, line, pos = [], 1, 0
+    for match in _ITEM_START.finditer(text) if data else ():
+        line += text.count("\n", pos, match.start())  # count only since the last item: linear
+        pos = match.start()
+        starts.append(line)
     return starts if len(starts) == len(data) else None
 
 

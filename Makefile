@@ -1,0 +1,55 @@
+# The two commands (see README.md):
+#   make run    set up, then open the UI on the bundled corpus
+#   make test   set up (Python deps, Chromium, Neo4j), then run the whole test-suite
+# Everything lands in .venv/ and tools/neo4j/target/; nothing is installed by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8501
+
+.PHONY: run test setup setup-test chromium neo4j lock bench validate clean
+
+run: setup
+	$(BIN)/kg validate claims
+	@if [ -f ui/app.py ]; then \
+		echo "claimgraph UI: http://localhost:$(PORT)"; \
+		$(BIN)/streamlit run ui/app.py --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
+	else $(BIN)/kg summary; fi
+
+test: setup chromium neo4j
+	@# pytest exits 5 when it collected no test: that is a broken suite, not a pass.
+	RAY_AUTH_MODE=disabled $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+setup: $(STAMP)
+
+# uv resolves and installs in seconds; constraints.txt pins every version we tested with.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Neo4j Community from Maven Central; the test fixture starts and stops the server.
+neo4j:
+	@if [ -x tools/neo4j/neo4j.sh ]; then tools/neo4j/neo4j.sh fetch; fi
+
+lock:
+	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable > constraints.txt
+
+validate: setup
+	$(BIN)/kg validate claims --strict
+
+bench: setup
+	$(BIN)/python bench/kg_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,27 @@
+"""Shared fixtures. Runs go to a temporary store so tests never touch the repository's runs/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("KG_RUNS_DIR", tempfile.mkdtemp(prefix="kg-test-runs-"))
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def base_corpus(tmp_path: Path) -> Path:
+    """A small valid corpus (tests/kg/base) copied to a temporary folder, safe to edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "kg" / "base", target)
+    return target

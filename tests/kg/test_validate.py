@@ -1,0 +1,54 @@
+"""Cross-file checks: near-duplicates, strict mode, warnings."""
+
+from __future__ import annotations
+
+from kg.validate import validate
+
+CLAIM = """- id: {id}
+  source: nanda2023-progress-measures
+  statement: "{statement}"
+  locator: {{section: "4"}}
+  setting: toy
+  evidence: [{{hypothesis: general-algorithms, relation: supports, strength: weak, rationale: r}}]
+"""
+
+
+def test_near_duplicate_claims_are_flagged_with_score(base_corpus):
+    (base_corpus / "dupes.yaml").write_text(
+        CLAIM.format(id="near-copy", statement="A one-layer transformer trained on modular addition ends up computing it with a few Fourier frequencies!")
+    )
+    report = validate(base_corpus)
+    assert report.ok  # a warning by default
+    [warning] = report.warnings
+    assert warning.file.endswith("dupes.yaml") and warning.line == 1
+    assert "claim 'near-copy' nearly duplicates 'grokking-fourier'" in warning.message
+    assert "(similarity 100)" in warning.message
+
+
+def test_strict_turns_warnings_into_errors(base_corpus):
+    (base_corpus / "dupes.yaml").write_text(CLAIM.format(id="near-copy", statement="A one layer transformer trained on modular addition ends up computing it with few Fourier frequencies."))
+    assert validate(base_corpus).ok
+    strict = validate(base_corpus, strict=True)
+    assert not strict.ok and "nearly duplicates" in strict.errors[0].message
+
+
+def test_different_claims_of_one_source_are_not_flagged(base_corpus):
+    (base_corpus / "more.yaml").write_text(CLAIM.format(id="other", statement="Weight decay is needed: without it the same network memorises and never generalises."))
+    assert validate(base_corpus, strict=True).problems == []
+
+
+def test_near_duplicate_sources_by_title(base_corpus):
+    (base_corpus / "sources-extra.yaml").write_text(
+        "- id: nanda-copy\n  kind: paper\n  title: Progress measures for grokking via mechanistic interpretability.\n  year: 2023\n"
+    )
+    [warning] = validate(base_corpus).warnings
+    # files load in name order, so sources-extra.yaml comes first and sources.yaml holds the copy
+    assert "source 'nanda2023-progress-measures' nearly duplicates 'nanda-copy'" in warning.message
+
+
+def test_claim_without_links_is_a_warning(base_corpus):
+    (base_corpus / "orphan.yaml").write_text(
+        "- id: orphan\n  source: nanda2023-progress-measures\n  statement: A claim that bears on nothing at all in the graph.\n  locator: {page: '3'}\n  setting: toy\n"
+    )
+    report = validate(base_corpus)
+    assert [w.message for w in report.warnings] == ["'orphan' bears on no hypothesis and no claim"]
