@@ -5,8 +5,10 @@ The formula, in one place (the UI and the CLI print it from `Weights.describe()`
     weight(claim)  = strength x setting x reproduction x independence
     support        = sum of weights of claims that support the hypothesis
     against        = sum of weights of claims that contradict it
-    qualify        = sum of weights of claims that qualify it (shown, not in the balance)
-    balance        = (support - against) / (support + against)      in [-1, 1]; 0 when both are 0
+    qualify        = sum of weights of claims that qualify it
+    balance        = (support - against) / (support + against + dilution x qualify)
+                     in [-1, 1]; 0 when nothing bears on it. Qualifications pull the balance toward 0:
+                     a hypothesis mostly hedged by its evidence should not read as settled.
     contested      = at least one strong claim on each side
 
 `reproduction` is `reproduced` when the latest run of a claim's reproduction came out as the
@@ -34,6 +36,7 @@ class Weights(BaseModel):
     reproduced: float = Field(1.5, description="multiplier when the latest run agrees with the claim")
     refuted: float = Field(0.5, description="multiplier when the latest run disagrees with the claim")
     repeat: float = Field(0.5, description="multiplier for a claim that replicates another claim")
+    dilution: float = Field(0.5, ge=0, description="how much qualifying weight pulls the balance toward 0")
 
     @classmethod
     def load(cls, path: Path | str | None) -> Weights:
@@ -54,7 +57,7 @@ class Weights(BaseModel):
             f"  setting: {fmt(self.setting)}\n"
             f"  reproduction: agrees {self.reproduced:g}, disagrees {self.refuted:g}, none or inconclusive 1\n"
             f"  independence: replicates another claim {self.repeat:g}, otherwise 1\n"
-            "balance = (support - against) / (support + against); qualifying claims are shown, not counted"
+            f"balance = (support - against) / (support + against + {self.dilution:g} x qualify)"
         )
 
 
@@ -88,6 +91,7 @@ class Contribution:
 @dataclass
 class Balance:
     hypothesis: str
+    dilution: float = 0.5
     support: float = 0.0
     against: float = 0.0
     qualify: float = 0.0
@@ -95,7 +99,7 @@ class Balance:
 
     @property
     def score(self) -> float:
-        total = self.support + self.against
+        total = self.support + self.against + self.dilution * self.qualify
         return 0.0 if total == 0 else (self.support - self.against) / total
 
     @property
@@ -169,7 +173,7 @@ def contribution(row: EvidenceRow, weights: Weights) -> Contribution:
 
 def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None = None) -> Balance:
     weights = weights or Weights()
-    balance = Balance(hypothesis)
+    balance = Balance(hypothesis, weights.dilution)
     for row in rows:
         c = contribution(row, weights)
         balance.contributions.append(c)

@@ -7,6 +7,7 @@ silently ignored field.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -102,8 +103,10 @@ class Locator(Model):
         return self
 
     def __str__(self) -> str:
+        # "Sec. 4.2" and "Sec. B.1" for numbered sections; named ones ("Discussion") read better bare
+        numbered = self.section and re.match(r"^(\d|[A-Z](\.|$))", self.section)
         parts = [
-            f"Sec. {self.section}" if self.section else "",
+            (f"Sec. {self.section}" if numbered else self.section or ""),
             f"Fig. {self.figure}" if self.figure else "",
             f"Tab. {self.table}" if self.table else "",
             f"p. {self.page}" if self.page else "",

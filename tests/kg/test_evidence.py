@@ -16,7 +16,7 @@ def row(claim, relation, strength="strong", setting="frontier", verdicts=(), rep
 def test_balance_is_weighted_support_minus_against_over_total():
     b = aggregate("h", [row("a", "supports", "strong", "frontier"), row("b", "contradicts", "weak", "toy"), row("c", "qualifies", "moderate", "theory")])
     assert b.support == 3.0 and b.against == pytest.approx(0.6) and b.qualify == pytest.approx(1.0)
-    assert b.score == pytest.approx((3.0 - 0.6) / 3.6)
+    assert b.score == pytest.approx((3.0 - 0.6) / (3.6 + 0.5 * 1.0))
     assert b.counts == {"supports": 1, "contradicts": 1, "qualifies": 1}
     assert not b.contested  # the contradiction is weak
 
@@ -24,6 +24,14 @@ def test_balance_is_weighted_support_minus_against_over_total():
 def test_contested_needs_strong_claims_on_both_sides():
     b = aggregate("h", [row("a", "supports"), row("b", "contradicts")])
     assert b.contested and b.score == 0.0
+
+
+def test_qualifications_pull_the_balance_toward_zero():
+    only_support = aggregate("h", [row("a", "supports", "weak", "toy")])
+    hedged = aggregate("h", [row("a", "supports", "weak", "toy"), row("b", "qualifies", "strong", "frontier")])
+    assert only_support.score == 1.0
+    assert hedged.score == pytest.approx(0.6 / (0.6 + 0.5 * 3.0))
+    assert aggregate("h", [row("b", "qualifies")]).score == 0.0
 
 
 def test_empty_hypothesis_has_zero_balance():
