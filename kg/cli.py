@@ -81,10 +81,12 @@ def table(title: str, columns: list[str], rows: list[list]) -> None:
         for row in rows:
             t.add_row(*(str(v) for v in row))
         out.print(t)
-    else:
-        out.print("\t".join(columns), markup=False)
+    else:  # plain TSV; written directly because rich expands tabs to spaces
+        clean = lambda v: str(v).replace("\t", " ").replace("\n", " ")  # noqa: E731
+        sys.stdout.write("\t".join(columns) + "\n")
         for row in rows:
-            out.print("\t".join(" ".join(str(v).split()) for v in row), markup=False)
+            sys.stdout.write("\t".join(clean(v) for v in row) + "\n")
+        sys.stdout.flush()
 
 
 def bar(score: float, width: int = 20) -> str:
