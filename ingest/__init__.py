@@ -1,0 +1,1 @@
+"""Semantic Scholar ingestion: client, cache, resolution of sources and informal references, citation edges."""
