@@ -76,8 +76,9 @@ def table(title: str, columns: list[str], rows: list[list]) -> None:
     """A rich table on a terminal; tab-separated lines with a header when piped."""
     if out.is_terminal:
         t = Table(title=title, title_justify="left")
-        for col in columns:
-            t.add_column(col, overflow="fold")
+        for col in columns:  # prose columns wrap; ids, numbers and bars never do
+            wraps = col in ("hypothesis", "statement", "text", "title", "locator")
+            t.add_column(col, overflow="fold", no_wrap=not wraps, min_width=24 if wraps else None)
         for row in rows:
             t.add_row(*(str(v) for v in row))
         out.print(t)
