@@ -1,0 +1,311 @@
+"""The Neo4j store: the same queries as `kg.store.GraphStore`, answered by a Neo4j server.
+
+The server holds what `kg sync` wrote (see `kg.sync` for the model). Entities come back as the
+same pydantic models (rebuilt from the JSON the sync stored), rows as the same dataclasses, in
+the same order, so `tests/contract/` can assert equality with the embedded store.
+
+Every query is a constant string with parameters; nothing from the data is formatted into Cypher.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+from kg.evidence import EvidenceRow
+from kg.graph import Citation, Verdict
+from kg.loading import Origin
+from kg.schema import Claim, Hypothesis, Model, Source
+from kg.search import Hit, SearchIndex
+from kg.store import LinkRow, Subgraph, search_entries
+from kg.sync import META_ID, READ_META
+
+LABELS = {"source": "Source", "hypothesis": "Hypothesis", "claim": "Claim"}
+_KIND = {"claims": "claim", "sources": "source", "hypotheses": "hypothesis"}
+
+Q_STATS = """
+CALL () { MATCH (n:Source) RETURN count(n) AS sources }
+CALL () { MATCH (n:Hypothesis) RETURN count(n) AS hypotheses }
+CALL () { MATCH (n:Claim) RETURN count(n) AS claims }
+CALL () { MATCH ()-[r:EVIDENCE]->() RETURN count(r) AS evidence }
+CALL () { MATCH ()-[r:TESTS]->() RETURN count(r) AS runs }
+CALL () { MATCH ()-[r:CITES]->() RETURN count(r) AS citations }
+RETURN sources, hypotheses, claims, evidence, runs, citations
+"""
+Q_DOCS = {
+    "source": "MATCH (n:Source) RETURN n.doc AS doc ORDER BY n.ord",
+    "hypothesis": "MATCH (n:Hypothesis) RETURN n.doc AS doc ORDER BY n.ord",
+}
+Q_DOC = {
+    "source": "MATCH (n:Source {id: $id}) RETURN n.doc AS doc",
+    "hypothesis": "MATCH (n:Hypothesis {id: $id}) RETURN n.doc AS doc",
+    "claim": "MATCH (n:Claim {id: $id}) RETURN n.doc AS doc",
+}
+Q_ORIGIN = {
+    "source": "MATCH (n:Source {id: $id}) RETURN n.file AS file, n.line AS line",
+    "hypothesis": "MATCH (n:Hypothesis {id: $id}) RETURN n.file AS file, n.line AS line",
+    "claim": "MATCH (n:Claim {id: $id}) RETURN n.file AS file, n.line AS line",
+}
+Q_EVIDENCE = """
+MATCH (c:Claim)-[e:EVIDENCE]->(:Hypothesis {id: $id})
+RETURN c.id AS claim, c.source AS source, e.relation AS relation, e.strength AS strength, c.setting AS setting,
+       e.rationale AS rationale, c.repeat AS repeat,
+       [(:Run)-[t:TESTS]->(c) | [t.ord, t.outcome, t.expect]] AS verdicts
+ORDER BY c.ord
+"""
+Q_CLAIMS_OF_SOURCE = "MATCH (c:Claim)-[:FROM]->(:Source {id: $id}) RETURN c.doc AS doc ORDER BY c.id"
+Q_CLAIM_LINKS = """
+MATCH (c:Claim {id: $id})
+CALL (c) {
+  MATCH (c)-[l:LINK]->(o:Claim) RETURN o.id AS other, l.relation AS relation, 'out' AS direction
+  UNION ALL
+  MATCH (c)<-[l:LINK]-(o:Claim) RETURN o.id AS other, l.relation AS relation, 'in' AS direction
+}
+RETURN other, relation, direction
+"""
+Q_CITATIONS = """
+MATCH (s:Source {id: $id})
+CALL (s) {
+  MATCH (s)-[r:CITES]->(:Source) RETURN r
+  UNION
+  MATCH (s)<-[r:CITES]-(:Source) RETURN r
+}
+RETURN r.citing AS citing, r.cited AS cited, r.intents AS intents, r.influential AS influential, r.ord AS ord
+"""
+Q_VERDICTS = """
+MATCH (:Run)-[t:TESTS]->(:Claim {id: $id})
+RETURN t.claim AS claim, t.job AS job, t.preset AS preset, t.expect AS expect, t.outcome AS outcome,
+       t.run_id AS run_id, t.finished_at AS finished_at, t.summary AS summary, t.ord AS ord
+"""
+Q_EXISTS = "MATCH (n:KgNode {key: $key}) RETURN count(n) AS n"
+Q_NEIGHBOURS = """
+UNWIND $keys AS k
+MATCH (:KgNode {key: k})--(m:KgNode)
+RETURN DISTINCT m.key AS key
+"""
+Q_NODES = """
+UNWIND $keys AS k
+MATCH (n:KgNode {key: k})
+RETURN n.key AS key, n.kind AS kind, n.id AS id, n.label AS label
+"""
+Q_EDGES_AMONG = """
+UNWIND $keys AS k
+MATCH (a:KgNode {key: k})-[r]->(b:KgNode)
+WHERE b.key IN $keys
+RETURN a.key AS source, b.key AS target, type(r) AS type, r.relation AS relation
+"""
+Q_PATH = """
+MATCH (a:KgNode {key: $a}), (b:KgNode {key: $b})
+MATCH p = shortestPath((a)-[*]-(b))
+RETURN [n IN nodes(p) | n.key] AS keys
+"""
+Q_SEARCH_ENTRIES = {
+    "source": "MATCH (n:Source) RETURN n.id AS id, n.title AS title, n.aliases AS aliases, n.authors AS authors ORDER BY n.ord",
+    "hypothesis": "MATCH (n:Hypothesis) RETURN n.id AS id, n.title AS title, n.statement AS statement ORDER BY n.ord",
+    "claim": "MATCH (n:Claim) RETURN n.id AS id, n.statement AS statement ORDER BY n.ord",
+}
+
+
+class StoreUnavailable(OSError):
+    """The Neo4j server cannot be reached or refused us; the message is one line for a user."""
+
+
+def rebuild(model: type[Model], data: Any) -> Any:
+    """Rebuild a model from the JSON the sync stored, without re-validating (nested models too).
+
+    The data was valid when it was synced; rebuilding without validation also keeps ids that
+    the schema would reject today readable (they are data, not Cypher).
+    """
+    if not isinstance(data, dict):
+        return data
+    values = {}
+    for name, info in model.model_fields.items():
+        if name not in data:
+            continue
+        values[name] = _rebuild_value(info.annotation, data[name])
+    return model.model_construct(**values)
+
+
+def _rebuild_value(annotation: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    inner = _model_in(annotation)
+    if inner is None:
+        return value
+    if isinstance(value, list):
+        return [rebuild(inner, v) for v in value]
+    return rebuild(inner, value)
+
+
+def _model_in(annotation: Any) -> type[Model] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _doc(model: type[Model], doc: str | None):
+    return None if doc is None else rebuild(model, json.loads(doc))
+
+
+class Neo4jStore:
+    """`kg.store.Store` over a Neo4j server that `kg sync` filled."""
+
+    def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None, *, driver=None):
+        from neo4j import GraphDatabase
+
+        self.uri = uri
+        self.database = database
+        self._own_driver = driver is None
+        if driver is None:
+            auth = (user, password or "") if user else None
+            driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=10, max_transaction_retry_time=10)
+            try:
+                driver.verify_connectivity()
+            except Exception as exc:
+                driver.close()
+                from kg.sync import describe_error
+
+                raise StoreUnavailable(describe_error(exc, uri)) from exc
+        self.driver = driver
+        self._lock = threading.Lock()
+        self._index: tuple[Any, SearchIndex] | None = None  # (sync version, index)
+
+    @classmethod
+    def from_env(cls) -> Neo4jStore:
+        """NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE."""
+        uri = os.environ.get("NEO4J_URI")
+        if not uri:
+            raise StoreUnavailable("KG_STORE=neo4j needs NEO4J_URI (e.g. bolt://127.0.0.1:7687)")
+        return cls(uri, os.environ.get("NEO4J_USER") or None, os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE") or None)
+
+    def close(self) -> None:
+        if self._own_driver:
+            self.driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _read(self, query: str, **params) -> list:
+        def work(tx):
+            return list(tx.run(query, params))
+
+        # Notifications off: "property key does not exist" on an empty graph is not news.
+        with self.driver.session(database=self.database, default_access_mode="READ", notifications_min_severity="OFF") as session:
+            return session.execute_read(work)
+
+    # entities
+    def stats(self) -> dict[str, int]:
+        rec = self._read(Q_STATS)[0]
+        return {k: rec[k] for k in ("sources", "hypotheses", "claims", "evidence", "runs", "citations")}
+
+    def hypotheses(self) -> list[Hypothesis]:
+        return [_doc(Hypothesis, r["doc"]) for r in self._read(Q_DOCS["hypothesis"])]
+
+    def hypothesis(self, hypothesis_id: str) -> Hypothesis | None:
+        return self._one(Hypothesis, "hypothesis", hypothesis_id)
+
+    def claim(self, claim_id: str) -> Claim | None:
+        return self._one(Claim, "claim", claim_id)
+
+    def source(self, source_id: str) -> Source | None:
+        return self._one(Source, "source", source_id)
+
+    def sources(self) -> list[Source]:
+        return [_doc(Source, r["doc"]) for r in self._read(Q_DOCS["source"])]
+
+    def _one(self, model, kind: str, entity_id: str):
+        records = self._read(Q_DOC[kind], id=entity_id)
+        return _doc(model, records[0]["doc"]) if records else None
+
+    def origin(self, kind: str, entity_id: str) -> Origin | None:
+        kind = _KIND.get(kind, kind)
+        if kind not in Q_ORIGIN:
+            return None
+        records = self._read(Q_ORIGIN[kind], id=entity_id)
+        if not records or records[0]["file"] is None:
+            return None
+        return Origin(records[0]["file"], records[0]["line"])
+
+    # relations
+    def evidence(self, hypothesis_id: str) -> list[EvidenceRow]:
+        rows = []
+        for r in self._read(Q_EVIDENCE, id=hypothesis_id):
+            verdicts = tuple((outcome, expect) for _, outcome, expect in sorted(r["verdicts"], key=lambda v: v[0]))
+            rows.append(EvidenceRow(r["claim"], r["source"], r["relation"], r["strength"], r["setting"], r["rationale"], verdicts, bool(r["repeat"])))
+        return rows
+
+    def claims_of_source(self, source_id: str) -> list[Claim]:
+        return [_doc(Claim, r["doc"]) for r in self._read(Q_CLAIMS_OF_SOURCE, id=source_id)]
+
+    def claim_links(self, claim_id: str):
+        rows = [LinkRow(claim_id, r["other"], r["relation"], r["direction"]) for r in self._read(Q_CLAIM_LINKS, id=claim_id)]
+        return sorted(rows, key=lambda r: (r.direction, r.relation, r.other))
+
+    def citations(self, source_id: str) -> list[Citation]:
+        records = sorted(self._read(Q_CITATIONS, id=source_id), key=lambda r: (r["citing"], r["cited"], r["ord"]))
+        return [Citation(r["citing"], r["cited"], tuple(r["intents"] or ()), bool(r["influential"])) for r in records]
+
+    def verdicts(self, claim_id: str) -> list[Verdict]:
+        records = sorted(self._read(Q_VERDICTS, id=claim_id), key=lambda r: (r["job"], r["preset"], r["ord"]))
+        return [
+            Verdict(r["claim"], r["job"], r["preset"], r["expect"], r["outcome"], r["run_id"], r["finished_at"] or "", r["summary"] or "")
+            for r in records
+        ]
+
+    # graph walks
+    def neighbourhood(self, key: str, depth: int = 1):
+        """Every node within `depth` hops (either direction) and the edges among them, sorted."""
+        if not self._read(Q_EXISTS, key=key)[0]["n"]:
+            return Subgraph()
+        seen, frontier = {key}, [key]
+        for _ in range(depth):
+            if not frontier:
+                break
+            found = {r["key"] for r in self._read(Q_NEIGHBOURS, keys=frontier)}
+            frontier = sorted(found - seen)
+            seen |= found
+        keys = sorted(seen)
+        nodes = sorted(({"key": r["key"], "kind": r["kind"], "id": r["id"], "label": r["label"]} for r in self._read(Q_NODES, keys=keys)), key=lambda n: n["key"])
+        edges = [
+            {"source": r["source"], "target": r["target"], "type": r["type"], "relation": r["relation"]}
+            for r in self._read(Q_EDGES_AMONG, keys=keys)
+        ]
+        edges.sort(key=lambda e: (e["source"], e["target"], e["type"], e["relation"] or ""))
+        return Subgraph(nodes, edges)
+
+    def path(self, key_a: str, key_b: str) -> list[str] | None:
+        """A shortest path ignoring edge direction, or None."""
+        exists = [self._read(Q_EXISTS, key=k)[0]["n"] for k in (key_a, key_b)]
+        if not all(exists):
+            return None
+        if key_a == key_b:
+            return [key_a]
+        records = self._read(Q_PATH, a=key_a, b=key_b)
+        return list(records[0]["keys"]) if records else None
+
+    def search(self, text: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]:
+        return self._search_index().search(text, limit, kinds)
+
+    def _search_index(self) -> SearchIndex:
+        """Built from the same entries as the embedded store's, rebuilt after each sync that changed something."""
+        meta = self._read(READ_META, id=META_ID)
+        version = (meta[0]["version"], meta[0]["dirty"]) if meta else None
+        with self._lock:
+            if self._index is not None and self._index[0] == version and not (version and version[1]):
+                return self._index[1]
+            sources = [SimpleNamespace(id=r["id"], title=r["title"], aliases=r["aliases"] or [], authors=r["authors"] or []) for r in self._read(Q_SEARCH_ENTRIES["source"])]
+            hypotheses = [SimpleNamespace(id=r["id"], title=r["title"], statement=r["statement"]) for r in self._read(Q_SEARCH_ENTRIES["hypothesis"])]
+            claims = [SimpleNamespace(id=r["id"], statement=r["statement"]) for r in self._read(Q_SEARCH_ENTRIES["claim"])]
+            index = SearchIndex(search_entries(sources, hypotheses, claims))
+            self._index = (version, index)
+            return index
