@@ -131,8 +131,13 @@ def id_sanity(source: Source, paper: dict) -> str | None:
 @dataclass
 class Candidate:
     source: str
-    score: float
+    score: float  # 0..100, shown
     why: str
+    raw: float | None = None  # before capping at 100 (an exact name plus a matching year outranks the name alone)
+
+    @property
+    def key(self) -> float:
+        return self.raw if self.raw is not None else self.score
 
     def to_dict(self) -> dict:
         return {"source": self.source, "score": round(self.score, 1), "why": self.why}
@@ -249,21 +254,21 @@ class Catalogue:
                     if sc > best:
                         best, why = sc, f"first author {s.authors[0]}"
                 elif sn[0] in q_toks:
-                    best, why = min(100.0, best + 6), why + f"; first author {s.authors[0]}"
+                    best, why = best + 6, why + f"; first author {s.authors[0]}"
                 elif q_surname and q_surname in sn[1:]:
                     if 75.0 > best:
                         best, why = 75.0, f"co-author {q_surname}"
             if years and s.year:
-                if any(abs(y - s.year) <= 1 for y in years):
-                    best = min(100.0, best + 4)
+                if s.year in years:
+                    best += 5
                     why += f"; year {s.year}"
-                else:
+                elif not any(abs(y - s.year) <= 1 for y in years):  # off by one: arXiv vs venue year
                     best -= 15
                     why += f"; year {s.year} != {years[0]}"
             if best > 40:
-                out.append(Candidate(sid, best, why))
+                out.append(Candidate(sid, min(best, 100.0), why, raw=best))
         del q_all
-        out.sort(key=lambda c: (-c.score, self.order[c.source]))
+        out.sort(key=lambda c: (-c.key, self.order[c.source]))
         return out[:limit]
 
     def resolve(self, query: str, limit: int = 5) -> Resolution:
@@ -274,7 +279,7 @@ class Catalogue:
         if not cands or cands[0].score < ACCEPT:
             return Resolution(mention, None, cands[0].score if cands else 0.0, cands)
         top = cands[0]
-        rivals = [c for c in cands[1:] if c.score >= ACCEPT and top.score - c.score <= AMBIGUITY_MARGIN]
+        rivals = [c for c in cands[1:] if c.score >= ACCEPT and top.key - c.key <= AMBIGUITY_MARGIN]
         return Resolution(mention, top.source, top.score, cands, ambiguous=bool(rivals))
 
     # -- finding mentions in free text ----------------------------------------------------

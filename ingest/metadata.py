@@ -1,0 +1,39 @@
+"""What the graph and UI show from Semantic Scholar: cached metadata per corpus source.
+
+`cached_metadata(corpus)` reads only the cache (never the network). Sources without a cached,
+confirmed S2 record are absent from the result, so callers fall back to the YAML metadata.
+"""
+
+from __future__ import annotations
+
+from kg.loading import Corpus
+
+from ingest.cache import Cache
+
+
+def cached_metadata(corpus: Corpus, cache: Cache | None = None) -> dict[str, dict]:
+    cache = cache or Cache.open()
+    out: dict[str, dict] = {}
+    for sid in corpus.sources:
+        try:
+            e = cache.read("papers", sid)
+        except OSError:
+            continue
+        if not e or e.get("status") != "found" or not e.get("paper"):
+            continue
+        p = e["paper"]
+        tldr = p.get("tldr")
+        out[sid] = {
+            "s2_paper_id": p.get("paperId"),
+            "title": p.get("title"),
+            "year": p.get("year"),
+            "abstract": p.get("abstract"),
+            "venue": p.get("venue") or None,
+            "citation_count": p.get("citationCount"),
+            "influential_citation_count": p.get("influentialCitationCount"),
+            "tldr": tldr.get("text") if isinstance(tldr, dict) else None,
+            "url": p.get("url"),
+            "external_ids": p.get("externalIds") or {},
+            "fetched_at": e.get("fetched_at"),
+        }
+    return out
