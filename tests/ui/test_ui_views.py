@@ -1,0 +1,299 @@
+"""AppTest for every view: no exception, the key content present, widgets drive the right calls,
+deep links work. The `app` fixture asserts `not at.exception` after its first run; tests assert
+it again after every later run."""
+
+from __future__ import annotations
+
+import re
+
+from uihelpers import all_text, component_args, page_links
+
+HOSTILE = ("<script>", "[link](javascript:x)", "javascript:alert", "<img", "**bold**", ":red[colour]")
+
+
+def ok(at):
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def assert_no_live_markup(at):
+    """Contributor text is escaped wherever Markdown would interpret it: once every escaped
+    character (backslash + character) is dropped, no hostile token is left to interpret."""
+    texts = [e.value for e in [*at.markdown, *at.caption, *at.title]] + [label for _, label, _ in page_links(at)]
+    for text in texts:
+        live = re.sub(r"\\.", "", text)
+        for bad in HOSTILE:
+            assert bad not in live, (bad, text)
+
+
+# --- overview ------------------------------------------------------------------------------
+
+
+def test_overview_lists_every_hypothesis_with_links(app):
+    at = app()
+    links = [(p, q) for p, _, q in page_links(at) if p == "hypothesis"]
+    assert {q for _, q in links} >= {"id=general-algorithms", "id=shallow-safety", "id=lonely-hypothesis", "id=learnability-prior"}
+    text = all_text(at)
+    assert "contested" in text  # shallow-safety has strong claims on both sides
+    assert "Balance" in text
+    assert at.dataframe, "the sortable table"
+
+
+def test_overview_sort_and_contested_filter(app):
+    at = app()
+    at.selectbox(key="ov_sort").set_value("Contested first").run()
+    ok(at)
+    order = [q for p, _, q in page_links(at) if p == "hypothesis"]
+    assert order[0] == "id=shallow-safety"
+    at.toggle(key="ov_contested").set_value(True).run()
+    ok(at)
+    assert [q for p, _, q in page_links(at) if p == "hypothesis"] == ["id=shallow-safety"]
+
+
+# --- hypothesis ----------------------------------------------------------------------------
+
+
+def test_hypothesis_deep_link_shows_statement_seed_and_claims(app):
+    at = app("hypothesis", id="general-algorithms")
+    text = all_text(at)
+    assert "General algorithms given the right training mix" in text
+    assert "increasingly general algorithms" in text  # the seed quote
+    claims = {q for p, _, q in page_links(at) if p == "claim"}
+    assert {"id=grokking-fourier", "id=parity-hidden-progress", "id=grokking-needs-weight-decay"} <= claims
+    assert "Why: The general algorithm wins over the lookup table" in text.replace("\\", "")
+    assert [t.label for t in at.tabs][:3] == ["Supports (2)", "Contradicts (0)", "Qualifies (1)"]
+
+
+def _balance(at) -> str:
+    return next(m.value for m in at.metric if m.label == "Balance")
+
+
+def test_hypothesis_weight_sliders_update_the_balance_live(app):
+    at = app("hypothesis", id="shallow-safety")
+    before = _balance(at)
+    at.slider(key="w_setting_frontier").set_value(0.0).run()  # the only supporting claim is frontier
+    ok(at)
+    after = _balance(at)
+    assert before != after and after.startswith("-1.00"), (before, after)
+    assert "custom weights" in all_text(at)
+    # the weights follow the session to the overview, and reset restores the default
+    at.switch_page("views/overview.py").run()
+    ok(at)
+    assert "Custom weights" in all_text(at)
+    at.button(key="ov_reset").click().run()
+    ok(at)
+    assert "Custom weights" not in all_text(at)
+
+
+def test_hypothesis_reset_button_restores_defaults(app):
+    at = app("hypothesis", id="shallow-safety")
+    before = _balance(at)
+    at.slider(key="w_strength_strong").set_value(0.5).run()
+    assert ok(at) and _balance(at) != before
+    at.button(key="w_reset").click().run()
+    ok(at)
+    assert _balance(at) == before
+
+
+def test_hypothesis_without_evidence_has_an_empty_state(app):
+    at = app("hypothesis", id="lonely-hypothesis")
+    assert "No claim bears on this hypothesis yet" in all_text(at)
+    assert ("contribute", "Draft a claim for this hypothesis", "hypothesis=lonely-hypothesis") in page_links(at)
+
+
+def test_hypothesis_unknown_id_suggests_matches(app):
+    at = app("hypothesis", id="general-algorithm")
+    assert "No hypothesis with id" in all_text(at)
+    assert ("hypothesis", "General algorithms given the right training mix", "id=general-algorithms") in [
+        (p, label.replace("\\", ""), q) for p, label, q in page_links(at)
+    ]
+
+
+def test_hypothesis_picker_writes_the_deep_link(app):
+    at = app("hypothesis")
+    at.selectbox(key="pick_hypothesis").set_value("shallow-safety").run()
+    ok(at)
+    assert at.query_params["id"] == ["shallow-safety"] or at.query_params["id"] == "shallow-safety"
+    assert "Safety fine-tuning is shallow" in all_text(at).replace("\\", "")
+
+
+# --- claim and source ----------------------------------------------------------------------
+
+
+def test_claim_page_metadata_links_and_neighbourhood(app):
+    at = app("claim", id="grokking-fourier")
+    text = all_text(at).replace("\\", "")
+    assert "A one-layer transformer trained on modular addition" in text
+    assert "Sec. 4; Fig. 1" in text or "4; Fig. 1" in text
+    assert [b.proto.url for b in at.get("link_button")] == ["https://arxiv.org/abs/2301.05217"]
+    links = page_links(at)
+    assert ("source", "Progress measures for grokking via mechanistic interpretability", "id=nanda2023-progress-measures") in links
+    assert ("runs", "Run it", "job=grokking&preset=smoke") in links
+    assert any(p == "claim" and q == "id=parity-hidden-progress" for p, _, q in links)  # replicates this one
+    graph = component_args(at, "claim_graph")["elements"]
+    keys = {n["data"]["id"] for n in graph["nodes"]}
+    assert {"claim:grokking-fourier", "source:nanda2023-progress-measures", "hypothesis:general-algorithms"} <= keys
+    at.radio(key="claim_depth").set_value(2).run()
+    ok(at)
+    assert len(component_args(at, "claim_graph")["elements"]["nodes"]) > len(graph["nodes"])
+
+
+def test_hostile_claim_renders_as_text(app):
+    at = app("claim", id="hostile-claim")
+    assert_no_live_markup(at)
+    text = all_text(at)
+    assert r"\<script\>alert\(1\)\<\/script\>" in text  # escaped, so shown literally
+    assert r"\[link\]\(javascript\:x\)" in text
+    at = app("source", id="hostile-blog")
+    assert_no_live_markup(at)
+    at = app("hypothesis", id="shallow-safety")
+    assert_no_live_markup(at)
+    at = app("search", q="script alert")
+    assert_no_live_markup(at)
+
+
+def test_source_page_lists_its_claims_and_links_out(app):
+    at = app("source", id="barak2022-hidden-progress")
+    assert [b.proto.url for b in at.get("link_button")] == ["https://arxiv.org/abs/2207.08977", "https://doi.org/10.48550/arXiv.2207.08977"]
+    claims = {q for p, _, q in page_links(at) if p == "claim"}
+    assert claims >= {"id=parity-hidden-progress", "id=refusal-survives-probing"}
+    assert "hidden progress" in all_text(at)  # an alias
+    assert component_args(at, "source_graph")["elements"]["nodes"]
+
+
+def test_missing_claim_and_source_are_deliberate(app):
+    assert "No claim with id" in all_text(app("claim", id="nope-not-here"))
+    assert "No source with id" in all_text(app("source", id="nope-not-here"))
+
+
+# --- graph explorer ------------------------------------------------------------------------
+
+
+def _nodes(at):
+    return {n["data"]["id"] for n in component_args(at, "gx_graph")["elements"]["nodes"]}
+
+
+def test_graph_explorer_filters_and_url(app):
+    at = app("graph")
+    nodes = _nodes(at)
+    assert {"hypothesis:general-algorithms", "claim:hostile-claim", "source:hostile-blog"} <= nodes
+    at.multiselect(key="gx_rel").set_value(["contradicts"]).run()
+    ok(at)
+    claims = {n for n in _nodes(at) if n.startswith("claim:")}
+    assert claims == {"claim:refusal-survives-probing", "claim:hostile-claim"}
+    assert at.query_params["rel"] in ("contradicts", ["contradicts"])
+    at.toggle(key="gx_sources").set_value(False).run()
+    ok(at)
+    assert not any(n.startswith("source:") for n in _nodes(at))
+
+
+def test_graph_explorer_deep_link_with_filters(app):
+    at = app("graph", h="shallow-safety", setting="frontier,opinion", years="2024-2024")
+    assert {n for n in _nodes(at) if n.startswith("claim:")} == {"claim:refusal-removed-cheaply"}
+    assert at.multiselect(key="gx_hyp").value == ["shallow-safety"]
+
+
+def test_graph_click_opens_the_node_page(app):
+    at = app("graph")
+    # what st-link-analysis sends back when a node is tapped (see ui.graphview.clicked)
+    at.session_state["gx_graph"] = {"action": "open", "data": {"type": "tap", "target_id": "claim:grokking-fourier", "target_group": "nodes"}, "timestamp": 1}
+    at.run()
+    ok(at)
+    assert "A one-layer transformer trained on modular addition" in all_text(at).replace("\\", "")
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def test_search_deep_link_alias_and_typos(app):
+    at = app("search", q="badllama")
+    assert ("source", "Safety fine\\-tuning is shallow", "id=gurnee2024-shallow-safety") in page_links(at)
+    at.text_input(key="q").input("grokking fourir algoritm").run()  # typos
+    ok(at)
+    assert any(q == "id=grokking-fourier" for _, _, q in page_links(at))
+    assert at.query_params["q"] in ("grokking fourir algoritm", ["grokking fourir algoritm"])
+    at.multiselect(key="kinds").set_value(["source"]).run()
+    ok(at)
+    assert {p for p, _, _ in page_links(at) if p in ("claim", "source", "hypothesis")} == {"source"}
+
+
+def test_search_empty_and_no_match_states(app):
+    assert "Type to search" in all_text(app("search"))
+    assert "No match" in all_text(app("search", q="zzzzqqqq xxyyzz"))
+
+
+# --- contribute ----------------------------------------------------------------------------
+
+
+def _fill(at, statement="Grokking also happens with a two-layer transformer on modular subtraction tasks.", section="6"):
+    at.selectbox(key="cf_source").set_value("nanda2023-progress-measures")
+    at.text_area(key="cf_statement").input(statement)
+    at.selectbox(key="cf_setting").set_value("toy")
+    at.text_input(key="cf_loc_section").input(section)
+    at.selectbox(key="cf_h0").set_value("general-algorithms")
+    at.selectbox(key="cf_rel0").set_value("supports")
+    at.selectbox(key="cf_str0").set_value("moderate")
+    at.text_input(key="cf_rat0").input("The same general algorithm appears in a deeper model.")
+    return at
+
+
+def test_contribute_valid_claim_gives_yaml_and_file(app):
+    at = _fill(app("contribute"))
+    at.button[0].click().run()  # the form's submit button
+    ok(at)
+    text = all_text(at)
+    assert "passes" in text
+    yaml_text = at.code[-1].value
+    assert "source: nanda2023-progress-measures" in yaml_text and "relation: supports" in yaml_text
+    assert "id: nanda2023-grokking-also-happens-with" in yaml_text  # suggested id
+    assert "grokking.yaml" in text  # beside the source's other claims
+
+
+def test_contribute_shows_validator_errors_inline(app):
+    at = _fill(app("contribute", source="hostile-blog"), statement="too short", section="")
+    at.button[0].click().run()
+    ok(at)
+    text = all_text(at)
+    assert "problem(s) to fix" in text
+    assert "statement" in text and "locator" in text
+
+
+def test_contribute_prefills_from_the_url(app):
+    at = app("contribute", source="barak2022-hidden-progress", hypothesis="learnability-prior")
+    assert at.selectbox(key="cf_source").value == "barak2022-hidden-progress"
+    assert at.selectbox(key="cf_h0").value == "learnability-prior"
+
+
+# --- runs: without the runner ----------------------------------------------------------------
+
+
+def test_runs_view_empty_state_without_repro(app, monkeypatch):
+    from ui import data
+
+    monkeypatch.setattr(data, "repro", lambda: data.Repro(False, "ModuleNotFoundError: No module named 'repro.api'"))
+    at = app("runs")
+    assert "The runner is not available here" in all_text(at)
+
+
+# --- corpus errors and reloads -----------------------------------------------------------------
+
+
+def test_broken_corpus_shows_the_problems_not_a_traceback(app, corpus):
+    (corpus / "broken.yaml").write_text("- id: Bad Id\n  source: nowhere\n")
+    at = app()
+    text = all_text(at)
+    assert "The corpus could not be loaded" in text
+    assert at.dataframe and "broken.yaml" in at.dataframe[0].value.to_string()
+
+
+def test_edits_under_the_corpus_reload_the_graph(app, corpus):
+    at = app("hypothesis", id="lonely-hypothesis")
+    assert "No claim bears on this hypothesis yet" in all_text(at)
+    (corpus / "new.yaml").write_text(
+        "- id: a-new-claim\n  source: hostile-blog\n  statement: A brand new claim about the lonely hypothesis appears.\n"
+        "  locator: {section: '1'}\n  setting: theory\n  evidence:\n"
+        "    - {hypothesis: lonely-hypothesis, relation: supports, strength: weak, rationale: It says so.}\n"
+    )
+    at.run()
+    ok(at)
+    assert ("claim", "A brand new claim about the lonely hypothesis appears\\.", "id=a-new-claim") in page_links(at)

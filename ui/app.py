@@ -1,0 +1,45 @@
+"""claimgraph's web UI: `streamlit run ui/app.py` (or `make run`).
+
+The entry script only sets the page up and routes; each view is a script in ui/views/ (not
+pages/: see the Streamlit note in the README). Every page takes its subject from the URL
+(`/claim?id=…`), so any page can be shared as a link.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # `streamlit run ui/app.py` runs this as a script
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+
+import streamlit as st
+
+from ui import widgets
+
+st.set_page_config(page_title="claimgraph", page_icon=":material/hub:", layout="wide", initial_sidebar_state="expanded")
+
+P = widgets.PAGES
+pages = {
+    "Browse": [
+        st.Page(P["overview"], title="Hypotheses", icon=":material/balance:", url_path="overview", default=True),
+        st.Page(P["hypothesis"], title="Hypothesis", icon=":material/flag:", url_path="hypothesis"),
+        st.Page(P["claim"], title="Claim", icon=":material/description:", url_path="claim"),
+        st.Page(P["source"], title="Source", icon=":material/science:", url_path="source"),
+        st.Page(P["graph"], title="Graph explorer", icon=":material/hub:", url_path="graph"),
+        st.Page(P["search"], title="Search", icon=":material/search:", url_path="search"),
+    ],
+    "Work": [
+        st.Page(P["runs"], title="Runs", icon=":material/play_circle:", url_path="runs"),
+        st.Page(P["contribute"], title="Contribute", icon=":material/edit_note:", url_path="contribute"),
+    ],
+}
+
+page = st.navigation(pages)
+with st.sidebar:
+    st.markdown("### :material/hub: claimgraph")
+    st.caption("Claims from the literature, weighed against the hypotheses they bear on.")
+widgets.sidebar_footer()
+page.run()

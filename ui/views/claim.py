@@ -1,0 +1,112 @@
+"""One claim: what it says, where, under which conditions, what it bears on, its reproductions,
+related claims, and its neighbourhood in the graph."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import data, graphview, widgets as w
+
+store = w.require_store()
+cid = w.choose("claim", store, lambda: [(c.id, w.short(c.statement, 80)) for s in store.sources() for c in store.claims_of_source(s.id)])
+claim = store.claim(cid)
+if claim is None:
+    w.header("Claim")
+    w.not_found("claim", cid, store)
+    st.stop()
+
+source = store.source(claim.source)
+st.caption(f"claim {w.code(claim.id)} · link: {w.code(w.url_for('claim', claim.id))}")
+st.markdown("### " + w.md(claim.statement))
+
+tags = [(claim.setting, "gray")] + [(t, "blue") for t in claim.tags]
+w.badges(tags)
+
+left, right = st.columns([3, 2])
+with left:
+    st.markdown("**Source**")
+    if source is None:
+        st.warning(f"The source {w.code(claim.source)} is missing from the corpus.", icon=":material/link_off:")
+    else:
+        st.page_link(w.PAGES["source"], label=w.md(source.title), query_params={"id": source.id}, icon=":material/science:")
+        st.caption(w.source_line(source))
+        w.link_buttons(w.source_links(source))
+with right:
+    st.markdown("**Where in the source**")
+    st.markdown(w.md(str(claim.locator)))
+    if claim.locator.quote:
+        st.markdown("> " + w.md(claim.locator.quote))
+    origin = store.origin("claim", claim.id)
+    if origin:
+        st.caption(f"Written at {w.code(origin)}")
+
+if claim.scope:
+    scope = {k: v for k, v in claim.scope.model_dump().items() if v}
+    if scope:
+        st.markdown("**Scope**")
+        st.dataframe(pd.DataFrame([scope]), hide_index=True, width="stretch")
+
+st.subheader("Bears on")
+if not claim.evidence:
+    st.caption("No hypothesis: this claim only relates to other claims.")
+for link in claim.evidence:
+    hyp = store.hypothesis(link.hypothesis)
+    with st.container(border=True):
+        a, b = st.columns([4, 2])
+        with a:
+            w.page_link("hypothesis", link.hypothesis, hyp.title if hyp else link.hypothesis, icon=":material/flag:")
+            st.caption("Why: " + w.md(link.rationale))
+        with b:
+            w.badges([(link.relation, w.RELATION_COLOUR[link.relation]), (link.strength, "blue")])
+
+st.subheader("Reproductions")
+verdicts = {(v.job, v.preset): v for v in store.verdicts(claim.id)}
+if not claim.reproductions:
+    st.caption("No runnable job tests this claim yet.")
+for ref in claim.reproductions:
+    v = verdicts.get((ref.job, ref.preset))
+    with st.container(border=True):
+        a, b = st.columns([4, 2])
+        with a:
+            st.markdown(f"{w.code(ref.job)} preset {w.code(ref.preset)}; the claim expects **{w.md(ref.expect)}**")
+            if ref.params:
+                st.caption("params: " + w.code(ref.params))
+            if v is not None:
+                st.caption(w.md(v.summary) if v.summary else "")
+                st.page_link(w.PAGES["runs"], label=f"Run {w.md(v.run_id)}", query_params={"run": v.run_id}, icon=":material/play_circle:")
+            else:
+                st.page_link(w.PAGES["runs"], label="Run it", query_params={"job": ref.job, "preset": ref.preset}, icon=":material/play_arrow:")
+        with b:
+            if v is None:
+                w.badges([("not run yet", "gray")])
+            else:
+                agrees = v.outcome == v.expect
+                w.badges([(v.outcome, w.OUTCOME_COLOUR.get(v.outcome, "gray")), ("agrees with the claim" if agrees else "disagrees" if v.outcome != "inconclusive" else "inconclusive", "green" if agrees else "gray")])
+
+st.subheader("Related claims")
+links = store.claim_links(claim.id)
+siblings = [c for c in store.claims_of_source(claim.source) if c.id != claim.id] if source else []
+if not links and not siblings:
+    st.caption("No linked claims, and no other claim from this source.")
+for link in links:
+    other = store.claim(link.other)
+    verb = link.relation if link.direction == "out" else f"{link.relation} (by the other)"
+    a, b = st.columns([5, 2])
+    with a:
+        w.page_link("claim", link.other, other.statement if other else link.other)
+    b.caption(w.md(verb))
+if siblings:
+    with st.expander(f"{len(siblings)} other claim(s) from the same source"):
+        for c in siblings[:50]:
+            w.page_link("claim", c.id, c.statement)
+
+st.subheader("Neighbourhood")
+depth = st.radio("Depth", [1, 2], horizontal=True, key="claim_depth", format_func=lambda d: f"{d} hop" + ("s" if d > 1 else ""))
+sub = store.neighbourhood(f"claim:{claim.id}", depth=depth)
+g = graphview.from_subgraph(sub)
+if g.number_of_nodes() > 200:
+    st.caption(f"{g.number_of_nodes()} nodes: showing the first hop only.")
+    g = graphview.from_subgraph(store.neighbourhood(f"claim:{claim.id}", depth=1))
+w.network(graphview.to_elements(g, focus=f"claim:{claim.id}"), key="claim_graph", height=420)
+st.caption("Click a node to open its page.")

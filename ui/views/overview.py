@@ -1,0 +1,122 @@
+"""Hypotheses overview: every hypothesis with its weighted balance of evidence."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ui import data, widgets as w
+
+store = w.require_store()
+weights = data.weights()
+rows = data.overview(store, weights)
+
+w.header("Hypotheses", "Each hypothesis with the weighted balance of the claims that bear on it. Open one to see every claim and adjust the weights.")
+
+if not rows:
+    w.empty_state("No hypotheses yet", "Add positions under debate to `claims/hypotheses.yaml`, then claims that support or contradict them.")
+    st.stop()
+
+SORTS = {
+    "Most supported first": lambda hb: (-hb[1].score, hb[0].title),
+    "Most contradicted first": lambda hb: (hb[1].score, hb[0].title),
+    "Most evidence first": lambda hb: (-len(hb[1].contributions), hb[0].title),
+    "Contested first": lambda hb: (not hb[1].contested, -len(hb[1].contributions), hb[0].title),
+    "Title": lambda hb: hb[0].title.lower(),
+}
+c1, c2, c3 = st.columns([2, 1, 2], vertical_alignment="bottom")
+sort = c1.selectbox("Sort by", list(SORTS), key="ov_sort")
+only_contested = c2.toggle("Only contested", key="ov_contested")
+if weights != data.default_weights():
+    c3.info("Custom weights from a hypothesis page are in effect.", icon=":material/tune:")
+    if c3.button("Reset to the default weights", key="ov_reset"):
+        data.set_weights(None)
+        st.rerun()
+
+rows = sorted(rows, key=SORTS[sort])
+if only_contested:
+    rows = [hb for hb in rows if hb[1].contested]
+    if not rows:
+        w.empty_state("No contested hypothesis", "None has strong claims on both sides under these weights.", ":material/handshake:")
+        st.stop()
+
+tab_cards, tab_table = st.tabs(["Cards", "Table"])
+
+with tab_cards:
+    chart_df = pd.DataFrame(
+        [{"hypothesis": h.title, "id": h.id, "side": side, "weight": value, "order": i}
+         for i, (h, b) in enumerate(rows)
+         for side, value in (("support", b.support), ("against", -b.against), ("qualify", b.qualify))]
+    )
+    chart = (
+        alt.Chart(chart_df)
+        .mark_bar()
+        .encode(
+            y=alt.Y("hypothesis:N", sort=[h.title for h, _ in rows], title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X("weight:Q", title="weighted evidence (against ← → support, qualify in grey)"),
+            color=alt.Color("side:N", scale=alt.Scale(domain=["support", "against", "qualify"], range=[w.RELATION_HEX["supports"], w.RELATION_HEX["contradicts"], w.RELATION_HEX["qualifies"]]), legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["hypothesis", "side", alt.Tooltip("weight:Q", format=".2f")],
+        )
+        .properties(height=min(40 + 28 * len(rows), 600))
+    )
+    st.altair_chart(chart, width="stretch")
+
+    for h, b in rows:
+        with st.container(border=True):
+            left, mid, right = st.columns([5, 1.3, 2.2])
+            with left:
+                w.page_link("hypothesis", h.id, h.title, icon=":material/flag:")
+                st.caption(w.md(w.short(h.statement, 220)))
+            counts = b.counts
+            mid.metric("Balance", f"{b.score:+.2f}", help=w.balance_caption(b.score), label_visibility="visible")
+            with right:
+                tags = [
+                    (f"{counts['supports']} for", "green"),
+                    (f"{counts['contradicts']} against", "red"),
+                    (f"{counts['qualifies']} qualifying", "gray"),
+                    (f"{b.sources} sources", "blue"),
+                ]
+                if b.contested:
+                    tags.insert(0, ("contested", "orange"))
+                rep = b.reproductions
+                if any(rep.values()):
+                    tags.append((f"runs: {rep['agrees']} agree · {rep['disagrees']} disagree · {rep['inconclusive']} inconclusive", "violet"))
+                else:
+                    tags.append(("no runs", "gray"))
+                w.badges(tags)
+                if not b.contributions:
+                    st.caption("No claims yet.")
+
+with tab_table:
+    table = pd.DataFrame(
+        [
+            {
+                "hypothesis": w.url_for("hypothesis", h.id),
+                "title": h.title,
+                "balance": round(b.score, 3),
+                "support": round(b.support, 2),
+                "against": round(b.against, 2),
+                "qualify": round(b.qualify, 2),
+                "claims": len(b.contributions),
+                "sources": b.sources,
+                "contested": b.contested,
+                "runs agree": b.reproductions["agrees"],
+                "runs disagree": b.reproductions["disagrees"],
+            }
+            for h, b in rows
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "hypothesis": st.column_config.LinkColumn("open", display_text=r"\./hypothesis\?id=(.*)", width="medium"),
+            "balance": st.column_config.ProgressColumn("balance", min_value=-1, max_value=1, format="%+.2f"),
+        },
+    )
+    st.caption("Click a column header to sort.")
+
+with st.expander("How the balance is computed"):
+    st.code(weights.describe(), language=None)

@@ -1,0 +1,194 @@
+"""Runs: start a reproduction job, watch it (status, live metric curves), read its verdict and
+the claims it bears on; browse past runs. `?run=<id>` opens one run, `?job=&preset=` pre-fills
+the form."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import data, widgets as w
+
+ACTIVE = {"queued", "pending", "running", "starting"}
+
+w.header("Reproduction runs", "Small runnable jobs test claims; a run's verdict becomes evidence next to the claim.")
+rp = data.repro()
+if not rp.ok:
+    w.empty_state(
+        "The runner is not available here",
+        "The `repro` package could not be imported, so runs cannot be started or listed from this UI. "
+        "Install the project with `make setup`; `kg run` on the command line uses the same runner.",
+        ":material/power_off:",
+    )
+    with st.expander("Details"):
+        st.text(rp.reason)
+    st.stop()
+
+store = w.require_store()
+qp = st.query_params
+run_id = (qp.get("run") or "").strip()
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+
+def metrics_frame(metrics) -> pd.DataFrame:
+    rows = [m for m in metrics or [] if isinstance(m, dict)]
+    return pd.DataFrame(rows)
+
+
+def show_metrics(metrics) -> None:
+    df = metrics_frame(metrics)
+    if df.empty or "step" not in df:
+        st.caption("No metrics yet.")
+        return
+    numeric = [c for c in df.columns if c not in ("step", "arm") and pd.api.types.is_numeric_dtype(df[c])]
+    if not numeric:
+        st.caption("No numeric metrics yet.")
+        return
+    groups = {}
+    for col in numeric:  # one chart per family: losses together, accuracies together
+        family = "accuracy" if "acc" in col else "loss" if "loss" in col else col
+        groups.setdefault(family, []).append(col)
+    cols = st.columns(min(2, len(groups)))
+    for i, (family, names) in enumerate(groups.items()):
+        with cols[i % len(cols)]:
+            st.markdown(f"**{w.md(family)}**")
+            if "arm" in df:
+                wide = df.pivot_table(index="step", columns="arm", values=names, aggfunc="last")
+                wide.columns = [f"{arm} {name}" if len(names) > 1 else str(arm) for name, arm in wide.columns]
+            else:
+                wide = df.groupby("step")[names].last()
+            st.line_chart(wide, height=220)
+
+
+def claims_tested_by(job: str, preset: str) -> list:
+    return data.claims_tested_by(store, job, preset)
+
+
+def show_run(run_id: str) -> None:
+    try:
+        res = rp.api.result(run_id)
+    except Exception as exc:  # noqa: BLE001 - an unknown id or a damaged run folder
+        st.error(f"Run {w.code(run_id)} could not be read: {w.md(exc)}", icon=":material/error:")
+        return
+    status = str(data.get(res, "status", "unknown"))
+    job, preset = data.get(res, "job", ""), data.get(res, "preset", "")
+    with st.container(border=True):
+        a, b = st.columns([4, 2])
+        a.markdown(f"#### Run {w.code(run_id)}")
+        a.caption(f"{w.code(job)} preset {w.code(preset)}")
+        with b:
+            w.badges([(status, w.STATUS_COLOUR.get(status, "gray"))])
+            if status in ACTIVE and st.button("Cancel", key="cancel", icon=":material/stop_circle:"):
+                rp.api.cancel(run_id)
+                st.rerun()
+        progress = data.get(res, "progress")
+        if status in ACTIVE:
+            done, total = data.get(progress, "done", 0) or 0, data.get(progress, "total", 0) or 0
+            st.progress(min(1.0, done / total) if total else 0.0, text=f"{status}…")
+        error = data.get(res, "error") or data.get(res, "reason")
+        if status == "failed":
+            st.error("The run failed: " + w.md(error or "no reason recorded"), icon=":material/error:")
+        verdict = data.get(res, "verdict")
+        if verdict:
+            outcome = str(data.get(verdict, "outcome", ""))
+            st.markdown("**Verdict**")
+            w.badges([(outcome, w.OUTCOME_COLOUR.get(outcome, "gray"))])
+            st.caption(w.md(data.get(verdict, "reason", "")))
+            checks = data.get(verdict, "checks") or {}
+            if checks:
+                st.dataframe(pd.DataFrame([{"check": k, "passed": bool(v)} for k, v in checks.items()]), hide_index=True)
+        show_metrics(data.get(res, "metrics"))
+        claims = claims_tested_by(job, preset)
+        if claims:
+            st.markdown("**Claims this run bears on**")
+            for c, ref in claims:
+                w.page_link("claim", c.id, c.statement, icon=":material/description:")
+                st.caption(f"expects {w.md(ref.expect)}")
+        with st.expander("Parameters, environment and log"):
+            st.json(data.get(res, "params") or {}, expanded=False)
+            env = data.get(res, "env")
+            if env:
+                st.json(env, expanded=False)
+            log = data.get(res, "log") or data.get(res, "log_tail") or ""
+            st.text(log if isinstance(log, str) else "\n".join(map(str, log)))
+    return status
+
+
+if run_id:
+    st.page_link(w.PAGES["runs"], label="All runs", icon=":material/arrow_back:")
+
+    @st.fragment(run_every=1.0)
+    def live() -> None:
+        status = show_run(run_id)
+        if status not in ACTIVE and st.session_state.get("_run_live") == run_id:
+            st.session_state["_run_live"] = None
+            st.rerun()  # one full rerun when it ends, so the page stops polling
+
+    if st.session_state.get("_run_live") == run_id:
+        live()
+    else:
+        status = show_run(run_id)
+        if status in ACTIVE:
+            st.session_state["_run_live"] = run_id
+            st.rerun()
+    st.stop()
+
+
+# --- start a run ------------------------------------------------------------------------------
+
+jobs = data.job_names()
+if not jobs:
+    w.empty_state("No jobs registered", "Add a job module under `repro/jobs/`.", ":material/science:")
+    st.stop()
+
+with st.container(border=True):
+    st.markdown("#### Start a run")
+    if "run_job" not in st.session_state and qp.get("job") in jobs:
+        st.session_state["run_job"] = qp.get("job")
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+    job = c1.selectbox("Job", jobs, key="run_job")
+    presets = data.presets(job)
+    if "run_preset" in st.session_state and st.session_state["run_preset"] not in presets:
+        del st.session_state["run_preset"]
+    if "run_preset" not in st.session_state and qp.get("preset") in presets:
+        st.session_state["run_preset"] = qp.get("preset")
+    preset = c2.selectbox("Preset", presets, key="run_preset")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="run_seed")
+    backends = data.backends()
+    backend = c4.selectbox("Runner", backends, key="run_backend")
+    overrides_text = st.text_area("Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder="max_steps = 200\nlr = 0.001")
+    overrides, parse_errors = data.parse_overrides(overrides_text)
+    params, problem = (None, "; ".join(parse_errors)) if parse_errors else data.check_params(job, preset, overrides)
+    if problem:
+        st.error(w.md(problem), icon=":material/error:")
+    else:
+        with st.expander("Resolved parameters", expanded=False):
+            st.dataframe(data.params_table(job, params), hide_index=True, width="stretch")
+    force = st.checkbox("Run again even if an identical run exists", key="run_force")
+    if st.button("Start run", type="primary", disabled=bool(problem), key="run_start", icon=":material/play_arrow:"):
+        try:
+            new_id = rp.api.submit(job, preset, overrides, seed=int(seed), backend=backend, force=force)
+        except Exception as exc:  # noqa: BLE001 - shown inline
+            st.error("Could not start the run: " + w.md(exc), icon=":material/error:")
+        else:
+            st.query_params.from_dict({"run": str(new_id)})
+            st.rerun()
+
+# --- past runs ----------------------------------------------------------------------------------
+
+st.markdown("#### Past runs")
+f1, f2 = st.columns(2)
+job_filter = f1.selectbox("Job", ["all", *jobs], key="runs_job")
+status_filter = f2.selectbox("Status", ["all", "queued", "running", "succeeded", "failed", "cancelled"], key="runs_status")
+runs = data.list_runs(None if job_filter == "all" else job_filter, None if status_filter == "all" else status_filter)
+if not runs:
+    w.empty_state("No runs yet", "Start one above; it appears here with its status and verdict.", ":material/history:")
+else:
+    st.dataframe(
+        pd.DataFrame(runs),
+        hide_index=True,
+        width="stretch",
+        column_config={"run": st.column_config.LinkColumn("run", display_text=r"\./runs\?run=(.*)")},
+    )

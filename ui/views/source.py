@@ -1,0 +1,65 @@
+"""One source: metadata, links out, its claims, citations within the corpus, its neighbourhood."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import graphview, widgets as w
+
+store = w.require_store()
+sid = w.choose("source", store, lambda: [(s.id, w.short(s.title, 80)) for s in store.sources()])
+source = store.source(sid)
+if source is None:
+    w.header("Source")
+    w.not_found("source", sid, store)
+    st.stop()
+
+w.header(source.title)
+st.caption(f"{w.md(source.kind)} {w.code(source.id)} · link: {w.code(w.url_for('source', source.id))}")
+st.markdown(w.source_line(source))
+w.link_buttons(w.source_links(source))
+if source.aliases:
+    st.caption("Also known as: " + w.md(", ".join(source.aliases)))
+if source.note:
+    with st.container(border=True):
+        st.caption("Note")
+        w.text_block(source.note)
+
+claims = store.claims_of_source(source.id)
+st.subheader(f"Claims ({len(claims)})")
+if not claims:
+    w.empty_state("No claim from this source yet", "Draft one on the Contribute page.", ":material/edit_note:")
+    st.page_link(w.PAGES["contribute"], label="Draft a claim from this source", query_params={"source": source.id}, icon=":material/edit_note:")
+for c in claims[:100]:
+    with st.container(border=True):
+        w.page_link("claim", c.id, c.statement)
+        tags = [(c.setting, "gray")]
+        for e in c.evidence:
+            hyp = store.hypothesis(e.hypothesis)
+            tags.append((f"{e.relation} · {w.short(hyp.title if hyp else e.hypothesis, 50)}", w.RELATION_COLOUR[e.relation]))
+        w.badges(tags)
+        st.caption(w.md(str(c.locator)))
+if len(claims) > 100:
+    st.caption(f"and {len(claims) - 100} more")
+
+cites = store.citations(source.id)
+if cites:
+    st.subheader("Citations within the corpus")
+    a, b = st.columns(2)
+    with a:
+        st.markdown("**Cites**")
+        for c in [c for c in cites if c.citing == source.id]:
+            other = store.source(c.cited)
+            w.page_link("source", c.cited, other.title if other else c.cited)
+    with b:
+        st.markdown("**Cited by**")
+        for c in [c for c in cites if c.cited == source.id]:
+            other = store.source(c.citing)
+            w.page_link("source", c.citing, other.title if other else c.citing)
+
+st.subheader("Neighbourhood")
+g = graphview.from_subgraph(store.neighbourhood(f"source:{source.id}", depth=2))
+if g.number_of_nodes() > 200:
+    g = graphview.from_subgraph(store.neighbourhood(f"source:{source.id}", depth=1))
+w.network(graphview.to_elements(g, focus=f"source:{source.id}"), key="source_graph", height=420)
+st.caption("Click a node to open its page.")

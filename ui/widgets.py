@@ -1,0 +1,307 @@
+"""Shared render helpers.
+
+Contributor text is data, never markup. Everything that came from the corpus or a run goes
+through `md()` (every ASCII punctuation character backslash-escaped, so Markdown, HTML, LaTeX,
+colour directives and autolinks all render as the literal characters) or is shown with
+`st.text`, `st.code` or a dataframe. Nothing here uses `unsafe_allow_html`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+import streamlit as st
+
+# Page files, relative to ui/app.py. Views link to each other through these.
+PAGES = {
+    "overview": "views/overview.py",
+    "hypothesis": "views/hypothesis.py",
+    "claim": "views/claim.py",
+    "source": "views/source.py",
+    "graph": "views/graph.py",
+    "search": "views/search.py",
+    "runs": "views/runs.py",
+    "contribute": "views/contribute.py",
+}
+
+_PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
+
+RELATION_LABEL = {"supports": "Supports", "contradicts": "Contradicts", "qualifies": "Qualifies"}
+RELATION_COLOUR = {"supports": "green", "contradicts": "red", "qualifies": "gray"}
+RELATION_HEX = {"supports": "#2e7d32", "contradicts": "#c62828", "qualifies": "#8d8d8d"}
+OUTCOME_COLOUR = {"reproduced": "green", "not-reproduced": "red", "inconclusive": "orange"}
+STATUS_COLOUR = {"succeeded": "green", "finished": "green", "done": "green", "failed": "red", "cancelled": "gray", "running": "blue", "queued": "violet"}
+
+
+def md(text: Any) -> str:
+    """Escape text so Markdown shows it literally: `[a](javascript:x)` stays those characters."""
+    text = " ".join(str(text).split())  # newlines would start Markdown blocks
+    return _PUNCT.sub(r"\\\1", text)
+
+
+def short(text: Any, width: int = 120) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def code(text: Any) -> str:
+    """Inline code for ids and paths: Markdown is not interpreted inside, only backticks matter."""
+    return "`" + " ".join(str(text).split()).replace("`", "'") + "`"
+
+
+def text_block(text: Any) -> None:
+    """A paragraph of contributor text, shown literally and wrapped."""
+    st.markdown(md(text))
+
+
+def page_link(kind: str, entity_id: str, label: str | None = None, icon: str | None = None, **kw) -> None:
+    """A link to an entity's page (`/claim?id=…`); the label is escaped."""
+    st.page_link(PAGES[kind], label=md(label or entity_id), query_params={"id": entity_id}, icon=icon, **kw)
+
+
+def url_for(kind: str, entity_id: str) -> str:
+    """A relative deep link, for tables (LinkColumn) and for sharing."""
+    from urllib.parse import quote
+
+    return f"./{kind}?id={quote(entity_id, safe='')}"
+
+
+def badge(label: str, colour: str = "gray", icon: str | None = None) -> None:
+    st.badge(md(label), color=colour, icon=icon)
+
+
+def badges(items: list[tuple[str, str]]) -> None:
+    """A row of small coloured labels, e.g. [("contested", "orange"), ("toy", "gray")]."""
+    # st.markdown's :color-badge[...] directive keeps them on one line; labels are escaped.
+    st.markdown(" ".join(f":{c}-badge[{md(label)}]" for label, c in items if label))
+
+
+def balance_caption(score: float) -> str:
+    if score > 0.33:
+        return "leans supported"
+    if score < -0.33:
+        return "leans contradicted"
+    return "balanced" if score != 0 else "no weighed evidence"
+
+
+def balance_bar(support: float, against: float, qualify: float, height: int = 34):
+    """One horizontal stacked bar: support to the right, against to the left, qualify grey."""
+    import altair as alt
+    import pandas as pd
+
+    df = pd.DataFrame(
+        [
+            {"side": "against", "weight": -against, "order": 0},
+            {"side": "support", "weight": support, "order": 1},
+            {"side": "qualify", "weight": qualify, "order": 2},
+        ]
+    )
+    span = max(support, against, qualify, 1.0)
+    chart = (
+        alt.Chart(df)
+        .mark_bar(size=height - 12)
+        .encode(
+            x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span + qualify]), axis=None),
+            color=alt.Color(
+                "side:N",
+                scale=alt.Scale(domain=["support", "against", "qualify"], range=[RELATION_HEX["supports"], RELATION_HEX["contradicts"], RELATION_HEX["qualifies"]]),
+                legend=None,
+            ),
+            order="order:Q",
+            tooltip=["side", alt.Tooltip("weight:Q", format=".2f")],
+        )
+        .properties(height=height)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def empty_state(title: str, body: str = "", icon: str = ":material/inbox:") -> None:
+    """A deliberate 'nothing here yet' panel (title and body are our own words, Markdown ok)."""
+    with st.container(border=True):
+        st.markdown(f"#### {icon} {title}")
+        if body:
+            st.markdown(body)
+
+
+def not_found(kind: str, entity_id: str, store=None) -> None:
+    """The page for an id that does not exist: say so, suggest close matches."""
+    st.warning(f"No {kind} with id {code(entity_id)} in this corpus.", icon=":material/search_off:")
+    if store is not None and entity_id:
+        hits = store.search(entity_id.replace("-", " "), limit=5, kinds={kind})
+        if hits:
+            st.markdown("Did you mean:")
+            for h in hits:
+                page_link(h.kind, h.id, h.label)
+    st.page_link(PAGES["search"], label="Search the corpus", icon=":material/search:")
+
+
+def require_store():
+    """The store, or a deliberate error page (and stop) when the corpus cannot be loaded."""
+    from ui import data
+
+    loaded = data.load()
+    if loaded.store is not None:
+        return loaded.store
+    st.title("The corpus could not be loaded")
+    st.error(md(loaded.error), icon=":material/error:")
+    st.markdown(f"Corpus folder: {code(loaded.path)} (set `KG_CORPUS` to use another one).")
+    if loaded.problems:
+        import pandas as pd
+
+        st.markdown("Fix these and the app reloads by itself (the same list `kg validate` prints):")
+        st.dataframe(
+            pd.DataFrame([{"file": p.file, "line": p.line, "problem": p.message, "how to fix": p.hint} for p in loaded.problems]),
+            hide_index=True,
+            width="stretch",
+        )
+    st.stop()
+
+
+def query_id(key: str = "id") -> str:
+    return (st.query_params.get(key) or "").strip()
+
+
+def pick_entity(kind: str, options: list[tuple[str, str]], current: str = "") -> str:
+    """A selectbox over (id, label) that also writes the choice into the URL (a deep link)."""
+    ids = [i for i, _ in options]
+    labels = dict(options)
+    index = ids.index(current) if current in ids else None
+    chosen = st.selectbox(
+        f"Choose a {kind}",
+        ids,
+        index=index,
+        format_func=lambda i: f"{labels[i]}  ·  {i}",
+        placeholder=f"Type to find a {kind}…",
+        key=f"pick_{kind}",
+    )
+    if chosen and chosen != current:
+        st.query_params["id"] = chosen
+    return chosen or ""
+
+
+def source_links(source) -> list[tuple[str, str]]:
+    """(label, url) links out for a source: arXiv, DOI, Semantic Scholar, its URL."""
+    ids, out = source.ids, []
+    if ids.arxiv:
+        out.append((f"arXiv {ids.arxiv}", f"https://arxiv.org/abs/{ids.arxiv}"))
+    if ids.doi:
+        out.append((f"DOI {ids.doi}", f"https://doi.org/{ids.doi}"))
+    if ids.s2:
+        out.append(("Semantic Scholar", f"https://www.semanticscholar.org/paper/{ids.s2}"))
+    if ids.url:
+        out.append(("Web", ids.url))
+    return [(label, url) for label, url in out if url.startswith(("https://", "http://"))]
+
+
+def link_buttons(links: list[tuple[str, str]]) -> None:
+    if not links:
+        st.caption("No external identifiers recorded.")
+        return
+    cols = st.columns(len(links))
+    for col, (label, url) in zip(cols, links):
+        col.link_button(md(label), url, icon=":material/open_in_new:")
+
+
+def source_line(source) -> str:
+    """'Nanda, Chan, … (2023). Title. Venue' as escaped Markdown."""
+    authors = source.authors
+    who = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "") if authors else "Unknown authors"
+    year = f" {md(f'({source.year})')}" if source.year else ""
+    venue = f" · {md(source.venue)}" if source.venue else ""
+    return f"{md(who)}{year}{venue}"
+
+
+def header(title: str, caption: str = "") -> None:
+    st.title(md(title))
+    if caption:
+        st.caption(caption)
+
+
+def sidebar_footer() -> None:
+    """Where the data comes from (shown on every page)."""
+    from ui import data
+
+    loaded = data.load()
+    with st.sidebar:
+        st.divider()
+        if loaded.store is not None:
+            s = loaded.store.stats()
+            st.caption(f"{s['hypotheses']} hypotheses · {s['claims']} claims · {s['sources']} sources · {s['runs']} verdicts")
+        st.caption(f"Corpus: {code(_short(loaded.path))}")
+
+
+def _short(path: str) -> str:
+    from ui import data
+
+    try:
+        from pathlib import Path
+
+        return str(Path(path).relative_to(data.REPO))
+    except ValueError:
+        return path
+
+
+# --- entity pickers and the network widget ---------------------------------------------------
+
+
+def choose(kind: str, store, options_fn) -> str:
+    """The page's subject: `?id=` from the URL, else a picker (a selectbox for small corpora,
+    a search box for large ones). The choice is written back into the URL."""
+    current = query_id()
+    if current:
+        return current
+    st.info(f"Pick a {kind} below, or open one from another page. The address bar then holds a link you can share.", icon=":material/link:")
+    options = options_fn()
+    if len(options) <= 1000:
+        chosen = pick_entity(kind, options)
+    else:
+        q = st.text_input(f"Find a {kind}", key=f"find_{kind}", placeholder="words from its title or statement, or its id")
+        chosen = ""
+        for hit in store.search(q, limit=10, kinds={kind}) if q else []:
+            page_link(kind, hit.id, hit.label)
+    if chosen:
+        st.rerun()
+    st.stop()
+
+
+def network(elements: dict, key: str, height: int = 520, layout: str = "cose") -> None:
+    """st-link-analysis with claimgraph's styles; clicking a node opens its page."""
+    from st_link_analysis import Event, st_link_analysis
+
+    from ui import graphview
+
+    if not elements["nodes"]:
+        empty_state("Nothing to draw", "No node matches: loosen the filters.", ":material/hub:")
+        return
+    labels = {e["data"]["label"] for e in elements["edges"]}
+    event = st_link_analysis(
+        elements,
+        layout=layout,
+        node_styles=graphview.node_styles(),
+        edge_styles=graphview.edge_styles(labels),
+        height=height,
+        key=key,
+        events=[Event("open", "tap", "node")],
+    )
+    open_clicked(event, key)
+
+
+def open_clicked(event, key: str) -> None:
+    """Go to the page of the node an event names, once per event (events carry a timestamp)."""
+    from ui import graphview
+
+    hit = graphview.clicked(event)
+    if hit is None:
+        return
+    stamp = (event or {}).get("timestamp")
+    seen = st.session_state.setdefault("_handled_events", {})
+    if seen.get(key) == stamp:
+        return
+    seen[key] = stamp
+    kind, entity = hit
+    if kind in PAGES:
+        st.switch_page(PAGES[kind], query_params={"id": entity})
+    elif kind == "run":
+        st.switch_page(PAGES["runs"], query_params={"run": entity})
