@@ -25,6 +25,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kg.alloc import bulk_allocation
+
 
 class Weights(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -174,6 +176,12 @@ def contribution(row: EvidenceRow, weights: Weights) -> Contribution:
 def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None = None) -> Balance:
     weights = weights or Weights()
     balance = Balance(hypothesis, weights.dilution)
+    with bulk_allocation():
+        _add(balance, rows, weights)
+    return balance
+
+
+def _add(balance: Balance, rows: list[EvidenceRow], weights: Weights) -> None:
     for row in rows:
         c = contribution(row, weights)
         balance.contributions.append(c)
@@ -183,4 +191,3 @@ def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None 
             balance.against += c.weight
         else:
             balance.qualify += c.weight
-    return balance

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from rapidfuzz import fuzz, process
 
 from kg import yamlsafe
+from kg.alloc import bulk_allocation
 from kg.problems import Problem
 from kg.schema import Claim, Hypothesis, Model, Source
 
@@ -77,7 +78,11 @@ def display_path(path: Path) -> str:
 
 def load_corpus(root: Path | str) -> tuple[Corpus, list[Problem]]:
     """Parse and validate every file under `root`. Cross-file checks live in kg.validate."""
-    root = Path(root)
+    with bulk_allocation():
+        return _load_corpus(Path(root))
+
+
+def _load_corpus(root: Path) -> tuple[Corpus, list[Problem]]:
     corpus, problems = Corpus(), []
     if not root.exists():
         problems.append(Problem(str(root), 1, "path does not exist", "pass a corpus folder such as claims/"))

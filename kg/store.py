@@ -16,6 +16,7 @@ from typing import Protocol
 
 import networkx as nx
 
+from kg.alloc import bulk_allocation
 from kg.evidence import Balance, EvidenceRow, Weights, aggregate
 from kg.graph import Citation, Verdict, build_graph, node_key, split_key
 from kg.loading import Corpus, Origin
@@ -100,7 +101,8 @@ class GraphStore:
         self.corpus = corpus
         self._verdicts = list(verdicts or [])
         self._citations = list(citations or [])
-        self.graph = build_graph(corpus, self._verdicts, self._citations)
+        with bulk_allocation():
+            self.graph = build_graph(corpus, self._verdicts, self._citations)
         self._index: SearchIndex | None = None
         self._repeats = {c.id for c in corpus.claims.values() if any(link.relation == "replicates" for link in c.links)}
         self._evidence: dict[str, list[EvidenceRow]] | None = None
@@ -137,7 +139,8 @@ class GraphStore:
     # relations
     def evidence(self, hypothesis_id: str) -> list[EvidenceRow]:
         if self._evidence is None:  # one pass over all claims serves every hypothesis
-            self._evidence = self._all_evidence()
+            with bulk_allocation():
+                self._evidence = self._all_evidence()
         return list(self._evidence.get(hypothesis_id, []))
 
     def _all_evidence(self) -> dict[str, list[EvidenceRow]]:

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from kg.alloc import bulk_allocation
 from kg.loading import Corpus, Origin, load_corpus
 from kg.problems import Problem
 
-NEAR_DUPLICATE_CLAIM = 92  # token_set_ratio on statements of the same source
+NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
 NEAR_DUPLICATE_SOURCE = 95  # ratio on normalised titles
 
 
@@ -40,10 +41,11 @@ class Report:
 
 def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True) -> Report:
     corpus, problems = load_corpus(root)
-    problems += check_references(corpus)
-    problems += check_reproductions(corpus)
-    if check_duplicates:
-        problems += near_duplicates(corpus)
+    with bulk_allocation():
+        problems += check_references(corpus)
+        problems += check_reproductions(corpus)
+        if check_duplicates:
+            problems += near_duplicates(corpus)
     if strict:
         problems = [Problem(p.file, p.line, p.message, p.hint, "error") for p in problems]
     problems.sort(key=lambda p: (p.file, p.line))
@@ -146,7 +148,7 @@ def near_duplicates(corpus: Corpus) -> list[Problem]:
     for ids in by_source.values():
         if len(ids) > 1:
             texts = [_normalise(corpus.claims[i].statement) for i in ids]
-            problems += _pairs(corpus, "claims", ids, texts, fuzz.token_set_ratio, NEAR_DUPLICATE_CLAIM)
+            problems += _pairs(corpus, "claims", ids, texts, fuzz.ratio, NEAR_DUPLICATE_CLAIM)
     by_year: dict[int | None, list[str]] = defaultdict(list)
     for source in corpus.sources.values():
         by_year[source.year].append(source.id)
