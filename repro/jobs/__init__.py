@@ -1,0 +1,1 @@
+"""One module per reproduction job. Each defines Params, PRESETS, run(params, ctx), verdict(result)."""

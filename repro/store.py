@@ -1,0 +1,237 @@
+"""The run store: one directory per run, written atomically, readable by any process.
+
+    <root>/<run_id>/
+        request.json   job, preset, resolved params, seed, backend, code version, dedup key
+        status.json    queued | running | succeeded | failed | cancelled, reason, pid, times
+        progress.json  {done, total, note}, rewritten a few times a second while running
+        metrics.jsonl  one metric row per line, appended as the job streams them
+        log.txt        the worker's stdout/stderr
+        env.json       package versions, device, host, code version
+        result.json    the job's return value
+        verdict.json   {outcome, reason, numbers, checks}
+        cancel         present once a cancel was requested
+
+Every JSON file is written to a temporary file and moved into place with os.replace, so a
+reader never sees half a record. Only the run's worker writes status while it is alive; once
+its process is gone, `reap` marks a still-active run failed with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+ACTIVE = ("queued", "running")
+TERMINAL = ("succeeded", "failed", "cancelled")
+STATUSES = ACTIVE + TERMINAL
+REPRO_DIR = Path(__file__).resolve().parent
+REPO_ROOT = REPRO_DIR.parent
+START_GRACE_S = 60.0  # a queued run whose worker has not reported within this is failed
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("KG_RUNS_DIR") or REPO_ROOT / "runs")
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return default
+
+
+def code_version() -> str:
+    """A hash of the repro sources (what decides a result), plus `git describe` when available.
+    The hash alone is the dedup key: it works on a GPU box without git."""
+    h = hashlib.sha256()
+    for path in sorted(REPRO_DIR.rglob("*.py")):
+        h.update(str(path.relative_to(REPRO_DIR)).encode())
+        h.update(path.read_bytes())
+    return "src-" + h.hexdigest()[:12]
+
+
+def git_describe() -> str | None:
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def request_key(job: str, params: dict, seed: int, version: str) -> str:
+    blob = json.dumps({"job": job, "params": params, "seed": seed, "code": version}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def pid_alive(pid: int | None, host: str | None = None) -> bool:
+    """Is this run's worker process still there? Zombies count as gone. A run owned by another
+    host cannot be checked from here and counts as alive."""
+    if not pid:
+        return False
+    if host and host != socket.gethostname():
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.parent.parent.exists() and Path("/proc/self").exists():
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, IndexError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X") and b"repro.worker" in cmd
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+class RunStore:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_root()
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.root)!r})"
+
+    # -- paths and files ----------------------------------------------------------------------
+    def dir(self, run_id: str) -> Path:
+        if not run_id or "/" in run_id or run_id.startswith("."):
+            raise ValueError(f"bad run id {run_id!r}")
+        return self.root / run_id
+
+    def exists(self, run_id: str) -> bool:
+        return (self.dir(run_id) / "request.json").exists()
+
+    def read(self, run_id: str, name: str, default: Any = None) -> Any:
+        return read_json(self.dir(run_id) / name, default)
+
+    def write(self, run_id: str, name: str, data: Any) -> None:
+        atomic_write_json(self.dir(run_id) / name, data)
+
+    # -- creating and finding runs ------------------------------------------------------------
+    def create(self, request: dict) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        run_id = f"{request['job']}-{stamp}-{secrets.token_hex(3)}"
+        # Build the directory under a hidden name and rename it: a run appears complete or not at all.
+        tmp = self.root / f".new-{run_id}"
+        tmp.mkdir()
+        atomic_write_json(tmp / "request.json", {**request, "run_id": run_id, "created_at": now_iso()})
+        atomic_write_json(tmp / "status.json", {"status": "queued", "reason": "", "updated_at": now_iso()})
+        os.replace(tmp, self.root / run_id)
+        return run_id
+
+    def run_ids(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted((p.name for p in self.root.iterdir()
+                       if p.is_dir() and not p.name.startswith(".") and (p / "request.json").exists()),
+                      reverse=True)
+
+    def find(self, key: str, statuses: tuple[str, ...]) -> str | None:
+        """Most recent run with this dedup key in one of these statuses."""
+        for run_id in sorted(self.run_ids(), key=lambda r: self.read(r, "request.json", {}).get("created_at", ""), reverse=True):
+            if self.read(run_id, "request.json", {}).get("key") == key and self.status(run_id)["status"] in statuses:
+                return run_id
+        return None
+
+    # -- status -------------------------------------------------------------------------------
+    def status(self, run_id: str, reap: bool = True) -> dict:
+        st = self.read(run_id, "status.json") or {"status": "failed", "reason": "status.json missing"}
+        if reap and st.get("status") in ACTIVE:
+            st = self.reap(run_id, st)
+        return st
+
+    def set_status(self, run_id: str, status: str, reason: str = "", **extra: Any) -> dict:
+        assert status in STATUSES, status
+        st = self.read(run_id, "status.json", {}) or {}
+        st.update(extra, status=status, reason=reason, updated_at=now_iso())
+        if status in TERMINAL:
+            st.setdefault("finished_at", now_iso())
+        self.write(run_id, "status.json", st)
+        return st
+
+    def reap(self, run_id: str, st: dict | None = None) -> dict:
+        """An active run whose worker process is gone is failed, with the reason."""
+        st = st or self.read(run_id, "status.json", {})
+        if st.get("status") not in ACTIVE:
+            return st
+        pid, host = st.get("pid"), st.get("host")
+        if pid:
+            if pid_alive(pid, host):
+                return st
+            reason = f"worker process {pid} on {host} is gone (killed or crashed) while {st['status']}"
+        else:
+            created = self.read(run_id, "request.json", {}).get("created_at")
+            age = time.time() - datetime.fromisoformat(created).timestamp() if created else 0
+            if age < START_GRACE_S:
+                return st
+            reason = f"worker never started within {START_GRACE_S:.0f} s"
+        # The worker is dead, so nobody else writes this file now; re-read to not lose a final write.
+        st = self.read(run_id, "status.json", {})
+        if st.get("status") in ACTIVE:
+            st = self.set_status(run_id, "failed", reason)
+            self.log(run_id, f"[store] marked failed: {reason}")
+        return st
+
+    # -- streams ------------------------------------------------------------------------------
+    def append_metric(self, run_id: str, row: dict) -> None:
+        with open(self.dir(run_id) / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(row, default=str) + "\n")
+
+    def metrics(self, run_id: str) -> list[dict]:
+        rows = []
+        try:
+            with open(self.dir(run_id) / "metrics.jsonl") as f:
+                for line in f:
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        break   # a line still being written
+        except FileNotFoundError:
+            pass
+        return rows
+
+    def log(self, run_id: str, message: str) -> None:
+        with open(self.dir(run_id) / "log.txt", "a") as f:
+            f.write(message.rstrip("\n") + "\n")
+
+    def log_tail(self, run_id: str, lines: int = 40) -> str:
+        try:
+            text = (self.dir(run_id) / "log.txt").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def request_cancel(self, run_id: str) -> None:
+        (self.dir(run_id) / "cancel").touch()
+
+    def cancel_requested(self, run_id: str) -> bool:
+        return (self.dir(run_id) / "cancel").exists()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.run_ids())

@@ -1,0 +1,193 @@
+"""The process that owns one run: `python -m repro.worker RUN_DIR`.
+
+It waits for a local slot (local backend), marks the run running, runs the job in this process
+(local) or on a Ray cluster (ray), streams metrics/progress/log into the run directory, and
+always leaves a terminal status: succeeded, failed (with the reason, e.g. a timeout or the
+exception) or cancelled. SIGTERM or a `cancel` file cancels; a timer enforces the timeout. If
+this process is killed outright, the store's reaper marks the run failed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import platform
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable
+
+from repro.store import RunStore, code_version, git_describe, now_iso
+
+SLOT_POLL_S = 0.2
+
+
+class Cancelled(BaseException):
+    """Raised by the SIGTERM handler. BaseException so a job's `except Exception` can't eat it."""
+
+
+class TimedOut(BaseException):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Running a job (shared by the local worker and the Ray task)
+
+
+def environment(device) -> dict:
+    import numpy
+    import pydantic
+    import torch
+    env = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+           "pydantic": pydantic.__version__, "platform": platform.platform(), "host": socket.gethostname(),
+           "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
+           "code_version": code_version(), "git": git_describe()}
+    if str(device).startswith("cuda"):
+        env["gpu"] = torch.cuda.get_device_name(device)
+    try:
+        import ray
+        if ray.is_initialized():
+            env["ray_gpu_ids"] = [str(g) for g in ray.get_gpu_ids()]
+            env["ray_node"] = ray.get_runtime_context().get_node_id()
+    except Exception:   # ray absent (a bare GPU box) or not in a Ray worker
+        pass
+    return env
+
+
+def execute(job: str, params: dict, seed: int, emit: Callable[[dict], None],
+            should_stop: Callable[[], bool] = lambda: False) -> tuple[dict, dict]:
+    """Validate params, run the job, judge it. Returns (result, verdict as dict)."""
+    import torch
+
+    from repro.core import Context
+    from repro.registry import get_job
+    module = get_job(job)
+    p = module.Params(**params)
+    # Small models: more threads than cores only adds contention. KG_TORCH_THREADS overrides.
+    torch.set_num_threads(int(os.environ.get("KG_TORCH_THREADS") or min(2, os.cpu_count() or 1)))
+    ctx = Context(seed=seed, emit=emit, should_stop=should_stop)
+    emit({"kind": "env", "env": environment(ctx.device)})
+    result = module.run(p, ctx)
+    return result, module.verdict(result).model_dump()
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker process
+
+
+class Worker:
+    def __init__(self, run_dir: Path):
+        self.store = RunStore(run_dir.parent)
+        self.run_id = run_dir.name
+        self.req = self.store.read(self.run_id, "request.json")
+        self._slot = None
+        self._last_cancel_check = 0.0
+
+    # events from the job -> files
+    def emit(self, event: dict) -> None:
+        kind = event["kind"]
+        if kind == "metric":
+            self.store.append_metric(self.run_id, event["row"])
+        elif kind == "progress":
+            self.store.write(self.run_id, "progress.json", {k: event[k] for k in ("done", "total", "note")})
+        elif kind == "log":
+            print(event["message"], flush=True)
+        elif kind == "env":
+            self.store.write(self.run_id, "env.json", event["env"])
+
+    def should_stop(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_cancel_check < 0.5:
+            return False
+        self._last_cancel_check = now
+        if self.store.cancel_requested(self.run_id):
+            raise Cancelled("cancel requested")
+        return False
+
+    def wait_for_slot(self) -> None:
+        """A file lock per slot under <root>/.slots: the limit holds across every process using
+        this store (CLI, UI), and a dead worker's lock is released by the OS."""
+        limit = max(1, int(self.req.get("max_concurrent") or 1))
+        slots = self.store.root / ".slots"
+        slots.mkdir(exist_ok=True)
+        waited = False
+        while True:
+            for i in range(limit):
+                f = open(slots / f"slot-{i}.lock", "w")
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    self._slot = f
+                    return
+                except BlockingIOError:
+                    f.close()
+            if not waited:
+                print(f"[worker] waiting for one of {limit} local slots", flush=True)
+                waited = True
+            self.should_stop()
+            time.sleep(SLOT_POLL_S)
+
+    def main(self) -> int:
+        st = self.store.read(self.run_id, "status.json", {})
+        if st.get("status") != "queued":
+            print(f"[worker] run is {st.get('status')}, nothing to do", flush=True)
+            return 0
+        signal.signal(signal.SIGTERM, _raise(Cancelled, "cancelled (SIGTERM)"))
+        self.store.set_status(self.run_id, "queued", "waiting for a slot", pid=os.getpid(), host=socket.gethostname())
+        try:
+            if self.store.cancel_requested(self.run_id):
+                raise Cancelled("cancel requested before start")
+            if self.req["backend"] == "local":
+                self.wait_for_slot()
+            self.store.set_status(self.run_id, "running", "", started_at=now_iso())
+            timeout = float(self.req.get("timeout_s") or 0)
+            if timeout > 0:
+                signal.signal(signal.SIGALRM, _raise(TimedOut, f"timed out after {timeout:g} s"))
+                signal.setitimer(signal.ITIMER_REAL, timeout)
+            print(f"[worker] {self.run_id}: {self.req['job']} preset={self.req['preset']} seed={self.req['seed']} "
+                  f"backend={self.req['backend']} pid={os.getpid()}", flush=True)
+            t0 = time.perf_counter()
+            if self.req["backend"] == "ray":
+                from repro.raytask import run_on_ray
+                result, verdict = run_on_ray(self.req, self.emit, self.should_stop)
+            else:
+                result, verdict = execute(self.req["job"], self.req["params"], self.req["seed"],
+                                          self.emit, self.should_stop)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.store.write(self.run_id, "result.json", result)
+            self.store.write(self.run_id, "verdict.json", verdict)
+            self.store.set_status(self.run_id, "succeeded", "", wall_s=round(time.perf_counter() - t0, 3))
+            print(f"[worker] verdict: {verdict['outcome']} ({verdict['reason']})", flush=True)
+            return 0
+        except Cancelled as e:
+            self._finish("cancelled", str(e) or "cancelled")
+            return 0
+        except TimedOut as e:
+            self._finish("failed", str(e))
+            return 1
+        except BaseException as e:   # the job raised: the reason is the exception, the log has the traceback
+            traceback.print_exc()
+            sys.stdout.flush()
+            self._finish("failed", f"{type(e).__name__}: {e}"[:500])
+            return 1
+
+    def _finish(self, status: str, reason: str) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # a second cancel must not interrupt the write
+        print(f"[worker] {status}: {reason}", flush=True)
+        self.store.set_status(self.run_id, status, reason)
+
+
+def _raise(exc: type[BaseException], message: str):
+    def handler(signum, frame):
+        raise exc(message)
+    return handler
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python -m repro.worker RUN_DIR", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(Worker(Path(sys.argv[1]).resolve()).main())
