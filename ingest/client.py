@@ -74,7 +74,13 @@ class _CheckedRequester(ApiRequester):
 
 
 class RateLimiter:
-    """At most `rate` request starts per second, across threads. `clock`/`sleep` are injectable."""
+    """At most `rate` requests per second *as the server sees them*, across threads.
+
+    The next request may start `1/rate` after the previous one started *and* after it finished
+    (`done()`): the package builds a fresh HTTP client per call, so the time from our start to
+    the server's arrival varies by tens of milliseconds, and spacing starts alone let two
+    arrivals come closer than the limit. `clock`/`sleep` are injectable.
+    """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
         if rate <= 0:
@@ -94,6 +100,11 @@ class RateLimiter:
                 now = self._clock()
             self._next = max(now, self._next) + self.interval
             return max(wait, 0.0)
+
+    def done(self) -> None:
+        """The request that last acquired has finished: the next one waits a full interval from now."""
+        with self._lock:
+            self._next = max(self._next, self._clock() + self.interval)
 
 
 @dataclass
@@ -209,7 +220,10 @@ class S2Client:
             self.stats.rate_waits += self.limiter.acquire()
             self.stats.requests += 1
             try:
-                return fn()
+                try:
+                    return fn()
+                finally:
+                    self.limiter.done()
             except ObjectNotFoundException:
                 raise
             except BadQueryParametersException as exc:
