@@ -124,7 +124,7 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
 
     problems: list[Problem] = []
     if errors:
-        root = parsed.root or yamlsafe.compose(text)
+        root = parsed.root or _node_tree(text)
         bad_items = set()
         for err in errors:
             loc = err["loc"]
@@ -135,12 +135,12 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
             if index in bad_items:
                 continue
             items.append(_MODELS[kind].model_validate(item))
-        item_lines = parsed.item_lines or yamlsafe._item_lines_from_node(root)
+        item_lines = parsed.item_lines or yamlsafe.item_lines_from_node(root)
         kept = [i for i in range(len(data)) if i not in bad_items]
     else:
         item_lines = parsed.item_lines
         if item_lines is None:
-            item_lines = yamlsafe._item_lines_from_node(parsed.root or yamlsafe.compose(text))
+            item_lines = yamlsafe.item_lines_from_node(parsed.root or _node_tree(text))
         kept = range(len(data))
 
     store = getattr(corpus, kind)
@@ -157,6 +157,15 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
         if has_invisible:
             problems.extend(_invisible_text(item, name, line))
     return problems
+
+
+def _node_tree(text: str):
+    """The node tree for line numbers, or None where PyYAML refuses what yaml_rs accepted
+    (the two parsers disagree on a few corner cases): errors then point at line 1."""
+    try:
+        return yamlsafe.compose(text)
+    except yamlsafe.YamlError:
+        return None
 
 
 def _describe(err: dict[str, Any], data: list[Any]) -> str:

@@ -54,7 +54,7 @@ MATCH (c:Claim)-[e:EVIDENCE]->(:Hypothesis {id: $id})
 RETURN c.id AS claim, c.source AS source, e.relation AS relation, e.strength AS strength, c.setting AS setting,
        e.rationale AS rationale, c.repeat AS repeat,
        [(:Run)-[t:TESTS]->(c) | [t.ord, t.outcome, t.expect]] AS verdicts
-ORDER BY c.id
+ORDER BY c.ord
 """
 Q_CLAIMS_OF_SOURCE = "MATCH (c:Claim)-[:FROM]->(:Source {id: $id}) RETURN c.doc AS doc ORDER BY c.id"
 Q_CLAIM_LINKS = """
@@ -253,7 +253,7 @@ class Neo4jStore:
 
     def citations(self, source_id: str) -> list[Citation]:
         records = sorted(self._read(Q_CITATIONS, id=source_id), key=lambda r: (r["citing"], r["cited"], r["ord"]))
-        return [Citation(r["citing"], r["cited"], tuple(sorted(r["intents"] or ())), bool(r["influential"])) for r in records]
+        return [Citation(r["citing"], r["cited"], tuple(r["intents"] or ()), bool(r["influential"])) for r in records]
 
     def verdicts(self, claim_id: str) -> list[Verdict]:
         records = sorted(self._read(Q_VERDICTS, id=claim_id), key=lambda r: (r["job"], r["preset"], r["ord"]))

@@ -85,7 +85,7 @@ def parse(text: str) -> Parsed:
             return Parsed(data, _item_lines(text, data))
     root = compose(text)
     data = _Converter().convert(root) if root is not None else None
-    return Parsed(data, _item_lines_from_node(root), root)
+    return Parsed(data, item_lines_from_node(root), root)
 
 
 def compose(text: str) -> yaml.Node | None:
@@ -142,7 +142,7 @@ def _item_lines(text: str, data: Any) -> list[int] | None:
     return starts if len(starts) == len(data) else None
 
 
-def _item_lines_from_node(root: yaml.Node | None) -> list[int] | None:
+def item_lines_from_node(root: yaml.Node | None) -> list[int] | None:
     if isinstance(root, yaml.SequenceNode):
         return [item.start_mark.line + 1 for item in root.value]
     return None
