@@ -116,6 +116,7 @@ class ReplayServer:
         for name in cassettes:
             self._load_cassette(RECORDED / name)
         self.faults: deque[Fault] = deque()
+        self.delay = 0.0  # seconds added to every response (to kill a client mid-run)
         self.log: list[Req] = []
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -189,6 +190,8 @@ class ReplayServer:
                           {k.lower(): v for k, v in self.headers.items()}, body)
                 with server._lock:
                     server.log.append(rec)
+                if server.delay:
+                    time.sleep(server.delay)
                 status, payload = server._respond(method, u, body, rec)
                 rec.status = status
                 try:
