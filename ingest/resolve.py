@@ -38,6 +38,8 @@ _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _ET_AL = re.compile(r"\b([A-Z][\w'’-]+|[a-z][\w'’-]+)\s+et\s+al\b\.?(?:\s*\(?((?:19|20)\d\d)\)?)?", re.UNICODE)
 _CUE = re.compile(r"\bthe\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s+(paper|post|preprint|blog post|work)\b", re.IGNORECASE)
 _FILLERS = ("the ", "a ", "that ", "this ")
+_STOP = frozenset("a an the of in on for and or to by with from via is are do does can how what when their its s et al paper post".split())
+SHORT_CAP = 80.0  # a partial match with fewer than 3 content words is never accepted on its own
 _TRAILERS = (" paper", " post", " preprint", " work", " results", " result", " article", " blog post")
 
 
@@ -46,7 +48,9 @@ def _strip_accents(s: str) -> str:
 
 
 def norm_token(t: str) -> str:
-    return _strip_accents(t).lower().replace("'", "").replace("’", "")
+    t = _strip_accents(t).lower()
+    t = re.sub(r"['’]s$", "", t)  # possessive: "Yang's" is Yang
+    return t.replace("'", "").replace("’", "")
 
 
 def tokens(s: str) -> list[str]:
@@ -237,6 +241,11 @@ class Catalogue:
                         w = f"{n.kind} ~ {n.text!r}"
                         if len(v.split()) >= 2 and len(v) < len(n.text):
                             part = fuzz.partial_ratio(v, n.text) * (0.78 + 0.22 * len(v) / len(n.text))
+                            # the words of the query, in order or not, all inside the name
+                            vt, nt = v.split(), n.text.split()
+                            part = max(part, fuzz.token_set_ratio(v, n.text) * (0.78 + 0.22 * min(1.0, len(vt) / len(nt))))
+                            if len([t for t in vt if t not in _STOP]) < 3:
+                                part = min(part, SHORT_CAP)
                             if part > sc:
                                 sc, w = part, f"part of {n.kind} {n.text!r}"
                     if sc > best:
@@ -254,7 +263,9 @@ class Catalogue:
                     if sc > best:
                         best, why = sc, f"first author {s.authors[0]}"
                 elif sn[0] in q_toks:
-                    best, why = best + 6, why + f"; first author {s.authors[0]}"
+                    full = norm(re.sub(r"\(.*?\)", "", s.authors[0]))
+                    bonus = 8 if full in q_norm else 6
+                    best, why = best + bonus, why + f"; first author {s.authors[0]}"
                 elif q_surname and q_surname in sn[1:]:
                     if 75.0 > best:
                         best, why = 75.0, f"co-author {q_surname}"
@@ -292,6 +303,8 @@ class Catalogue:
 
         def add(i: int, j: int, cands: list[Candidate]) -> None:
             start, end = toks[i][1], toks[j - 1][2]
+            if text[start:end].lower().endswith("et al") and text[end : end + 1] == ".":
+                end += 1
             found.append(self._decide(text[start:end], cands))
             found[-1].start, found[-1].end = start, end
             for k in range(i, j):
