@@ -282,13 +282,11 @@ def presets(job: str) -> list[str]:
     rp = repro()
     if not rp.ok:
         return []
-    return list(getattr(rp.registry.get_job(job), "PRESETS", {}) or ["default"])
+    return list(rp.registry.preset_names(job))
 
 
 def backends() -> list[str]:
-    rp = repro()
-    names = getattr(rp.api, "BACKENDS", None) if rp.ok else None
-    return list(names) if names else ["local"]
+    return ["local", "ray"]  # repro.runners.get_runner
 
 
 def parse_overrides(text: str) -> tuple[dict, list[str]]:
@@ -339,17 +337,18 @@ def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
         return []
     rows = []
     for r in rp.api.list_runs(job=job, status=status):
-        verdict = get(r, "verdict")
-        rid = str(get(r, "run_id") or get(r, "id"))
+        rid = str(get(r, "run_id"))
         rows.append(
             {
                 "run": f"./runs?run={rid}",
                 "job": get(r, "job"),
                 "preset": get(r, "preset"),
+                "seed": get(r, "seed"),
                 "status": get(r, "status"),
-                "verdict": get(verdict, "outcome") if verdict is not None and not isinstance(verdict, str) else verdict,
-                "started": str(get(r, "created_at") or get(r, "started_at") or ""),
+                "verdict": get(r, "outcome") or "",
+                "created": str(get(r, "created_at") or ""),
                 "finished": str(get(r, "finished_at") or ""),
+                "reason": get(r, "reason") or "",
             }
         )
     return rows

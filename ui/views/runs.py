@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import data, widgets as w
 
-ACTIVE = {"queued", "pending", "running", "starting"}
+ACTIVE = {"queued", "running"}
 
 w.header("Reproduction runs", "Small runnable jobs test claims; a run's verdict becomes evidence next to the claim.")
 rp = data.repro()
@@ -38,25 +38,30 @@ def metrics_frame(metrics) -> pd.DataFrame:
 
 
 def show_metrics(metrics) -> None:
+    """One line chart per metric family (losses, accuracies, the rest), one line per arm/run."""
     df = metrics_frame(metrics)
     if df.empty or "step" not in df:
         st.caption("No metrics yet.")
         return
-    numeric = [c for c in df.columns if c not in ("step", "arm") and pd.api.types.is_numeric_dtype(df[c])]
+    series = next((c for c in ("arm", "run") if c in df and not pd.api.types.is_numeric_dtype(df[c])), None)
+    numeric = [
+        c for c in df.columns
+        if c not in ("step", series) and pd.api.types.is_numeric_dtype(df[c]) and df[c].nunique(dropna=True) > 1
+    ]
     if not numeric:
-        st.caption("No numeric metrics yet.")
+        st.caption("No changing numeric metric yet.")
         return
-    groups = {}
-    for col in numeric:  # one chart per family: losses together, accuracies together
+    groups: dict[str, list[str]] = {}
+    for col in numeric:
         family = "accuracy" if "acc" in col else "loss" if "loss" in col else col
         groups.setdefault(family, []).append(col)
     cols = st.columns(min(2, len(groups)))
     for i, (family, names) in enumerate(groups.items()):
         with cols[i % len(cols)]:
             st.markdown(f"**{w.md(family)}**")
-            if "arm" in df:
-                wide = df.pivot_table(index="step", columns="arm", values=names, aggfunc="last")
-                wide.columns = [f"{arm} {name}" if len(names) > 1 else str(arm) for name, arm in wide.columns]
+            if series:
+                wide = df.pivot_table(index="step", columns=series, values=names, aggfunc="last")
+                wide.columns = [f"{s_} {name}" if len(names) > 1 else str(s_) for name, s_ in wide.columns]
             else:
                 wide = df.groupby("step")[names].last()
             st.line_chart(wide, height=220)
@@ -73,7 +78,8 @@ def show_run(run_id: str) -> None:
         st.error(f"Run {w.code(run_id)} could not be read: {w.md(exc)}", icon=":material/error:")
         return
     status = str(data.get(res, "status", "unknown"))
-    job, preset = data.get(res, "job", ""), data.get(res, "preset", "")
+    request = data.get(res, "request") or {}
+    job, preset = request.get("job", ""), request.get("preset", "")
     with st.container(border=True):
         a, b = st.columns([4, 2])
         a.markdown(f"#### Run {w.code(run_id)}")
@@ -83,11 +89,11 @@ def show_run(run_id: str) -> None:
             if status in ACTIVE and st.button("Cancel", key="cancel", icon=":material/stop_circle:"):
                 rp.api.cancel(run_id)
                 st.rerun()
-        progress = data.get(res, "progress")
+        progress = data.get(data.get(res, "status_detail"), "progress")
         if status in ACTIVE:
             done, total = data.get(progress, "done", 0) or 0, data.get(progress, "total", 0) or 0
             st.progress(min(1.0, done / total) if total else 0.0, text=f"{status}…")
-        error = data.get(res, "error") or data.get(res, "reason")
+        error = data.get(res, "reason")
         if status == "failed":
             st.error("The run failed: " + w.md(error or "no reason recorded"), icon=":material/error:")
         verdict = data.get(res, "verdict")
@@ -111,7 +117,7 @@ def show_run(run_id: str) -> None:
             env = data.get(res, "env")
             if env:
                 st.json(env, expanded=False)
-            log = data.get(res, "log") or data.get(res, "log_tail") or ""
+            log = data.get(res, "log_tail") or ""
             st.text(log if isinstance(log, str) else "\n".join(map(str, log)))
     return status
 

@@ -1,0 +1,87 @@
+"""The Runs view end to end: the form validates parameters with the job's model, the trigger
+starts a real run on the local runner (a tiny sparse_parity, seconds), the page follows it to
+its verdict, and the run is listed with its outcome."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from uihelpers import all_text, page_links
+
+TINY = "n = 6\nk = 2\nwidth = 16\nmax_steps = 60\neval_every = 10\ntest_size = 64\nsweep_ns = []\nsweep_seeds = 1"
+
+pytest.importorskip("repro.api")
+
+
+def ok(at):
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_bad_parameters_are_refused_inline(app):
+    at = app("runs")
+    at.selectbox(key="run_job").set_value("sparse_parity").run()
+    at.text_area(key="run_overrides").input("n = -3\nno_such_param = 1").run()
+    ok(at)
+    assert at.error and "n" in at.error[0].value
+    assert at.button(key="run_start").disabled
+    at.text_area(key="run_overrides").input("this is not an assignment").run()
+    ok(at)
+    assert "expected" in at.error[0].value
+
+
+def test_prefill_from_a_claim_link(app):
+    at = app("runs", job="grokking", preset="full")
+    assert at.selectbox(key="run_job").value == "grokking"
+    assert at.selectbox(key="run_preset").value == "full"
+
+
+@pytest.mark.slow
+def test_trigger_watch_and_list_a_run(app):
+    from repro import api
+
+    at = app("runs")
+    assert "No runs yet" in all_text(at)
+    at.selectbox(key="run_job").set_value("sparse_parity").run()
+    at.selectbox(key="run_preset").set_value("smoke")
+    at.text_area(key="run_overrides").input(TINY).run()
+    ok(at)
+    assert not at.button(key="run_start").disabled
+    at.button(key="run_start").click().run()
+    ok(at)
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    assert run_id.startswith("sparse_parity-")
+    assert api.status(run_id)["status"] in ("queued", "running", "succeeded")
+    assert "Run" in all_text(at)
+
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        at.run()
+        ok(at)
+        if "Verdict" in all_text(at):
+            break
+        time.sleep(1)
+    text = all_text(at)
+    assert "Verdict" in text, text[-2000:]
+    outcome = api.result(run_id)["verdict"]["outcome"]
+    assert outcome in text.replace("\\", "")
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "metric curves"
+    # the claim whose reproduction names this job and preset is linked
+    assert ("claim", "On sparse parity\\, SGD makes steady hidden progress during a long loss plateau before a sudden drop\\.", "id=parity-hidden-progress") in page_links(at)
+
+    # the list of past runs, filtered
+    at.query_params.clear()
+    at.switch_page("views/runs.py").run()
+    ok(at)
+    table = at.dataframe[-1].value
+    assert run_id in table["run"].iloc[0] and table["verdict"].iloc[0] == outcome
+    at.selectbox(key="runs_status").set_value("failed").run()
+    ok(at)
+    assert "No runs yet" in all_text(at)
+
+
+def test_unknown_run_is_a_deliberate_error(app):
+    at = app("runs", run="no-such-run")
+    assert "could not be read" in at.error[0].value
