@@ -164,6 +164,12 @@ class Neo4jStore:
         self.database = database
         self._own_driver = driver is None
         if driver is None:
+            from kg.sync import check_uri
+
+            try:
+                check_uri(uri)
+            except ValueError as exc:
+                raise StoreUnavailable(str(exc)) from None
             auth = (user, password or "") if user else None
             driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=10, max_transaction_retry_time=10)
             try:

@@ -485,6 +485,16 @@ def describe_error(exc: BaseException, uri: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+
+def check_uri(uri: str) -> None:
+    """Bolt URIs only (the driver's HTTP transport is a preview feature we do not use)."""
+    scheme = uri.partition("://")[0] if "://" in uri else ""
+    if scheme not in SCHEMES:
+        raise ValueError(f"bad Neo4j URI {uri!r}: use bolt://host:7687 or neo4j://host:7687 (or the +s / +ssc forms)")
+
+
 def sync_command(uri: str, user: str | None, password: str | None, path: Path | str | None, database: str | None = None) -> int:
     """`kg sync --neo4j URI`: load and validate the corpus, sync it, print a summary. Exit code."""
     from neo4j import GraphDatabase
@@ -498,12 +508,17 @@ def sync_command(uri: str, user: str | None, password: str | None, path: Path | 
     try:
         store = load_graph_store(path)
     except CorpusError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         return 1
     except (OSError, ValueError) as exc:
-        err.print(f"error: cannot load the corpus: {exc}", markup=False)
+        err.print(f"error: cannot load the corpus: {exc}", markup=False, soft_wrap=True)
         return 1
 
+    try:
+        check_uri(uri)
+    except ValueError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return 1
     driver = None
     try:
         auth = (user, password or "") if user else None
@@ -520,10 +535,10 @@ def sync_command(uri: str, user: str | None, password: str | None, path: Path | 
 
             report = sync_store(store, driver, database=database, progress=progress)
     except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
-        err.print(f"error: {describe_error(exc, uri)}", markup=False)
+        err.print(f"error: {describe_error(exc, uri)}", markup=False, soft_wrap=True)
         return 1
     finally:
         if driver is not None:
             driver.close()
-    out.print(report.summary(), markup=False)
+    out.print(report.summary(), markup=False, soft_wrap=True)
     return 0

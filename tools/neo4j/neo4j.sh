@@ -13,6 +13,7 @@
 #   NEO4J_HEAP           JVM heap (default 2g)
 #   NEO4J_PAGECACHE      Neo4j page cache (default 256m)
 #   NEO4J_DATA           data folder to keep (default: a temp folder, deleted on stop)
+#   NEO4J_AUTH           on: require a login (neo4j / initial password neo4j); default off
 #   MAVEN_OPTS_EXTRA     extra arguments for mvn (e.g. -o to stay offline)
 #
 # Auth is off and Bolt is unencrypted: point the driver at bolt://127.0.0.1:$NEO4J_PORT, no auth.

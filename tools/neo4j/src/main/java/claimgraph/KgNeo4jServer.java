@@ -38,13 +38,16 @@ public final class KgNeo4jServer {
             ownData = true;
         }
         String pageCache = System.getenv().getOrDefault("NEO4J_PAGECACHE", "256m");
+        // NEO4J_AUTH=on: require a login (user neo4j, initial password neo4j), for tests of
+        // what a user with wrong credentials sees. Off by default.
+        boolean auth = "on".equals(System.getenv().getOrDefault("NEO4J_AUTH", "off"));
 
         long t0 = System.nanoTime();
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(data)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, auth)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.parse(pageCache))
                 // Netty's default 5 s quiet period (twice) made every stop take 10+ s.
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
@@ -70,7 +73,7 @@ public final class KgNeo4jServer {
         }, "kg-neo4j-shutdown"));
 
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        System.out.println("READY bolt://127.0.0.1:" + port + " data=" + data + " startup_ms=" + ms);
+        System.out.println("READY bolt://127.0.0.1:" + port + " auth=" + (auth ? "on" : "off") + " data=" + data + " startup_ms=" + ms);
         System.out.flush();
         stopped.await();
     }
