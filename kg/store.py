@@ -228,7 +228,10 @@ class CorpusError(Exception):
 def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
     """The store the configuration asks for: `KG_STORE=neo4j` (with NEO4J_URI) or the embedded graph."""
     if os.environ.get("KG_STORE", "graph") == "neo4j":
-        from kg.neo4j_store import Neo4jStore  # TODO(neo4j): the Neo4j branch
+        # NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
+        # used: the server holds what `kg sync` wrote. Unreachable server, bad URI or wrong
+        # credentials raise kg.neo4j_store.StoreUnavailable (an OSError) with a one-line message.
+        from kg.neo4j_store import Neo4jStore
 
         return Neo4jStore.from_env()
     return load_graph_store(path, runs=runs)
