@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 from pathlib import Path
 from typing import Callable
@@ -52,12 +53,15 @@ def run_on_ray(req: dict, emit: Callable[[dict], None], should_stop: Callable[[]
 
     address = req.get("address") or os.environ.get("RAY_ADDRESS") or None
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    our_sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
              runtime_env={"py_modules": [str(REPRO_DIR)]})
+    signal.signal(signal.SIGTERM, our_sigterm)     # ray.init installs its own; cancel must stay ours
     print(f"[ray] connected to {address or 'a new local cluster'}; "
           f"resources {ray.cluster_resources()}", flush=True)
-    task = ray.remote(job_task).options(num_gpus=req.get("num_gpus") or 0, max_retries=0,
-                                        num_returns="streaming", max_calls=1)
+    # max_calls=1: the Ray worker process exits after the job, so GPU memory goes back with it.
+    task = ray.remote(max_calls=1)(job_task).options(num_gpus=req.get("num_gpus") or 0, max_retries=0,
+                                                     num_returns="streaming")
     gen = task.remote(req["job"], req["params"], req["seed"])
     try:
         for ref in gen:

@@ -74,6 +74,10 @@ PRESETS: dict[str, dict] = {
     "full": dict(max_steps=8000, eval_every=500, n_eval_seqs=10_000, num_gpus=1, timeout_s=1800),
 }
 
+
+# What `kg runs show` plots.
+PLOT = [{"title": "held-out cross-entropy vs optimal", "y": ["eval_ce", "optimal_ce"]}]
+
 # ---------------------------------------------------------------------------------------------
 # The process
 

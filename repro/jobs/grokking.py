@@ -38,7 +38,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repro.core import Context, Verdict, decide, first_step, seed_everything
 
@@ -69,6 +69,12 @@ class Params(BaseModel):
     fourier_share_min: float = Field(0.75, ge=0, le=1)
     excluded_ratio_min: float = Field(100.0, gt=0)
 
+    @model_validator(mode="after")
+    def _heads_divide_width(self):
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be a multiple of n_heads={self.n_heads}")
+        return self
+
 
 PRESETS: dict[str, dict] = {
     # 2 CPU cores, about a minute: measured in ../shared/notes/repro.md (groks at 700-1050 steps).
@@ -78,6 +84,13 @@ PRESETS: dict[str, dict] = {
                  max_steps=25_000, eval_every=100, fourier_every=1000, stop_after_grok=2000,
                  memorise_by=1500, num_gpus=1, timeout_s=1800),
 }
+
+
+# What `kg runs show` plots (one panel per entry).
+PLOT = [
+    {"title": "accuracy", "y": ["train_acc", "test_acc"], "group": "arm"},
+    {"title": "loss (train, test, excluded)", "y": ["train_loss", "test_loss", "excluded_loss"], "group": "arm"},
+]
 
 # ---------------------------------------------------------------------------------------------
 # Data and model

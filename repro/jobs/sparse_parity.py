@@ -66,6 +66,12 @@ PRESETS: dict[str, dict] = {
                  num_gpus=1, timeout_s=1800),
 }
 
+
+# What `kg runs show` plots (one panel per entry).
+PLOT = [
+    {"title": "main run: test acc and hidden progress", "y": ["test_acc", "top_neuron_share"], "where": {"run": "main"}},
+]
+
 # ---------------------------------------------------------------------------------------------
 # Data, model, one training run
 

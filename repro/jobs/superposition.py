@@ -58,6 +58,11 @@ PRESETS: dict[str, dict] = {
                  batch_size=4096, eval_every=5000, num_gpus=1, timeout_s=1800),
 }
 
+
+# What `kg runs show` plots.
+PLOT = [{"title": "dimensions per feature, densest (0) to sparsest instance",
+         "y": ["dims_per_feature_0", "dims_per_feature_3", "dims_per_feature_6", "dims_per_feature_9"]}]
+
 # ---------------------------------------------------------------------------------------------
 # Model and measures
 
