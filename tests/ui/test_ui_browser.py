@@ -103,7 +103,7 @@ def settle(page, graph: bool = False) -> None:
 
 
 def open_view(browser, url: str, graph: bool = False):
-    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    page = browser.new_page(viewport={"width": 1360, "height": 1500 if graph else 900})
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(url)
@@ -150,6 +150,21 @@ def test_every_view_renders_in_chromium_and_is_screenshotted(browser, tmp_path):
         server.stop()
     for name in views:
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000, name
+
+
+def test_clicking_a_graph_node_opens_its_page(browser, tmp_path):
+    server = Server(FIXTURE, tmp_path / "runs")
+    try:
+        page, _ = open_view(browser, server.url + "/claim?id=grokking-fourier", graph=True)
+        frame = next(f for f in page.frames if f.evaluate("() => !!document.getElementById('cy')"))
+        # a real Cytoscape tap on the source node, as a click would produce
+        frame.evaluate("() => document.getElementById('cy')._cyreg.cy.getElementById('source:nanda2023-progress-measures').emit('tap')")
+        page.wait_for_url("**/source?id=nanda2023-progress-measures", timeout=30_000)
+        settle(page, graph=True)
+        assert page.locator("h1", has_text="Progress measures for grokking").count() == 1
+        page.close()
+    finally:
+        server.stop()
 
 
 def test_hostile_text_stays_text_in_the_browser(browser, tmp_path):

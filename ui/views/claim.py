@@ -94,12 +94,12 @@ for link in links:
     verb = link.relation if link.direction == "out" else f"{link.relation} (by the other)"
     a, b = st.columns([5, 2])
     with a:
-        w.page_link("claim", link.other, other.statement if other else link.other)
+        w.page_link("claim", link.other, w.short(other.statement, 140) if other else link.other)
     b.caption(w.md(verb))
 if siblings:
     with st.expander(f"{len(siblings)} other claim(s) from the same source"):
         for c in siblings[:50]:
-            w.page_link("claim", c.id, c.statement)
+            w.page_link("claim", c.id, w.short(c.statement, 140))
 
 st.subheader("Neighbourhood")
 depth = st.radio("Depth", [1, 2], horizontal=True, key="claim_depth", format_func=lambda d: f"{d} hop" + ("s" if d > 1 else ""))

@@ -122,7 +122,7 @@ def claim_card(contribution) -> None:
     with st.container(border=True):
         top = st.columns([6, 1])
         with top[0]:
-            w.page_link("claim", row.claim, claim.statement if claim else row.claim)
+            w.page_link("claim", row.claim, w.short(claim.statement, 140) if claim else row.claim)
         top[1].metric("weight", f"{contribution.weight:.2f}", label_visibility="collapsed", help="this claim's weight")
         bits = [(row.strength, {"strong": "blue", "moderate": "blue", "weak": "gray"}.get(row.strength, "gray")), (row.setting, "gray")]
         for v in store.verdicts(row.claim)[:1]:

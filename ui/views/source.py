@@ -32,7 +32,7 @@ if not claims:
     st.page_link(w.PAGES["contribute"], label="Draft a claim from this source", query_params={"source": source.id}, icon=":material/edit_note:")
 for c in claims[:100]:
     with st.container(border=True):
-        w.page_link("claim", c.id, c.statement)
+        w.page_link("claim", c.id, w.short(c.statement, 150))
         tags = [(c.setting, "gray")]
         for e in c.evidence:
             hyp = store.hypothesis(e.hypothesis)
