@@ -105,6 +105,13 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         return [Problem(name, line, "not valid UTF-8", "save the file as UTF-8")]
+    return load_text(text, name, kind, corpus)
+
+
+def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
+    """Parse and validate one file's text into `corpus`; `kind` is sources, hypotheses or claims."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        return [Problem(name, 1, f"text is over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
     try:
         parsed = yamlsafe.parse(text)
     except yamlsafe.YamlError as exc:

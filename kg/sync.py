@@ -312,6 +312,7 @@ class SyncReport:
     changes: dict[str, Change] = field(default_factory=lambda: {name: Change() for name in ORDER})
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)  # what the corpus holds, per set
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: rows (build), plan (read + diff), write
 
     @property
     def changed(self) -> bool:
@@ -331,7 +332,7 @@ class SyncReport:
         return ", ".join(f"{n} {name}" for name, n in self.counts.items())
 
     def to_dict(self) -> dict:
-        return {"changed": self.changed, "seconds": round(self.seconds, 3), "counts": self.counts, "changes": {k: vars(v) for k, v in self.changes.items()}}
+        return {"changed": self.changed, "seconds": round(self.seconds, 3), "phases": {k: round(v, 3) for k, v in self.phases.items()}, "counts": self.counts, "changes": {k: vars(v) for k, v in self.changes.items()}}
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -392,6 +393,7 @@ def sync(
         "citations": citation_rows(corpus, citations),
     }
     report = SyncReport(counts={name: len(rows) for name, rows in wanted.items()})
+    report.phases["rows"] = time.perf_counter() - t0
     ensure_schema(driver, database)
 
     plan: dict[str, tuple[list[Row], list[Row], list[str]]] = {}
@@ -420,6 +422,7 @@ def sync(
         change.deleted = len(gone)
         plan[name] = (upserts, moves, gone)
 
+    report.phases["plan"] = time.perf_counter() - t0 - report.phases["rows"]
     total = sum(len(u) + len(m) + len(g) for u, m, g in plan.values())
     done = 0
     if progress:
@@ -457,6 +460,7 @@ def sync(
             report.seconds = time.perf_counter() - t0
             _write(session, END_META, id=META_ID, now=time.time(), summary=report.summary())
     report.seconds = time.perf_counter() - t0
+    report.phases["write"] = report.seconds - report.phases["rows"] - report.phases["plan"]
     return report
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process, utils
 
 from kg.alloc import bulk_allocation
-from kg.loading import Corpus, Origin, load_corpus
+from kg.loading import Corpus, Origin, load_corpus, load_text
 from kg.problems import Problem
 
 NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
@@ -50,6 +50,19 @@ def validate(root: Path | str, strict: bool = False, check_duplicates: bool = Tr
         problems = [Problem(p.file, p.line, p.message, p.hint, "error") for p in problems]
     problems.sort(key=lambda p: (p.file, p.line))
     return Report(corpus, problems)
+
+
+def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims") -> list[Problem]:
+    """Check new YAML (a drafted claim, say) against a loaded corpus with the checks `kg validate`
+    runs, and report what concerns the new text at its own line numbers. `corpus` is not changed.
+
+    The new items load last, so every problem that involves them (a dangling reference, a
+    duplicate id, a near-duplicate of an existing claim) is attributed to `name`.
+    """
+    scratch = Corpus(dict(corpus.sources), dict(corpus.hypotheses), dict(corpus.claims), dict(corpus.origins))
+    problems = load_text(text, name, kind, scratch)
+    problems += check_references(scratch) + check_reproductions(scratch) + near_duplicates(scratch)
+    return sorted({p for p in problems if p.file == name}, key=lambda p: (p.line, p.message))
 
 
 def _at(corpus: Corpus, kind: str, entity_id: str) -> Origin:

@@ -15,6 +15,8 @@ The careful path also answers "which line is this?" for a validation error's loc
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +80,7 @@ def parse(text: str) -> Parsed:
     plain = not any(c in text for c in "!&*") or not _RISKY_TOKEN.search(text)
     if plain and not _DOCUMENT_MARKER.search(text):
         try:
-            data = yaml_rs.loads(text, parse_datetime=False)
+            data = _fast_loads(text)
         except Exception:  # noqa: BLE001 - the careful path gives the precise message
             pass
         else:
@@ -86,6 +88,20 @@ def parse(text: str) -> Parsed:
     root = compose(text)
     data = _Converter().convert(root) if root is not None else None
     return Parsed(data, item_lines_from_node(root), root)
+
+
+# yaml_rs 0.1.6 crashes the process (SIGSEGV) when it is called on a thread that starts after
+# another thread which used it has exited: reproducible with Streamlit, whose every script run
+# is a fresh thread (tests/kg/test_loading.py::test_fast_parser_survives_short_lived_threads).
+# Threads that never exit are safe, so off the main thread the parse runs on one that lives
+# as long as the process.
+_PARSER_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-yaml")
+
+
+def _fast_loads(text: str) -> Any:
+    if threading.current_thread() is threading.main_thread():
+        return yaml_rs.loads(text, parse_datetime=False)
+    return _PARSER_THREAD.submit(yaml_rs.loads, text, parse_datetime=False).result()
 
 
 def compose(text: str) -> yaml.Node | None:

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,16 +76,9 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
 
 
-# Loading runs on one long-lived worker thread. Streamlit runs each script run on a fresh
-# thread, and the Rust YAML parser kg uses (yaml_rs 0.1.6) crashed the process (SIGSEGV) when
-# called from those short-lived threads in the AppTest suite; on one persistent thread it does
-# not. One loader thread also means two sessions never parse the corpus at the same time.
-_LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-loader")
-
-
 @st.cache_resource(max_entries=2, show_spinner="Loading the claims graph…")
 def _load(path: str, fp: str) -> Loaded:  # noqa: ARG001 - fp is the cache key
-    return _LOADER.submit(_open, path).result()
+    return _open(path)
 
 
 def _open(path: str) -> Loaded:
@@ -182,32 +172,15 @@ def explorer_data() -> dict:
 
 
 def validate_claim(claim: dict, corpus: Path | None = None) -> tuple[list[Problem], str]:
-    """Validate one new claim with exactly the checks `kg validate` runs.
+    """Validate one new claim with the checks `kg validate` runs (kg.validate.validate_text),
+    against the loaded corpus. Returns the problems, located in the claim's own YAML, and the YAML."""
+    from kg.loading import load_corpus
+    from kg.validate import validate_text
 
-    The claim is written, as YAML, beside a copy of the corpus's sources and hypotheses (and
-    its existing claims, so duplicate ids and links to existing claims are checked), and the
-    copy is validated with `kg.validate.validate`. Returns the problems that concern the new
-    file and the YAML text. TODO(kg): replace with kg.validate.validate_claim once it exists
-    (see ui/NEEDS.md)."""
-    from kg.validate import validate
-
-    corpus = corpus or corpus_path()
     text = claim_yaml(claim)
-    with tempfile.TemporaryDirectory(prefix="kg-contribute-") as tmp:
-        root = Path(tmp)
-        for p in sorted(corpus.rglob("*.y*ml")) if corpus.is_dir() else []:
-            if "schema" in p.relative_to(corpus).parts:
-                continue
-            target = root / p.relative_to(corpus)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, target)
-        new = root / "zz-contribution.yaml"
-        new.write_text(text, encoding="utf-8")
-        report = _LOADER.submit(validate, root).result()
-        name_end = new.name
-        mine = [p for p in report.problems if p.file.endswith(name_end) or f"'{claim.get('id')}'" in p.message]
-        # Report positions in the pasted snippet, not the temporary folder.
-        return [Problem("your claim", p.line, p.message, p.hint, p.severity) for p in mine], text
+    store = load().store if corpus is None else None
+    loaded = store.corpus if hasattr(store, "corpus") else load_corpus(corpus or corpus_path())[0]
+    return validate_text(text, loaded), text
 
 
 def claim_yaml(claim: dict) -> str:

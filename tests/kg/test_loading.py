@@ -77,3 +77,27 @@ def test_hostile_but_valid_text_is_kept_verbatim(base_corpus, statement):
     report = validate(base_corpus)
     assert report.ok
     assert report.corpus.claims["hostile"].statement == statement
+
+
+def test_fast_parser_survives_short_lived_threads(repo_root):
+    """yaml_rs 0.1.6 segfaults on a thread started after another thread that used it exited
+    (every Streamlit script run is such a thread); kg.yamlsafe routes around it."""
+    script = f"""
+from streamlit.testing.v1 import AppTest
+SCRIPT = '''
+from kg import yamlsafe
+text = open({str(repo_root / "claims" / "hypotheses.yaml")!r}).read()
+for _ in range(3):
+    assert yamlsafe.parse(text).root is None  # the fast path ran
+'''
+for _ in range(6):
+    at = AppTest.from_string(SCRIPT).run(timeout=30)
+    assert not at.exception, at.exception
+print("survived")
+"""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=repo_root, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "survived" in proc.stdout

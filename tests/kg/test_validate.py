@@ -52,3 +52,27 @@ def test_claim_without_links_is_a_warning(base_corpus):
     )
     report = validate(base_corpus)
     assert [w.message for w in report.warnings] == ["'orphan' bears on no hypothesis and no claim"]
+
+
+def test_validate_text_checks_a_draft_against_the_corpus(base_corpus):
+    from kg.validate import validate_text
+
+    corpus = validate(base_corpus).corpus
+    before = dict(corpus.claims)
+    draft = (
+        "- id: draft\n  source: nanda2023-progress-measure\n  statement: A draft claim that names a source with a typo in it.\n"
+        "  locator: {section: '2'}\n  setting: toys\n"
+    )
+    problems = validate_text(draft, corpus)
+    assert [(p.line, p.message) for p in problems] == [
+        (5, "'draft': setting: 'toys' is not one of 'toy', 'small-model', 'frontier', 'theory', 'opinion'"),
+    ]
+    fixed = draft.replace("toys", "toy") + "  evidence: [{hypothesis: general-algorithms, relation: supports, strength: weak, rationale: r}]\n"
+    [problem] = validate_text(fixed, corpus)
+    assert (problem.file, problem.line) == ("your claim", 1)
+    assert "source 'nanda2023-progress-measure' does not exist (did you mean 'nanda2023-progress-measures'?)" in str(problem)
+    good = fixed.replace("progress-measure\n", "progress-measures\n")
+    assert validate_text(good, corpus) == []
+    assert corpus.claims == before  # the loaded corpus is untouched
+    dupe = good.replace("id: draft", "id: grokking-fourier")
+    assert "duplicate claim id 'grokking-fourier'" in validate_text(dupe, corpus)[0].message
