@@ -171,6 +171,16 @@ def explorer_data() -> dict:
 # --- contributing ---------------------------------------------------------------------------
 
 
+def s2_metadata(source_id: str) -> dict | None:
+    """What Semantic Scholar said about a source (abstract, TLDR, citations), from the ingest
+    cache only; None when `kg ingest` has not fetched it (the page then shows the YAML alone)."""
+    try:
+        from ingest.metadata import cached_paper
+    except ImportError:
+        return None
+    return cached_paper(source_id)
+
+
 def validate_claim(claim: dict, corpus: Path | None = None) -> tuple[list[Problem], str]:
     """Validate one new claim with the checks `kg validate` runs (kg.validate.validate_text),
     against the loaded corpus. Returns the problems, located in the claim's own YAML, and the YAML."""

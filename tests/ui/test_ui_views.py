@@ -161,6 +161,18 @@ def test_source_page_lists_its_claims_and_links_out(app):
     assert component_args(at, "source_graph")["elements"]["nodes"]
 
 
+def test_source_page_shows_cached_semantic_scholar_metadata(app, tmp_path, monkeypatch):
+    from ingest.cache import Cache, now_iso
+
+    monkeypatch.setenv("KG_S2_CACHE", str(tmp_path / "s2"))
+    assert "From Semantic Scholar" not in all_text(app("source", id="barak2022-hidden-progress"))
+    paper = {"paperId": "a" * 40, "title": "Hidden progress", "citationCount": 321, "abstract": "An <b>abstract</b>.", "tldr": {"text": "SGD finds parities."}}
+    Cache.open().write("papers", "barak2022-hidden-progress", {"status": "found", "paper": paper, "fetched_at": now_iso()})
+    text = all_text(app("source", id="barak2022-hidden-progress"))
+    assert "From Semantic Scholar · 321 citations" in text
+    assert "SGD finds parities" in text
+
+
 def test_missing_claim_and_source_are_deliberate(app):
     assert "No claim with id" in all_text(app("claim", id="nope-not-here"))
     assert "No source with id" in all_text(app("source", id="nope-not-here"))

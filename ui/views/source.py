@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import graphview, widgets as w
+from ui import data, graphview, widgets as w
 
 store = w.require_store()
 sid = w.choose("source", store, lambda: [(s.id, w.short(s.title, 80)) for s in store.sources()])
@@ -20,6 +20,16 @@ st.markdown(w.source_line(source))
 w.link_buttons(w.source_links(source))
 if source.aliases:
     st.caption("Also known as: " + w.md(", ".join(source.aliases)))
+meta = data.s2_metadata(source.id)
+if meta:
+    with st.container(border=True):
+        counts = f"{meta['citation_count']:,} citations" if meta.get("citation_count") is not None else ""
+        st.caption(" · ".join(x for x in ("From Semantic Scholar", counts, f"fetched {str(meta.get('fetched_at', ''))[:10]}") if x))
+        if meta.get("tldr"):
+            w.text_block("TL;DR: " + meta["tldr"])
+        if meta.get("abstract"):
+            with st.expander("Abstract"):
+                w.text_block(meta["abstract"])
 if source.note:
     with st.container(border=True):
         st.caption("Note")
