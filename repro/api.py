@@ -113,7 +113,7 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict | None = None,
                    store: StoreLike = None) -> dict[str, Any] | None:
     """The verdict of the most recent finished run for this job, preset and resolved params (any
     seed, any code version), or None. Keys: run_id, job, preset, seed, outcome, reason, numbers,
-    checks, finished_at, code_version."""
+    checks, finished_at, code_version, summary (one line for display)."""
     s = _store(store)
     resolved = validate_params(job, preset, params or {}).model_dump(mode="json")
     best = None
@@ -128,5 +128,6 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict | None = None,
         finished = st.get("finished_at") or ""
         if best is None or finished > best["finished_at"]:
             best = {"run_id": run_id, "job": job, "preset": preset, "seed": req.get("seed"),
-                    "finished_at": finished, "code_version": req.get("code_version"), **v}
+                    "finished_at": finished, "code_version": req.get("code_version"), **v,
+                    "summary": f"{v['outcome']} (seed {req.get('seed')}): {v['reason']}"}
     return best

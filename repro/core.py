@@ -108,6 +108,7 @@ def pick_device() -> str:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed every RNG a job might touch and ask torch for deterministic kernels."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")   # deterministic cuBLAS
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

@@ -66,8 +66,9 @@ def execute(job: str, params: dict, seed: int, emit: Callable[[dict], None],
     from repro.registry import get_job
     module = get_job(job)
     p = module.Params(**params)
-    # Small models: more threads than cores only adds contention. KG_TORCH_THREADS overrides.
-    torch.set_num_threads(int(os.environ.get("KG_TORCH_THREADS") or min(2, os.cpu_count() or 1)))
+    # One thread by default: these models are small, and on a shared 2-core machine two OpenMP
+    # threads per run were 3-6x slower per step than one (bench/README.md). KG_TORCH_THREADS overrides.
+    torch.set_num_threads(int(os.environ.get("KG_TORCH_THREADS") or 1))
     ctx = Context(seed=seed, emit=emit, should_stop=should_stop)
     emit({"kind": "env", "env": environment(ctx.device)})
     result = module.run(p, ctx)

@@ -61,8 +61,8 @@ class Params(BaseModel):
 PRESETS: dict[str, dict] = {
     # 2 CPU cores: ~2.2k steps for the main run, ~25k steps for the sweep, well under a minute.
     "smoke": dict(timeout_s=600),
-    # One GPU: larger n and more seeds (n=200 needs ~10^4-10^5 steps).
-    "full": dict(n=100, sweep_ns=[30, 50, 70, 100, 150, 200], sweep_seeds=5, max_steps=300_000,
+    # One GPU: up to n=200 (estimated 10^4-10^5 steps each at k=3), 3 seeds per n.
+    "full": dict(n=100, sweep_ns=[50, 100, 150, 200], sweep_seeds=3, max_steps=300_000,
                  num_gpus=1, timeout_s=1800),
 }
 
