@@ -6,6 +6,9 @@
     kg search TEXT
     kg export --format json|graphml|csv|bibtex
     kg schema [--check]
+    kg sync --neo4j URI
+    kg run JOB / kg runs        (repro/cli.py)
+    kg ingest / resolve / suggest   (ingest/cli.py)
 
 Output is rich on a terminal and plain (tab-separated) when piped. Expected failures
 (a bad corpus, an unknown id) print one line and exit non-zero, never a traceback.
@@ -319,11 +322,28 @@ def export(
         sys.stdout.write(text)
 
 
+@app.command()
+def sync(
+    neo4j: Annotated[str, typer.Option("--neo4j", envvar="NEO4J_URI", help="Bolt URI, e.g. bolt://localhost:7687")],
+    corpus: CorpusPath = None,
+    user: Annotated[Optional[str], typer.Option(envvar="NEO4J_USER")] = None,
+    password: Annotated[Optional[str], typer.Option(envvar="NEO4J_PASSWORD", help="Prefer the NEO4J_PASSWORD variable")] = None,
+    database: Annotated[Optional[str], typer.Option(envvar="NEO4J_DATABASE")] = None,
+) -> None:
+    """Project the graph (claims, sources, hypotheses, verdicts, citations) into Neo4j.
+
+    Idempotent: upserts what changed, removes what disappeared from the YAML; a second run
+    changes nothing and says so."""
+    from kg.sync import sync_command
+
+    raise typer.Exit(sync_command(neo4j, user, password, corpus, database))
+
+
 def _register_plugins() -> None:
     """Commands that live with their part (repro, ingest, Neo4j sync) register themselves here."""
     import importlib
 
-    for module_name in ("repro.cli", "ingest.cli", "kg.sync"):
+    for module_name in ("repro.cli", "ingest.cli"):
         try:
             module = importlib.import_module(module_name)
         except ImportError:

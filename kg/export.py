@@ -28,7 +28,7 @@ def to_json(store: GraphStore, weights: Weights | None = None) -> str:
             {**h.model_dump(exclude_defaults=True), "balance": b.to_dict()} for h, b in overview(store, weights)
         ],
         "claims": [c.model_dump(exclude_defaults=True) for c in corpus.claims.values()],
-        "verdicts": [v.__dict__ for v in store._verdicts],
+        "verdicts": [v.__dict__ for v in store.all_verdicts()],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 

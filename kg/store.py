@@ -107,6 +107,13 @@ class GraphStore:
         self._repeats = {c.id for c in corpus.claims.values() if any(link.relation == "replicates" for link in c.links)}
         self._evidence: dict[str, list[EvidenceRow]] | None = None
 
+    # everything, for export and sync
+    def all_verdicts(self) -> list[Verdict]:
+        return list(self._verdicts)
+
+    def all_citations(self) -> list[Citation]:
+        return list(self._citations)
+
     # entities
     def stats(self) -> dict[str, int]:
         return {

@@ -466,7 +466,7 @@ def sync(
 
 def sync_store(store, driver, **kwargs) -> SyncReport:
     """Sync an embedded `GraphStore` (its corpus, verdicts and citations)."""
-    return sync(store.corpus, driver, getattr(store, "_verdicts", ()), getattr(store, "_citations", ()), **kwargs)
+    return sync(store.corpus, driver, store.all_verdicts(), store.all_citations(), **kwargs)
 
 
 # --- the command ---------------------------------------------------------------------------

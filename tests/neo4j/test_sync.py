@@ -234,8 +234,19 @@ def test_sync_command_summary_and_rerun(neo4j_db, capsys):
 
 
 def _run_sync_command(uri: str, user: str | None = None, password: str | None = None) -> subprocess.CompletedProcess:
-    code = "import sys; from kg.sync import sync_command; sys.exit(sync_command(sys.argv[1], sys.argv[2] or None, sys.argv[3] or None, None))"
-    return subprocess.run([sys.executable, "-c", code, uri, user or "", password or ""], cwd=REPO, capture_output=True, text=True, timeout=120)
+    """`kg sync --neo4j URI` as a user runs it; credentials travel in the environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_URI")}
+    env.update({"NEO4J_USER": user, "NEO4J_PASSWORD": password or ""} if user else {})
+    return subprocess.run([sys.executable, "-m", "kg.cli", "sync", "--neo4j", uri], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_kg_sync_cli_twice_second_says_no_changes(neo4j_db):
+    uri = os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687"
+    first = _run_sync_command(uri)
+    assert first.returncode == 0, first.stderr
+    assert "claims:" in first.stdout and "created" in first.stdout
+    second = _run_sync_command(uri)
+    assert second.returncode == 0 and second.stdout.startswith("no changes"), second.stdout
 
 
 def _free_port() -> int:
