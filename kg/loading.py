@@ -48,6 +48,7 @@ class Corpus:
     claims: dict[str, Claim] = field(default_factory=dict)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)  # (kind, id) -> where
     files: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # files that did not parse at all
 
     def origin(self, kind: str, entity_id: str) -> Origin | None:
         return self.origins.get((kind, entity_id))
@@ -115,6 +116,7 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
     try:
         parsed = yamlsafe.parse(text)
     except yamlsafe.YamlError as exc:
+        corpus.unreadable.append(name)
         return [Problem(name, exc.line, exc.message, exc.hint)]
     data = parsed.data
     if data is None:

@@ -78,7 +78,9 @@ def check_references(corpus: Corpus) -> list[Problem]:
     problems = []
 
     def dangling(origin: Origin, what: str, ref: str, pool, where: str) -> None:
-        hint = _suggest(ref, pool) or f"add it to {where} or fix the id"
+        hint = _suggest(ref, pool) or (
+            f"it may be in {', '.join(corpus.unreadable)}, which could not be read: fix that first" if corpus.unreadable else f"add it to {where} or fix the id"
+        )
         problems.append(Problem(origin.file, origin.line, f"{what} '{ref}' does not exist", hint))
 
     for claim in corpus.claims.values():

@@ -76,3 +76,14 @@ def test_validate_text_checks_a_draft_against_the_corpus(base_corpus):
     assert corpus.claims == before  # the loaded corpus is untouched
     dupe = good.replace("id: draft", "id: grokking-fourier")
     assert "duplicate claim id 'grokking-fourier'" in validate_text(dupe, corpus)[0].message
+
+
+def test_dangling_link_into_an_unreadable_file_points_at_that_file(base_corpus):
+    (base_corpus / "claims.yaml").write_text((base_corpus / "claims.yaml").read_text().replace("  setting: toy\n", "  setting: [toy\n", 1))
+    (base_corpus / "later.yaml").write_text(
+        "- id: later\n  source: barak2022-hidden-progress\n  statement: A claim that extends one in a file that does not parse.\n"
+        "  locator: {section: '1'}\n  setting: toy\n  links: [{claim: grokking-fourier, relation: extends}]\n"
+    )
+    problems = [p for p in validate(base_corpus).problems if p.file.endswith("later.yaml")]
+    assert [p.message for p in problems] == ["'later': linked claim 'grokking-fourier' does not exist"]
+    assert problems[0].hint.endswith("claims.yaml, which could not be read: fix that first")
