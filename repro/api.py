@@ -52,6 +52,10 @@ def submit(job: str, preset: str = "smoke", params: dict | None = None, seed: in
 def status(run_id: str, store: StoreLike = None) -> dict:
     """{run_id, job, preset, seed, backend, status, reason, progress, created_at, finished_at, ...}.
     A run whose worker died is reported (and recorded) as failed."""
+    return _status(run_id, store)
+
+
+def _status(run_id: str, store: StoreLike) -> dict:
     reap_children()
     s = _store(store)
     if not s.exists(run_id):
@@ -76,7 +80,7 @@ def list_runs(job: str | None = None, status: str | None = None, store: StoreLik
     s = _store(store)
     rows = []
     for run_id in s.run_ids():
-        row = globals()["status"](run_id, s)
+        row = _status(run_id, s)
         if (job and row["job"] != job) or (status and row["status"] != status):
             continue
         v = s.read(run_id, "verdict.json")

@@ -18,7 +18,9 @@ Mechanism measures follow the paper's code (progress-measures-paper, transformer
 Verdict rule (thresholds are Params fields, defaults in brackets):
   S1 = first evaluated step with train acc >= 0.99, S2 = first with test acc >= 0.95 (wd arm).
   inconclusive    if either arm never memorises (train acc < 0.99 at its last step): the
-                  experiment did not reach the regime the claim is about.
+                  experiment did not reach the regime the claim is about; or if the wd arm has
+                  not generalised but its test acc rose by >= 0.1 over the last quarter of the
+                  budget (still climbing: the budget, not the claim, ran out).
   reproduced      if all hold:
     memorises       S1 <= memorise_by [500]
     groks           S2 exists (within max_steps)
@@ -58,7 +60,7 @@ class Params(BaseModel):
     control_weight_decay: float = Field(0.0, ge=0, description="the negative-control arm")
     betas: tuple[float, float] = (0.9, 0.98)
     warmup_steps: int = Field(10, ge=0, description="linear warmup, min(step/10, 1) as in the paper")
-    max_steps: int = Field(2000, ge=1, description="step budget S_max, the same for both arms")
+    max_steps: int = Field(3000, ge=1, description="step budget S_max, the same for both arms")
     eval_every: int = Field(50, ge=1, description="train/test loss and accuracy every N steps")
     fourier_every: int = Field(250, ge=1, description="key freqs, excluded/restricted loss every N")
     stop_after_grok: int = Field(300, ge=0, description="wd arm stops this long after test acc >= .99")
@@ -77,7 +79,7 @@ class Params(BaseModel):
 
 
 PRESETS: dict[str, dict] = {
-    # 2 CPU cores, about a minute: measured in ../shared/notes/repro.md (groks at 700-1050 steps).
+    # 2 CPU cores, about a minute: groks at 800-1050 steps on most seeds, some need ~2000+.
     "smoke": dict(timeout_s=600),
     # Nanda et al. exactly, one GPU: p=113, 30% train, d=128, lr 1e-3; stop 2k steps after grokking.
     "full": dict(p=113, frac_train=0.3, d_model=128, n_heads=4, d_mlp=512, lr=1e-3,
@@ -287,6 +289,7 @@ def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: boo
         final_train_acc=final["train_acc"], final_test_acc=final["test_acc"],
         final_train_loss=final["train_loss"], final_test_loss=final["test_loss"],
         best_test_acc=max(r["test_acc"] for r in rows),
+        test_acc_at_75pct=next(r["test_acc"] for r in rows if r["step"] >= 0.75 * last_step),
         fourier_top_share=final["fourier_top_share"], neuron_top_freq_share=final["neuron_top_freq_share"],
         key_freqs=final["_key_freqs"], excluded_loss=final["excluded_loss"],
         excluded_loss_per_freq=final["_excluded_loss_per_freq"], restricted_loss=final["restricted_loss"],
@@ -320,8 +323,13 @@ def verdict(result: dict) -> Verdict:
                    control_fourier_top_share=ctl["fourier_top_share"], wd_key_freqs=wd["key_freqs"],
                    wd_excluded_over_train_loss=ratio, budget=P.max_steps)
     inconclusive = None
+    climb = wd["final_test_acc"] - wd.get("test_acc_at_75pct", wd["final_test_acc"])
+    numbers["wd_test_acc_climb_last_quarter"] = climb
     if S1 is None or ctl["memorised_at"] is None:
         inconclusive = "an arm never memorised the training set (train acc < 0.99), so the budget is too short to judge"
+    elif S2 is None and climb >= 0.1:
+        inconclusive = (f"the wd arm has not generalised yet but its test acc is still climbing "
+                        f"(+{climb:.2f} over the last quarter): raise max_steps")
     checks = {
         "memorises": S1 is not None and S1 <= P.memorise_by,
         "groks": S2 is not None,

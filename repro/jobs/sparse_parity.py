@@ -125,7 +125,7 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
         loss.backward()
         opt.step()
         done[0] += 1
-        ctx.progress(done[0], budget, note=tag)
+        ctx.progress(min(done[0], budget - 1), budget, note=tag)   # the budget is an estimate
     if not dense:
         ctx.metric(**rows[-1])                                    # one summary row per sweep model
     return dict(n=n, seed=seed, solved_at=solved_at, steps=rows[-1]["step"], rows=rows)
