@@ -153,7 +153,7 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
         kept = range(len(data))
 
     store = getattr(corpus, kind)
-    has_invisible = _INVISIBLE.search(text) is not None  # one scan of the file, not one per item
+    has_invisible = not text.isascii() and _INVISIBLE.search(text) is not None  # one scan per file
     for index, item in zip(kept, items):
         line = item_lines[index] if item_lines else 1
         key = (kind, item.id)
