@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,3 +26,17 @@ def base_corpus(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(ROOT / "tests" / "kg" / "base", target)
     return target
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver():
+    """A driver to the real Neo4j server (tests/neo4j/neo4j_server.py starts one if none answers),
+    shared by tests/neo4j and tests/contract; stopped at the end if this session started it."""
+    sys.path.insert(0, str(ROOT / "tests" / "neo4j"))
+    import neo4j_server
+
+    driver = neo4j_server.acquire()
+    try:
+        yield driver
+    finally:
+        neo4j_server.release()

@@ -27,15 +27,6 @@ import neo4j_server  # noqa: E402
 from corpora import CORPORA, build  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def neo4j_driver():
-    driver = neo4j_server.acquire()
-    try:
-        yield driver
-    finally:
-        neo4j_server.release()
-
-
 @pytest.fixture(params=CORPORA)
 def corpus_name(request) -> str:
     return request.param

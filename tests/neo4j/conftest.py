@@ -18,15 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import neo4j_server  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def neo4j_driver():
-    driver = neo4j_server.acquire()
-    try:
-        yield driver
-    finally:
-        neo4j_server.release()
-
-
 @pytest.fixture
 def neo4j_db(neo4j_driver):
     neo4j_server.clear(neo4j_driver)
