@@ -20,7 +20,7 @@ run: setup
 
 test: setup chromium neo4j
 	@# pytest exits 5 when it collected no test: that is a broken suite, not a pass.
-	RAY_AUTH_MODE=disabled $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	RAY_AUTH_MODE=disabled $(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 setup: $(STAMP)
