@@ -8,6 +8,8 @@ colour directives and autolinks all render as the literal characters) or is show
 
 from __future__ import annotations
 
+import os
+
 import re
 import string
 from typing import Any
@@ -229,7 +231,10 @@ def sidebar_footer() -> None:
         if loaded.store is not None:
             s = loaded.store.stats()
             st.caption(f"{s['hypotheses']} hypotheses · {s['claims']} claims · {s['sources']} sources · {s['runs']} verdicts")
-        st.caption(f"Corpus: {code(_short(loaded.path))}")
+        if type(loaded.store).__name__ == "Neo4jStore":
+            st.caption(f"Store: Neo4j at {code(os.environ.get('NEO4J_URI', '?'))}")
+        else:
+            st.caption(f"Corpus: {code(_short(loaded.path))}")
 
 
 def _short(path: str) -> str:
