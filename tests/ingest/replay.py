@@ -1,7 +1,7 @@
 """A local Semantic Scholar for tests: a real HTTP server (stdlib, in a thread) on 127.0.0.1.
 
 It answers the Graph API paths the client uses, from two kinds of data:
-- recorded cassettes from ../shared/s2-recorded/ (real S2 responses), replayed when method, path,
+- recorded cassettes from tests/ingest/fixtures/s2-recorded/ (real S2 responses, MIT), replayed when method, path,
   query and body match a recorded request;
 - a synthesized world (fixtures/s2_world.json, in S2's shapes) for this corpus's sources:
   batch, single paper, references, citations (paged, with the empty-page-with-`next` quirk),
@@ -27,7 +27,7 @@ import yaml
 from rapidfuzz import fuzz
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "s2-recorded"
+RECORDED = Path(__file__).resolve().parent / "fixtures" / "s2-recorded"  # copied from ../shared/s2-recorded
 GRAPH = "/graph/v1"
 
 
