@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test setup setup-test chromium neo4j lock bench validate clean
+.PHONY: run test setup chromium neo4j screenshots lock bench validate clean
 
 run: setup
 	$(BIN)/kg validate claims
@@ -41,6 +41,10 @@ chromium:
 # Neo4j Community from Maven Central; the test fixture starts and stops the server.
 neo4j:
 	@if [ -x tools/neo4j/neo4j.sh ]; then tools/neo4j/neo4j.sh fetch; fi
+
+# Refresh the README tour's screenshots (the browser test takes them).
+screenshots: setup chromium
+	KG_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -m browser tests/ui -q
 
 lock:
 	$(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable > constraints.txt
