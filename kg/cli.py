@@ -24,6 +24,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from kg.evidence import Weights
@@ -78,12 +80,18 @@ def load_weights(path: Path | None) -> Weights:
 def table(title: str, columns: list[str], rows: list[list]) -> None:
     """A rich table on a terminal; tab-separated lines with a header when piped."""
     if out.is_terminal:
+        prose = {"hypothesis", "statement", "text", "title", "locator"}
+        widths = {i: max([len(col)] + [len(str(row[i])) for row in rows]) for i, col in enumerate(columns) if col not in prose}
+        fixed = sum(w + 3 for w in widths.values())
+        keep = [i for i, col in enumerate(columns) if col not in prose or out.width - fixed >= 20]  # drop prose that cannot fit
         t = Table(title=title, title_justify="left")
-        for col in columns:  # prose columns wrap; ids, numbers and bars never do
-            wraps = col in ("hypothesis", "statement", "text", "title", "locator")
-            t.add_column(col, overflow="fold", no_wrap=not wraps, min_width=24 if wraps else None)
+        for i in keep:  # prose columns wrap; ids, numbers and bars keep their width
+            if i in widths:
+                t.add_column(columns[i], no_wrap=True, min_width=widths[i])
+            else:
+                t.add_column(columns[i], overflow="fold", ratio=1, min_width=16)
         for row in rows:
-            t.add_row(*(str(v) for v in row))
+            t.add_row(*(str(row[i]) for i in keep))
         out.print(t)
     else:  # plain TSV; written directly because rich expands tabs to spaces
         clean = lambda v: str(v).replace("\t", " ").replace("\n", " ")  # noqa: E731
@@ -214,11 +222,18 @@ def _show_hypothesis(store, h, w: Weights) -> None:
         if not group:
             continue
         out.print(f"\n{relation} ({len(group)}):", markup=False)
-        table(
-            f"{relation}",
-            ["weight", "claim", "source", "locator", "setting", "strength", "reproduction", "statement"],
-            [[f"{c.weight:.2f}", c.row.claim, c.row.source, str(store.claim(c.row.claim).locator), c.row.setting, c.row.strength, c.reproduction, store.claim(c.row.claim).statement] for c in group],
-        )
+        claims = [store.claim(c.row.claim) for c in group]
+        if out.is_terminal:  # a block per claim reads better than a table squeezed to the terminal
+            for c, claim in zip(group, claims):
+                out.print(f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(claim.id)}[/]  ({c.row.setting}, {c.row.strength}, reproduction: {c.reproduction})")
+                out.print(f"         {escape(claim.source)} · {escape(str(claim.locator))}", style="dim")
+                out.print(Padding(claim.statement, (0, 0, 0, 9)), markup=False, soft_wrap=False)
+        else:
+            table(
+                relation,
+                ["weight", "claim", "source", "locator", "setting", "strength", "reproduction", "statement"],
+                [[f"{c.weight:.2f}", c.row.claim, c.row.source, str(cl.locator), c.row.setting, c.row.strength, c.reproduction, cl.statement] for c, cl in zip(group, claims)],
+            )
     out.print("\nhow the balance is computed:\n" + w.describe(), markup=False)
 
 
