@@ -258,7 +258,7 @@ def _show_claim(store, c, w: Weights) -> None:
     for ref in c.reproductions:
         out.print(f"  reproduction {ref.job}/{ref.preset} expects {ref.expect}", markup=False)
     for v in store.verdicts(c.id):
-        out.print(f"  latest run {v.run_id} ({v.job}/{v.preset}): {v.outcome} {v.summary}".rstrip(), markup=False)
+        out.print(f"  latest run {v.run_id} ({v.job}/{v.preset}): {v.summary or v.outcome}", markup=False)
 
 
 def _show_source(store, s, w: Weights) -> None:

@@ -146,10 +146,16 @@ def runs_table(
         ctx.obj = {"runs_dir": runs_dir}
         return
     rows = api.list_runs(job=job, status=status, store=runs_dir)
+    columns = ("job", "preset", "seed", "backend", "status", "outcome", "created")
+    if not console.is_terminal:  # piped: tab-separated, one run per line, for scripts
+        print("\t".join(("run id",) + columns))
+        for r in rows:
+            print("\t".join(str(v) for v in (r["run_id"], r["job"], r["preset"], r["seed"], r["backend"], r["status"], r.get("outcome") or "", (r.get("created_at") or "")[:19])))
+        return
     table = Table(title=f"runs in {RunStore(runs_dir).root}")
     table.add_column("run id", no_wrap=True)
-    for col in ("job", "preset", "seed", "backend", "status", "outcome", "created"):
-        table.add_column(col)
+    for col in columns:
+        table.add_column(col, no_wrap=True)
     for r in rows:
         outcome = r.get("outcome") or ""
         style = OUTCOME_STYLE.get(outcome, "")
