@@ -87,3 +87,24 @@ def test_dangling_link_into_an_unreadable_file_points_at_that_file(base_corpus):
     problems = [p for p in validate(base_corpus).problems if p.file.endswith("later.yaml")]
     assert [p.message for p in problems] == ["'later': linked claim 'grokking-fourier' does not exist"]
     assert problems[0].hint.endswith("claims.yaml, which could not be read: fix that first")
+
+
+def test_reproductions_name_known_jobs_with_params_their_model_accepts(base_corpus):
+    def claim(reproduction: str) -> str:
+        return (
+            "- id: with-repro\n  source: nanda2023-progress-measures\n  statement: Weight decay makes the network generalise long after it memorises.\n"
+            f"  locator: {{section: '5'}}\n  setting: toy\n  evidence: [{{hypothesis: general-algorithms, relation: supports, strength: weak, rationale: r}}]\n"
+            f"  reproductions: [{reproduction}]\n"
+        )
+
+    (base_corpus / "repro.yaml").write_text(claim("{job: grokking, preset: smoke, params: {p: 31}}"))
+    assert validate(base_corpus).ok
+    (base_corpus / "repro.yaml").write_text(claim("{job: groking, preset: smoke}"))
+    [problem] = validate(base_corpus).errors
+    assert (problem.line, problem.message, problem.hint) == (1, "'with-repro': unknown reproduction job 'groking'", "did you mean 'grokking'?")
+    (base_corpus / "repro.yaml").write_text(claim("{job: grokking, preset: smoke, params: {learning_rat: 0.1}}"))
+    [problem] = validate(base_corpus).errors
+    assert problem.message.startswith("'with-repro': reproduction grokking/smoke:") and "learning_rat" in problem.message
+    (base_corpus / "repro.yaml").write_text(claim("{job: grokking, preset: huge}"))
+    [problem] = validate(base_corpus).errors
+    assert "huge" in problem.message
