@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
 from rapidfuzz import fuzz, process, utils
 
 from kg.alloc import bulk_allocation
@@ -140,9 +141,15 @@ def check_reproductions(corpus: Corpus) -> list[Problem]:
             continue
         try:
             registry.validate_params(ref.job, ref.preset, dict(ref.params))
-        except Exception as exc:  # noqa: BLE001 - the job's own message says what is wrong
+        except ValidationError as exc:  # the job's own Params model refused the parameters
+            fields = ", ".join(registry.get_job(ref.job).Params.model_fields)
+            for err in exc.errors(include_url=False):
+                name = ".".join(str(p) for p in err["loc"])
+                what = f"unknown parameter '{name}'" if err["type"] == "extra_forbidden" else f"parameter '{name}': {err['msg']}"
+                problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {what}", f"{ref.job} takes: {fields}"))
+        except Exception as exc:  # noqa: BLE001 - the registry's own message says what is wrong
             message = " ".join(str(exc).split())[:300]
-            problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {message}", "check the job's Params in repro/jobs/"))
+            problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {message}", "see repro/README.md for jobs and presets"))
     return problems
 
 

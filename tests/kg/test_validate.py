@@ -104,7 +104,7 @@ def test_reproductions_name_known_jobs_with_params_their_model_accepts(base_corp
     assert (problem.line, problem.message, problem.hint) == (1, "'with-repro': unknown reproduction job 'groking'", "did you mean 'grokking'?")
     (base_corpus / "repro.yaml").write_text(claim("{job: grokking, preset: smoke, params: {learning_rat: 0.1}}"))
     [problem] = validate(base_corpus).errors
-    assert problem.message.startswith("'with-repro': reproduction grokking/smoke:") and "learning_rat" in problem.message
+    assert problem.message == "'with-repro': reproduction grokking/smoke: unknown parameter 'learning_rat'" and problem.hint.startswith("grokking takes: ")
     (base_corpus / "repro.yaml").write_text(claim("{job: grokking, preset: huge}"))
     [problem] = validate(base_corpus).errors
     assert "huge" in problem.message
