@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from kg import yamlsafe
 from kg.alloc import bulk_allocation
 from kg.problems import Problem
-from kg.schema import Claim, Hypothesis, Model, Source
+from kg.schema import Claim, Hypothesis, Model, Source, model_in
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -246,20 +246,11 @@ def _allowed_keys(model: type[Model], path: tuple[Any, ...]) -> list[str]:
         field_info = getattr(current, "model_fields", {}).get(part)
         if field_info is None:
             return []
-        current = _inner_model(field_info.annotation)
+        current = model_in(field_info.annotation)
         if current is None:
             return []
     return list(getattr(current, "model_fields", {}))
 
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, Model):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _invisible_text(item: Model, name: str, line: int) -> list[Problem]:

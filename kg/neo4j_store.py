@@ -18,7 +18,7 @@ from typing import Any
 from kg.evidence import EvidenceRow
 from kg.graph import Citation, Verdict
 from kg.loading import Origin
-from kg.schema import Claim, Hypothesis, Model, Source
+from kg.schema import Claim, Hypothesis, Model, Source, model_in
 from kg.search import Hit, SearchIndex
 from kg.store import LinkRow, Subgraph, search_entries
 from kg.sync import META_ID, READ_META
@@ -132,22 +132,13 @@ def rebuild(model: type[Model], data: Any) -> Any:
 def _rebuild_value(annotation: Any, value: Any) -> Any:
     if value is None:
         return None
-    inner = _model_in(annotation)
+    inner = model_in(annotation)
     if inner is None:
         return value
     if isinstance(value, list):
         return [rebuild(inner, v) for v in value]
     return rebuild(inner, value)
 
-
-def _model_in(annotation: Any) -> type[Model] | None:
-    if isinstance(annotation, type) and issubclass(annotation, Model):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _doc(model: type[Model], doc: str | None):

@@ -177,5 +177,16 @@ class Claim(Model):
         return links
 
 
+def model_in(annotation: Any) -> type[Model] | None:
+    """The schema model inside a field's type (`Locator | None`, `list[EvidenceLink]`), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, Model):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 # What each kind of corpus file holds. The file name decides the kind (see kg.loading).
 FILE_KINDS: dict[str, type[Model]] = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
