@@ -8,6 +8,7 @@ so both stores give the same balance by construction. `tests/contract/` holds th
 
 from __future__ import annotations
 
+import json
 import os
 from collections import deque
 from dataclasses import dataclass, field
@@ -266,18 +267,15 @@ def collect_verdicts(corpus: Corpus) -> list[Verdict]:
         from repro import api
     except ImportError:
         return []
+    latest: dict[str, dict | None] = {}  # several claims often name the same job and preset
     verdicts = []
     for claim, ref in refs:
-        latest = api.latest_verdict(ref.job, ref.preset, dict(ref.params) or None)
-        if latest is not None:
+        key = json.dumps([ref.job, ref.preset, ref.params], sort_keys=True, default=str)
+        if key not in latest:  # each lookup scans the run store
+            latest[key] = api.latest_verdict(ref.job, ref.preset, dict(ref.params) or None)
+        v = latest[key]
+        if v is not None:
             verdicts.append(
-                Verdict(
-                    claim.id, ref.job, ref.preset, ref.expect, _get(latest, "outcome"), _get(latest, "run_id"),
-                    str(_get(latest, "finished_at") or ""), str(_get(latest, "summary") or ""),
-                )
+                Verdict(claim.id, ref.job, ref.preset, ref.expect, v["outcome"], v["run_id"], str(v.get("finished_at") or ""), str(v.get("summary") or ""))
             )
     return verdicts
-
-
-def _get(record, name: str):
-    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
