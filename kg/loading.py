@@ -132,25 +132,17 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
         items = []
 
     problems: list[Problem] = []
+    root = parsed.root
+    kept: range | list[int] = range(len(data))
     if errors:
-        root = parsed.root or _node_tree(text)
-        bad_items = set()
-        for err in errors:
-            loc = err["loc"]
-            bad_items.add(loc[0])
-            problems.append(Problem(name, yamlsafe.line_of(root, loc), _describe(err, data), _hint(err, kind)))
+        root = root or _node_tree(text)
+        bad_items = {err["loc"][0] for err in errors}
+        problems = [Problem(name, yamlsafe.line_of(root, err["loc"]), _describe(err, data), _hint(err, kind)) for err in errors]
         # Keep the valid items so one typo does not hide every reference check downstream.
-        for index, item in enumerate(data):
-            if index in bad_items:
-                continue
-            items.append(_MODELS[kind].model_validate(item))
-        item_lines = parsed.item_lines or yamlsafe.item_lines_from_node(root)
         kept = [i for i in range(len(data)) if i not in bad_items]
-    else:
-        item_lines = parsed.item_lines
-        if item_lines is None:
-            item_lines = yamlsafe.item_lines_from_node(parsed.root or _node_tree(text))
-        kept = range(len(data))
+        items = [_MODELS[kind].model_validate(data[i]) for i in kept]
+    # The regex found the item starts unless the file is unusual; then the node tree knows them.
+    item_lines = parsed.item_lines or yamlsafe.item_lines_from_node(root or _node_tree(text))
 
     store = getattr(corpus, kind)
     has_invisible = not text.isascii() and _INVISIBLE.search(text) is not None  # one scan per file
