@@ -216,7 +216,7 @@ def _show_hypothesis(store, h, w: Weights) -> None:
     _field("statement", h.statement)
     _field("parent", h.parent)
     if h.seed:
-        _field("seed", f'"{h.seed.quote}"')
+        _field("seed", f"paragraph {h.seed.paragraph}" if h.seed.paragraph else f'"{h.seed.quote}"')
     out.print(f"balance: {b.score:+.2f} {bar(b.score)}  for {b.support:.2f}, against {b.against:.2f}, qualify {b.qualify:.2f}" + ("  CONTESTED" if b.contested else ""), markup=False)
     for relation, group in by_relation(store, h.id, w).items():
         if not group:

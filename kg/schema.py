@@ -71,7 +71,10 @@ class SeedPassage(Model):
     """Where in the seed discussion a hypothesis comes from."""
 
     file: ShortText | None = Field(None, description="Seed file name, if several")
-    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
+    paragraph: Annotated[int, Field(ge=1)] | None = Field(None, description="Paragraph (non-empty line) of the seed file, counted from 1")
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)] | None = Field(
+        None, description="Deprecated: the corpus holds no copied sentences; point with `paragraph` instead"
+    )
 
 
 class Hypothesis(Model):
@@ -91,6 +94,7 @@ class Locator(Model):
     figure: ShortText | None = None
     table: ShortText | None = None
     page: ShortText | None = None
+    paragraph: ShortText | None = Field(None, description="Paragraph(s) of a comment or post, e.g. '5' or '5-6'")
     quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = Field(
         None, description="An optional short verbatim quote (at most 300 characters)"
     )
@@ -98,8 +102,8 @@ class Locator(Model):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Locator:
-        if not any((self.section, self.figure, self.table, self.page, self.quote)):
-            raise ValueError("a locator needs at least one of section, figure, table, page or quote")
+        if not any((self.section, self.figure, self.table, self.page, self.paragraph, self.quote)):
+            raise ValueError("a locator needs at least one of section, figure, table, page, paragraph or quote")
         return self
 
     def __str__(self) -> str:
@@ -110,6 +114,7 @@ class Locator(Model):
             f"Fig. {self.figure}" if self.figure else "",
             f"Tab. {self.table}" if self.table else "",
             f"p. {self.page}" if self.page else "",
+            f"para. {self.paragraph}" if self.paragraph else "",
         ]
         text = "; ".join(p for p in parts if p) or f'"{self.quote}"'
         return f"{text} ({self.arxiv_version})" if self.arxiv_version else text

@@ -27,8 +27,10 @@ if h.parent:
     w.page_link("hypothesis", h.parent, f"Refines: {parent.title if parent else h.parent}", icon=":material/subdirectory_arrow_left:")
 if h.seed:
     with st.container(border=True):
-        st.caption("From the seed discussion" + (f" ({w.md(h.seed.file)})" if h.seed.file else ""))
-        st.markdown("> " + w.md(h.seed.quote))
+        where = ", ".join(x for x in (h.seed.file, f"paragraph {h.seed.paragraph}" if h.seed.paragraph else "") if x)
+        st.caption("From the seed discussion" + (f" ({w.md(where)})" if where else ""))
+        if h.seed.quote:
+            st.markdown("> " + w.md(h.seed.quote))
 
 # --- weights (before the balance, which reads them) -------------------------------------------
 defaults = data.default_weights()
