@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def measure(corpus: Path) -> dict:
     from kg.store import GraphStore, overview
-    from kg.validate import validate
+    from kg.validation import validate
 
     t0 = time.perf_counter()
     report = validate(corpus)

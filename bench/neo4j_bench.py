@@ -144,8 +144,8 @@ def main() -> None:
 
     from bench.synth import generate
     from kg.neo4j_store import Neo4jStore
-    from kg.store import load_graph_store
-    from kg.sync import sync_store
+    from claimgraph import load_graph_store
+    from kg.sync import sync
 
     script = ROOT / "tools" / "neo4j" / "neo4j.sh"
     env = dict(os.environ, NEO4J_PORT=os.environ.get("NEO4J_BENCH_PORT", "7690"))
@@ -170,8 +170,8 @@ def main() -> None:
                     r["naive"] = bench_naive(driver, ref.corpus, args.naive_sample)
                     print(json.dumps({"claims": n, "naive": r["naive"]}), file=sys.stderr, flush=True)
                 wipe(driver)
-                first = sync_store(ref, driver, database=DB)
-                second = sync_store(ref, driver, database=DB)
+                first = sync(ref, driver, database=DB)
+                second = sync(ref, driver, database=DB)
                 assert first.changed and not second.changed
                 r["sync_s"], r["resync_s"] = first.seconds, second.seconds
                 print(json.dumps({k: v for k, v in r.items() if k != "queries"}), file=sys.stderr, flush=True)

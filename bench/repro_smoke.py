@@ -42,11 +42,11 @@ def main() -> None:
             run_id = api.submit(job, preset=args.preset, seed=seed, store=store, force=True)
             st = api.wait(run_id, store=store)
             r = api.result(run_id, store=store)
-            res = r["result"] or {}
-            row = {"job": job, "seed": seed, "run_id": run_id, "status": st["status"],
-                   "outcome": (r["verdict"] or {}).get("outcome"), "steps": res.get("steps"),
+            res = r.result or {}
+            row = {"job": job, "seed": seed, "run_id": run_id, "status": st.status,
+                   "outcome": (r.verdict or {}).get("outcome"), "steps": res.get("steps"),
                    "job_s": st.get("wall_s"), "end_to_end_s": round(time.perf_counter() - t0, 1),
-                   "numbers": (r["verdict"] or {}).get("numbers"), "env": r["env"]}
+                   "numbers": (r.verdict or {}).get("numbers"), "env": r.env}
             rows.append(row)
             print(f"{job:16s} seed {seed}: {row['status']:9s} {row['outcome']!s:15s} steps {row['steps']!s:>6s} "
                   f"job {row['job_s']!s:>6s} s  end-to-end {row['end_to_end_s']} s", flush=True)
@@ -55,7 +55,7 @@ def main() -> None:
     print("| job | seed | device | outcome | steps | job wall (s) | end to end (s) |")
     print("|---|---:|---|---|---:|---:|---:|")
     for r in rows:
-        device = (r["env"] or {}).get("gpu") or (r["env"] or {}).get("device")
+        device = (r.env or {}).get("gpu") or (r.env or {}).get("device")
         print(f"| {r['job']} | {r['seed']} | {device} | {r['outcome']} | {r['steps']} | {r['job_s']} | {r['end_to_end_s']} |")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)

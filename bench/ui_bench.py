@@ -32,7 +32,8 @@ def ensure_corpus(n_claims: int, path: Path | None) -> Path:
 
 
 def subjects(corpus: Path) -> dict[str, str]:
-    from kg.store import by_relation, open_store
+    from claimgraph import open_store
+    from kg.store import by_relation
 
     store = open_store(corpus, runs=False)
     hyp = store.hypotheses()[0].id

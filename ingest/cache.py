@@ -17,35 +17,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from kg.util import atomic_write_json, default_s2_cache, now_iso, parse_time, pid_alive
+
 SCHEMA_VERSION = 1
 KINDS = ("papers", "references", "citations")
 DEFAULT_MAX_AGE_DAYS = 30.0  # refresh policy: entries older than this are fetched again
 NOT_FOUND_MAX_AGE_DAYS = 7.0  # S2 adds papers late; ask again sooner
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def default_root() -> Path:
-    env = os.environ.get("KG_S2_CACHE")
-    return Path(env) if env else REPO_ROOT / ".cache" / "s2"
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
 
 
 @dataclass
@@ -57,7 +41,7 @@ class Cache:
     def open(cls, root: Path | str | None = None, max_age_days: float | None = None) -> Cache:
         env_age = os.environ.get("KG_S2_MAX_AGE_DAYS")
         age = max_age_days if max_age_days is not None else float(env_age) if env_age else DEFAULT_MAX_AGE_DAYS
-        return cls(Path(root) if root else default_root(), age)
+        return cls(Path(root) if root else default_s2_cache(), age)
 
     def path(self, kind: str, key: str) -> Path:
         if kind not in KINDS:
@@ -82,16 +66,16 @@ class Cache:
     def is_fresh(self, entry: dict | None, max_age_days: float | None = None) -> bool:
         if not entry:
             return False
-        fetched = parse_time(str(entry.get("fetched_at", "")))
+        fetched = parse_time(entry.get("fetched_at"))
         if fetched is None:
             return False
         age = max_age_days if max_age_days is not None else self.max_age_days
         if entry.get("status") in ("not_found", "unconfirmed"):
             age = min(age, NOT_FOUND_MAX_AGE_DAYS)
-        return datetime.now(timezone.utc) - fetched < timedelta(days=age)
+        return datetime.now(UTC) - fetched < timedelta(days=age)
 
     def corrupt_files(self) -> list[Path]:
-        """Files that exist but do not parse (should never happen; listed for `kg ingest`'s summary)."""
+        """Files that exist but do not parse (should never happen; `kg ingest` lists them after a run)."""
         bad = []
         for kind in KINDS:
             for p in sorted((self.root / kind).glob("*.json")):
@@ -107,7 +91,7 @@ class Cache:
         for kind in KINDS:
             for p in (self.root / kind).glob(".*.tmp"):
                 pid = _pid_of(p.name)
-                if pid is not None and pid != os.getpid() and _alive(pid):
+                if pid is not None and pid != os.getpid() and pid_alive(pid):
                     continue
                 try:
                     p.unlink()
@@ -117,47 +101,9 @@ class Cache:
         return removed
 
 
-def atomic_write_json(path: Path, data: Any) -> Path:
-    """Write JSON so that `path` always holds either its old content or the complete new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=1, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-    return path
-
-
 def _pid_of(name: str) -> int | None:
     parts = name.split(".")
     for part in parts:
         if part.isdigit():
             return int(part)
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

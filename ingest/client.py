@@ -30,6 +30,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 import tenacity
+from kg.util import batched
 from semanticscholar import SemanticScholar
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.SemanticScholarException import (
@@ -249,8 +250,7 @@ class S2Client:
             fields = [*fields, "externalIds"]
         out: dict[str, dict | None] = {}
         unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), BATCH_SIZE):
-            chunk = unique[start : start + BATCH_SIZE]
+        for chunk in batched(unique, BATCH_SIZE):
             found, _missing = self._call(
                 f"batch of {len(chunk)} papers",
                 lambda chunk=chunk: self._sch.get_papers(chunk, fields=fields, return_not_found=True),
@@ -373,8 +373,3 @@ def _assign(requested: list[str], found: list[dict]) -> dict[str, dict | None]:
         if hit is not None:
             pool.remove(hit)
     return out
-
-
-def expected_batches(n: int) -> int:
-    return math.ceil(n / BATCH_SIZE)
-

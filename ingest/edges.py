@@ -1,6 +1,6 @@
 """Citation edges among corpus sources, and outside papers worth adding, from the S2 cache.
 
-`citation_edges(corpus)` is what `kg.citations` asks for: CITES edges between known sources,
+`citation_edges(corpus)` is what the graph gets (through `claimgraph`): CITES edges between known sources,
 with S2's citation intents and influential flag. Both directions of the cache are used (A's
 reference list and B's citation list can each reveal A -> B), merged per pair. No cache, no
 edges; this never touches the network.
@@ -9,20 +9,11 @@ edges; this never touches the network.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-
-from kg.loading import Corpus
+from dataclasses import dataclass
 
 from ingest.cache import Cache
-
-
-@dataclass
-class CitationEdge:
-    citing: str
-    cited: str
-    intents: list[str] = field(default_factory=list)
-    influential: bool = False
-    contexts: list[str] = field(default_factory=list)
+from kg.loading import Corpus
+from kg.records import CitationEdge
 
 
 @dataclass
@@ -63,27 +54,18 @@ def _items(cache: Cache, corpus: Corpus):
 
 def citation_edges(corpus: Corpus, cache: Cache | None = None) -> list[CitationEdge]:
     cache = cache or Cache.open()
-    try:
-        by_pid = {pid: sid for sid, pid in paper_ids(corpus, cache).items()}
-        if not by_pid:
-            return []
-        merged: dict[tuple[str, str], CitationEdge] = {}
-        for sid, kind, other, item in _items(cache, corpus):
-            osid = by_pid.get(other["paperId"])
-            if not osid or osid == sid:
-                continue
-            pair = (sid, osid) if kind == "references" else (osid, sid)
-            edge = merged.setdefault(pair, CitationEdge(*pair))
-            for intent in item.get("intents") or []:
-                if intent not in edge.intents:
-                    edge.intents.append(intent)
-            edge.influential = edge.influential or bool(item.get("isInfluential"))
-            for ctx in item.get("contexts") or []:
-                if ctx not in edge.contexts:
-                    edge.contexts.append(ctx)
-        return sorted(merged.values(), key=lambda e: (e.citing, e.cited))
-    except OSError:
-        return []
+    by_pid = {pid: sid for sid, pid in paper_ids(corpus, cache).items()}
+    intents: dict[tuple[str, str], list[str]] = {}
+    influential: dict[tuple[str, str], bool] = {}
+    for sid, kind, other, item in _items(cache, corpus):
+        osid = by_pid.get(other["paperId"])
+        if not osid or osid == sid:
+            continue
+        pair = (sid, osid) if kind == "references" else (osid, sid)
+        seen = intents.setdefault(pair, [])
+        seen.extend(i for i in item.get("intents") or [] if i not in seen)
+        influential[pair] = influential.get(pair, False) or bool(item.get("isInfluential"))
+    return [CitationEdge(citing=a, cited=b, intents=tuple(intents[(a, b)]), influential=influential[(a, b)]) for a, b in sorted(intents)]
 
 
 def suggestions(corpus: Corpus, cache: Cache | None = None, min_links: int = 2) -> list[Suggestion]:

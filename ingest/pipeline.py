@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kg.schema import Source
-
 from ingest.cache import Cache
-from ingest.client import S2Client, S2Error, expected_batches
+from ingest.client import BATCH_SIZE, S2Client, S2Error
+from kg.schema import Source
+from kg.util import batched
 from ingest.resolve import S2_KINDS, confirm_match, id_sanity, lookup_id
 
 
@@ -92,9 +92,7 @@ def ingest(
             todo_titles.append(srcs[sid])
 
     if todo_ids and client is not None:
-        items = list(todo_ids.items())
-        for b in range(expected_batches(len(items))):
-            chunk = items[b * 500 : (b + 1) * 500]
+        for chunk in batched(list(todo_ids.items()), BATCH_SIZE):
             try:
                 got = client.papers([lid for _, lid in chunk])
             except S2Error as exc:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -210,7 +211,6 @@ class Catalogue:
 
     # -- ranking a short query ------------------------------------------------------------
     def rank(self, query: str, limit: int = 5) -> list[Candidate]:
-        q_all = norm(query)
         years = [int(y) for y in _YEAR.findall(query)]
         q = _YEAR.sub(" ", query)
         q_norm = norm(q)
@@ -278,15 +278,14 @@ class Catalogue:
                     why += f"; year {s.year} != {years[0]}"
             if best > 40:
                 out.append(Candidate(sid, min(best, 100.0), why, raw=best))
-        del q_all
         out.sort(key=lambda c: (-c.key, self.order[c.source]))
         return out[:limit]
 
     def resolve(self, query: str, limit: int = 5) -> Resolution:
         cands = self.rank(query, limit=max(limit, 5))
-        return self._decide(query, cands[:limit])
+        return self.decide(query, cands[:limit])
 
-    def _decide(self, mention: str, cands: list[Candidate]) -> Resolution:
+    def decide(self, mention: str, cands: list[Candidate]) -> Resolution:
         if not cands or cands[0].score < ACCEPT:
             return Resolution(mention, None, cands[0].score if cands else 0.0, cands)
         top = cands[0]
@@ -305,7 +304,7 @@ class Catalogue:
             start, end = toks[i][1], toks[j - 1][2]
             if text[start:end].lower().endswith("et al") and text[end : end + 1] == ".":
                 end += 1
-            found.append(self._decide(text[start:end], cands))
+            found.append(self.decide(text[start:end], cands))
             found[-1].start, found[-1].end = start, end
             for k in range(i, j):
                 covered[k] = True
@@ -398,3 +397,36 @@ def resolve(query: str, corpus: Corpus | Iterable[Source], limit: int = 5) -> Re
 def resolve_text(text: str, corpus: Corpus | Iterable[Source]) -> list[Resolution]:
     """Every informal reference found in `text`, each resolved to a source or reported unresolved."""
     return Catalogue(corpus).scan(text)
+
+
+def source_of_hit(hit: dict[str, Any], corpus: Corpus) -> str | None:
+    """The corpus source an S2 search hit is, by arXiv id or DOI."""
+    ext = {k.lower(): str(v).lower() for k, v in (hit.get("externalIds") or {}).items() if v}
+    for s in corpus.sources.values():
+        if s.ids.s2 and s.ids.s2 == hit.get("paperId"):
+            return s.id
+        if s.ids.arxiv and ext.get("arxiv") == s.ids.arxiv.lower():
+            return s.id
+        if s.ids.doi and ext.get("doi") == s.ids.doi.lower():
+            return s.id
+    return None
+
+
+def merge_s2_hits(res: Resolution, hits: list[dict[str, Any]], corpus: Corpus, cat: Catalogue) -> None:
+    """S2 hits that are corpus sources support those candidates (a small boost; never above 100)."""
+    by_id = {x.source: x for x in res.candidates}
+    for rank, h in enumerate(hits[:3]):
+        sid = source_of_hit(h, corpus)
+        if not sid:
+            continue
+        bonus = 8.0 - 2 * rank
+        if sid in by_id:
+            by_id[sid].score = min(100.0, by_id[sid].score + bonus)
+            by_id[sid].why += f"; S2 search #{rank + 1}"
+        else:
+            c = Candidate(sid, 70.0 + bonus, f"S2 search #{rank + 1}")
+            res.candidates.append(c)
+            by_id[sid] = c
+    res.candidates.sort(key=lambda x: (-x.score, cat.order.get(x.source, 0)))
+    new = cat.decide(res.mention, res.candidates)
+    res.source, res.score, res.ambiguous = new.source, new.score, new.ambiguous

@@ -25,7 +25,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kg.alloc import bulk_allocation
 
 
 class Weights(BaseModel):
@@ -176,8 +175,7 @@ def contribution(row: EvidenceRow, weights: Weights) -> Contribution:
 def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None = None) -> Balance:
     weights = weights or Weights()
     balance = Balance(hypothesis, weights.dilution)
-    with bulk_allocation():
-        _add(balance, rows, weights)
+    _add(balance, rows, weights)
     return balance
 
 

@@ -8,6 +8,8 @@ import io
 import json
 import re
 
+from typing import Any
+
 import networkx as nx
 
 from kg.evidence import Weights
@@ -28,7 +30,7 @@ def to_json(store: GraphStore, weights: Weights | None = None) -> str:
             {**h.model_dump(exclude_defaults=True), "balance": b.to_dict()} for h, b in overview(store, weights)
         ],
         "claims": [c.model_dump(exclude_defaults=True) for c in corpus.claims.values()],
-        "verdicts": [v.__dict__ for v in store.all_verdicts()],
+        "verdicts": [v.model_dump(mode="json") for v in store.all_verdicts()],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -43,12 +45,13 @@ def to_graphml(store: GraphStore, weights: Weights | None = None) -> str:
     return "\n".join(nx.generate_graphml(g)) + "\n"
 
 
-def _scalars(d: dict) -> dict:
-    out = {}
+def _scalars(d: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for k, v in d.items():
-        if v is None:
-            continue
-        out[k] = "; ".join(map(str, v)) if isinstance(v, (list, tuple)) else v
+        if isinstance(v, list | tuple):
+            out[k] = "; ".join(map(str, v))
+        elif isinstance(v, str | int | float | bool):  # None and whole records (a verdict) stay out
+            out[k] = v
     return out
 
 

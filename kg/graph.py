@@ -1,26 +1,50 @@
 """Build the claims graph (a networkx MultiDiGraph) from a validated corpus.
 
+This is the one place the graph's shape is decided: the Neo4j projection (`kg.sync`) and the
+UI's explorer both read the node and edge attributes set here.
+
 Node keys are `kind:id` (`claim:…`, `source:…`, `hypothesis:…`, `run:…`) so a claim and a
 source may share a slug. Edges, all pointing away from the claim that asserts something:
 
     claim -FROM-> source                     who makes the claim
-    claim -EVIDENCE{relation,strength}-> hypothesis
-    claim -LINK{relation}-> claim            replicates | fails-to-replicate | disputes | extends
+    claim -EVIDENCE{relation,strength,rationale}-> hypothesis
+    claim -LINK{relation,note}-> claim       replicates | fails-to-replicate | disputes | extends
     hypothesis -REFINES-> hypothesis         a hypothesis and its parent
     source -CITES{intents,influential}-> source   from the Semantic Scholar cache
-    run -TESTS{outcome,expect}-> claim       the latest run of each of a claim's reproductions
+    run -TESTS{outcome,expect,...}-> claim   the latest run of each of a claim's reproductions
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-import networkx as nx
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from kg.loading import Corpus
+from kg.records import CitationEdge, ClaimVerdict
+from kg.schema import Claim
+from kg.util import shorten
 
-KINDS = ("hypothesis", "claim", "source", "run")
+if TYPE_CHECKING:
+    import networkx as nx
+
+
+class Kind(StrEnum):
+    """The kinds of node in the graph; a node's key is `kind:id`."""
+
+    hypothesis = "hypothesis"
+    claim = "claim"
+    source = "source"
+    run = "run"
+
+
+class Edge(StrEnum):
+    FROM = "FROM"
+    EVIDENCE = "EVIDENCE"
+    LINK = "LINK"
+    REFINES = "REFINES"
+    CITES = "CITES"
+    TESTS = "TESTS"
 
 
 def node_key(kind: str, entity_id: str) -> str:
@@ -32,68 +56,64 @@ def split_key(key: str) -> tuple[str, str]:
     return kind, entity_id
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The latest run of one reproduction a claim names."""
-
-    claim: str
-    job: str
-    preset: str
-    expect: str
-    outcome: str  # reproduced | not-reproduced | inconclusive
-    run_id: str
-    finished_at: str = ""
-    summary: str = ""
+def is_repeat(claim: Claim) -> bool:
+    """A claim that replicates another claim repeats its evidence (the balance counts it less)."""
+    return any(link.relation == "replicates" for link in claim.links)
 
 
-@dataclass(frozen=True)
-class Citation:
-    citing: str  # source id
-    cited: str
-    intents: tuple[str, ...] = ()
-    influential: bool = False
+def run_label(v: ClaimVerdict) -> str:
+    return f"{v.job}/{v.preset}: {v.outcome}"
 
 
-def label_of(text: str, width: int = 90) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations: Iterable[CitationEdge] = ()) -> nx.MultiDiGraph:
+    import networkx as nx  # here, not at the top: `kg hypotheses` never needs the graph and its import
 
-
-def build_graph(corpus: Corpus, verdicts: Iterable[Verdict] = (), citations: Iterable[Citation] = ()) -> nx.MultiDiGraph:
     g = nx.MultiDiGraph()
     g.add_nodes_from(
-        (node_key("source", s.id), {"kind": "source", "id": s.id, "label": s.title, "year": s.year, "source_kind": s.kind})
+        (
+            node_key(Kind.source, s.id),
+            {"kind": Kind.source.value, "id": s.id, "label": s.title, "year": s.year, "source_kind": s.kind, "authors": list(s.authors), "aliases": list(s.aliases)},
+        )
         for s in corpus.sources.values()
     )
     g.add_nodes_from(
-        (node_key("hypothesis", h.id), {"kind": "hypothesis", "id": h.id, "label": h.title}) for h in corpus.hypotheses.values()
+        (node_key(Kind.hypothesis, h.id), {"kind": Kind.hypothesis.value, "id": h.id, "label": h.title, "statement": h.statement})
+        for h in corpus.hypotheses.values()
     )
     g.add_nodes_from(
-        (node_key("claim", c.id), {"kind": "claim", "id": c.id, "label": label_of(c.statement), "setting": c.setting, "source": c.source})
+        (
+            node_key(Kind.claim, c.id),
+            {"kind": Kind.claim.value, "id": c.id, "label": shorten(c.statement), "statement": c.statement, "setting": c.setting, "source": c.source, "repeat": is_repeat(c)},
+        )
         for c in corpus.claims.values()
     )
-    edges = []
+    edges: list[tuple[str, str, dict[str, Any]]] = []
     for c in corpus.claims.values():
-        ck = node_key("claim", c.id)
-        edges.append((ck, node_key("source", c.source), {"type": "FROM"}))
-        for e in c.evidence:
-            edges.append((ck, node_key("hypothesis", e.hypothesis), {"type": "EVIDENCE", "relation": e.relation, "strength": e.strength}))
-        for link in c.links:
-            edges.append((ck, node_key("claim", link.claim), {"type": "LINK", "relation": link.relation}))
+        ck = node_key(Kind.claim, c.id)
+        edges.append((ck, node_key(Kind.source, c.source), {"type": Edge.FROM.value}))
+        for i, e in enumerate(c.evidence):
+            attrs = {"type": Edge.EVIDENCE.value, "relation": e.relation, "strength": e.strength, "rationale": e.rationale, "ord": i}
+            edges.append((ck, node_key(Kind.hypothesis, e.hypothesis), attrs))
+        for i, link in enumerate(c.links):
+            edges.append((ck, node_key(Kind.claim, link.claim), {"type": Edge.LINK.value, "relation": link.relation, "note": link.note, "ord": i}))
     for h in corpus.hypotheses.values():
         if h.parent:
-            edges.append((node_key("hypothesis", h.id), node_key("hypothesis", h.parent), {"type": "REFINES"}))
+            edges.append((node_key(Kind.hypothesis, h.id), node_key(Kind.hypothesis, h.parent), {"type": Edge.REFINES.value}))
     for cite in citations:
         if cite.citing in corpus.sources and cite.cited in corpus.sources:
-            edges.append(
-                (node_key("source", cite.citing), node_key("source", cite.cited), {"type": "CITES", "intents": list(cite.intents), "influential": cite.influential})
-            )
+            attrs = {"type": Edge.CITES.value, "intents": list(cite.intents), "influential": cite.influential}
+            edges.append((node_key(Kind.source, cite.citing), node_key(Kind.source, cite.cited), attrs))
     for v in verdicts:
-        if v.claim in corpus.claims:
-            rk = node_key("run", v.run_id)
-            if rk not in g:
-                g.add_node(rk, kind="run", id=v.run_id, label=f"{v.job}/{v.preset}: {v.outcome}", outcome=v.outcome, job=v.job)
-            edges.append((rk, node_key("claim", v.claim), {"type": "TESTS", "outcome": v.outcome, "expect": v.expect}))
+        if v.claim not in corpus.claims:
+            continue
+        rk = node_key(Kind.run, v.run_id)
+        if rk not in g:  # a run that tests several claims is one node, labelled by its first verdict
+            g.add_node(rk, kind=Kind.run.value, id=v.run_id, label=run_label(v), outcome=v.outcome, job=v.job)
+        attrs = {
+            "type": Edge.TESTS.value, "claim": v.claim, "job": v.job, "preset": v.preset, "expect": v.expect,
+            "outcome": v.outcome, "run_id": v.run_id, "finished_at": v.finished_at, "summary": v.summary, "verdict": v,
+        }
+        edges.append((rk, node_key(Kind.claim, v.claim), attrs))
     # Only edges between nodes that exist: a dangling reference in a bad corpus must not invent nodes.
     g.add_edges_from(e for e in edges if e[0] in g and e[1] in g)
     return g

@@ -16,7 +16,6 @@ from pydantic import TypeAdapter, ValidationError
 from rapidfuzz import fuzz, process
 
 from kg import yamlsafe
-from kg.alloc import bulk_allocation
 from kg.problems import Problem
 from kg.schema import Claim, Hypothesis, Model, Source, model_in
 
@@ -78,9 +77,8 @@ def display_path(path: Path) -> str:
 
 
 def load_corpus(root: Path | str) -> tuple[Corpus, list[Problem]]:
-    """Parse and validate every file under `root`. Cross-file checks live in kg.validate."""
-    with bulk_allocation():
-        return _load_corpus(Path(root))
+    """Parse and validate every file under `root`. Cross-file checks live in kg.validation."""
+    return _load_corpus(Path(root))
 
 
 def _load_corpus(root: Path) -> tuple[Corpus, list[Problem]]:

@@ -16,14 +16,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from kg.evidence import EvidenceRow
-from kg.graph import Citation, Verdict
 from kg.loading import Origin
+from kg.records import CitationEdge, ClaimVerdict
 from kg.schema import Claim, Hypothesis, Model, Source, model_in
 from kg.search import Hit, SearchIndex
 from kg.store import LinkRow, Subgraph, search_entries
 from kg.sync import META_ID, READ_META
 
-LABELS = {"source": "Source", "hypothesis": "Hypothesis", "claim": "Claim"}
 _KIND = {"claims": "claim", "sources": "source", "hypotheses": "hypothesis"}
 
 Q_STATS = """
@@ -77,8 +76,7 @@ RETURN r.citing AS citing, r.cited AS cited, r.intents AS intents, r.influential
 """
 Q_VERDICTS = """
 MATCH (:Run)-[t:TESTS]->(:Claim {id: $id})
-RETURN t.claim AS claim, t.job AS job, t.preset AS preset, t.expect AS expect, t.outcome AS outcome,
-       t.run_id AS run_id, t.finished_at AS finished_at, t.summary AS summary, t.ord AS ord
+RETURN t.job AS job, t.preset AS preset, t.doc AS doc, t.ord AS ord
 """
 Q_EXISTS = "MATCH (n:KgNode {key: $key}) RETURN count(n) AS n"
 Q_NEIGHBOURS = """
@@ -248,16 +246,13 @@ class Neo4jStore:
         rows = [LinkRow(claim_id, r["other"], r["relation"], r["direction"]) for r in self._read(Q_CLAIM_LINKS, id=claim_id)]
         return sorted(rows, key=lambda r: (r.direction, r.relation, r.other))
 
-    def citations(self, source_id: str) -> list[Citation]:
+    def citations(self, source_id: str) -> list[CitationEdge]:
         records = sorted(self._read(Q_CITATIONS, id=source_id), key=lambda r: (r["citing"], r["cited"], r["ord"]))
-        return [Citation(r["citing"], r["cited"], tuple(r["intents"] or ()), bool(r["influential"])) for r in records]
+        return [CitationEdge(citing=r["citing"], cited=r["cited"], intents=tuple(r["intents"] or ()), influential=bool(r["influential"])) for r in records]
 
-    def verdicts(self, claim_id: str) -> list[Verdict]:
+    def verdicts(self, claim_id: str) -> list[ClaimVerdict]:
         records = sorted(self._read(Q_VERDICTS, id=claim_id), key=lambda r: (r["job"], r["preset"], r["ord"]))
-        return [
-            Verdict(r["claim"], r["job"], r["preset"], r["expect"], r["outcome"], r["run_id"], r["finished_at"] or "", r["summary"] or "")
-            for r in records
-        ]
+        return [ClaimVerdict.model_validate_json(r["doc"]) for r in records]
 
     # graph walks
     def neighbourhood(self, key: str, depth: int = 1):

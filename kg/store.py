@@ -8,23 +8,21 @@ so both stores give the same balance by construction. `tests/contract/` holds th
 
 from __future__ import annotations
 
-import json
-import os
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
 
-import networkx as nx
-
-from kg.alloc import bulk_allocation
 from kg.evidence import Balance, EvidenceRow, Weights, aggregate
-from kg.graph import Citation, Verdict, build_graph, node_key, split_key
+from kg.graph import Edge, Kind, build_graph, is_repeat, node_key, split_key
 from kg.loading import Corpus, Origin
+from kg.records import CitationEdge, ClaimVerdict
 from kg.schema import Claim, Hypothesis, Source
 from kg.search import Entry, Hit, SearchIndex
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "claims"
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,8 @@ class Store(Protocol):
     def evidence(self, hypothesis_id: str) -> list[EvidenceRow]: ...
     def claims_of_source(self, source_id: str) -> list[Claim]: ...
     def claim_links(self, claim_id: str) -> list[LinkRow]: ...
-    def citations(self, source_id: str) -> list[Citation]: ...
-    def verdicts(self, claim_id: str) -> list[Verdict]: ...
+    def citations(self, source_id: str) -> list[CitationEdge]: ...
+    def verdicts(self, claim_id: str) -> list[ClaimVerdict]: ...
     def neighbourhood(self, key: str, depth: int = 1) -> Subgraph: ...
     def path(self, key_a: str, key_b: str) -> list[str] | None: ...
     def search(self, text: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]: ...
@@ -84,7 +82,7 @@ def by_relation(store: Store, hypothesis_id: str, weights: Weights | None = None
 def resolve_key(store: Store, ref: str) -> str | None:
     """Accept `kind:id` or a bare id; bare ids are tried as hypothesis, claim, then source."""
     kind, _, entity_id = ref.partition(":")
-    if entity_id and kind in ("hypothesis", "claim", "source", "run"):
+    if entity_id and kind in Kind.__members__:
         return ref
     for kind, getter in (("hypothesis", store.hypothesis), ("claim", store.claim), ("source", store.source)):
         if getter(ref) is not None:
@@ -98,21 +96,23 @@ def resolve_key(store: Store, ref: str) -> str | None:
 class GraphStore:
     """The networkx store: the corpus models plus the graph built from them, all in memory."""
 
-    def __init__(self, corpus: Corpus, verdicts: list[Verdict] | None = None, citations: list[Citation] | None = None):
+    def __init__(self, corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations: Iterable[CitationEdge] = ()):
         self.corpus = corpus
-        self._verdicts = list(verdicts or [])
-        self._citations = list(citations or [])
-        with bulk_allocation():
-            self.graph = build_graph(corpus, self._verdicts, self._citations)
+        self._verdicts = list(verdicts)
+        self._citations = list(citations)
         self._index: SearchIndex | None = None
-        self._repeats = {c.id for c in corpus.claims.values() if any(link.relation == "replicates" for link in c.links)}
         self._evidence: dict[str, list[EvidenceRow]] | None = None
 
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx graph (kg.graph), built on first use: listing balances does not need it."""
+        return build_graph(self.corpus, self._verdicts, self._citations)
+
     # everything, for export and sync
-    def all_verdicts(self) -> list[Verdict]:
+    def all_verdicts(self) -> list[ClaimVerdict]:
         return list(self._verdicts)
 
-    def all_citations(self) -> list[Citation]:
+    def all_citations(self) -> list[CitationEdge]:
         return list(self._citations)
 
     # entities
@@ -123,7 +123,7 @@ class GraphStore:
             "claims": len(self.corpus.claims),
             "evidence": sum(len(c.evidence) for c in self.corpus.claims.values()),
             "runs": len(self._verdicts),
-            "citations": sum(1 for *_, d in self.graph.edges(data=True) if d["type"] == "CITES"),
+            "citations": sum(1 for c in self._citations if c.citing in self.corpus.sources and c.cited in self.corpus.sources),
         }
 
     def hypotheses(self) -> list[Hypothesis]:
@@ -147,8 +147,7 @@ class GraphStore:
     # relations
     def evidence(self, hypothesis_id: str) -> list[EvidenceRow]:
         if self._evidence is None:  # one pass over all claims serves every hypothesis
-            with bulk_allocation():
-                self._evidence = self._all_evidence()
+            self._evidence = self._all_evidence()
         return list(self._evidence.get(hypothesis_id, []))
 
     def _all_evidence(self) -> dict[str, list[EvidenceRow]]:
@@ -157,31 +156,31 @@ class GraphStore:
             verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
         rows: dict[str, list[EvidenceRow]] = {}
         for c in self.corpus.claims.values():
+            repeat = is_repeat(c)
             for e in c.evidence:
-                rows.setdefault(e.hypothesis, []).append(
-                    EvidenceRow(c.id, c.source, e.relation, e.strength, c.setting, e.rationale, tuple(verdicts.get(c.id, ())), c.id in self._repeats)
-                )
+                row = EvidenceRow(c.id, c.source, e.relation, e.strength, c.setting, e.rationale, tuple(verdicts.get(c.id, ())), repeat)
+                rows.setdefault(e.hypothesis, []).append(row)
         return rows
 
     def claims_of_source(self, source_id: str) -> list[Claim]:
         key = node_key("source", source_id)
         if key not in self.graph:
             return []
-        ids = sorted(split_key(u)[1] for u, _, d in self.graph.in_edges(key, data=True) if d["type"] == "FROM")
+        ids = sorted(split_key(u)[1] for u, _, d in self.graph.in_edges(key, data=True) if d["type"] == Edge.FROM)
         return [self.corpus.claims[i] for i in ids]
 
     def claim_links(self, claim_id: str) -> list[LinkRow]:
         key = node_key("claim", claim_id)
         if key not in self.graph:
             return []
-        rows = [LinkRow(claim_id, split_key(v)[1], d["relation"], "out") for _, v, d in self.graph.out_edges(key, data=True) if d["type"] == "LINK"]
-        rows += [LinkRow(claim_id, split_key(u)[1], d["relation"], "in") for u, _, d in self.graph.in_edges(key, data=True) if d["type"] == "LINK"]
+        rows = [LinkRow(claim_id, split_key(v)[1], d["relation"], "out") for _, v, d in self.graph.out_edges(key, data=True) if d["type"] == Edge.LINK]
+        rows += [LinkRow(claim_id, split_key(u)[1], d["relation"], "in") for u, _, d in self.graph.in_edges(key, data=True) if d["type"] == Edge.LINK]
         return sorted(rows, key=lambda r: (r.direction, r.relation, r.other))
 
-    def citations(self, source_id: str) -> list[Citation]:
+    def citations(self, source_id: str) -> list[CitationEdge]:
         return sorted((c for c in self._citations if source_id in (c.citing, c.cited) and c.citing in self.corpus.sources and c.cited in self.corpus.sources), key=lambda c: (c.citing, c.cited))
 
-    def verdicts(self, claim_id: str) -> list[Verdict]:
+    def verdicts(self, claim_id: str) -> list[ClaimVerdict]:
         return sorted((v for v in self._verdicts if v.claim == claim_id), key=lambda v: (v.job, v.preset))
 
     # graph walks
@@ -210,6 +209,8 @@ class GraphStore:
         """A shortest path ignoring edge direction, or None."""
         if key_a not in self.graph or key_b not in self.graph:
             return None
+        import networkx as nx
+
         try:
             return nx.shortest_path(self.graph.to_undirected(as_view=True), key_a, key_b)
         except nx.NetworkXNoPath:
@@ -231,51 +232,3 @@ def search_entries(sources, hypotheses, claims) -> list[Entry]:
 
 class CorpusError(Exception):
     """The corpus has errors; the message says how many and how to see them."""
-
-
-def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
-    """The store the configuration asks for: `KG_STORE=neo4j` (with NEO4J_URI) or the embedded graph."""
-    if os.environ.get("KG_STORE", "graph") == "neo4j":
-        # NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
-        # used: the server holds what `kg sync` wrote. Unreachable server, bad URI or wrong
-        # credentials raise kg.neo4j_store.StoreUnavailable (an OSError) with a one-line message.
-        from kg.neo4j_store import Neo4jStore
-
-        return Neo4jStore.from_env()
-    return load_graph_store(path, runs=runs)
-
-
-def load_graph_store(path: Path | str | None = None, runs: bool = True) -> GraphStore:
-    from kg.validate import validate
-
-    report = validate(path or DEFAULT_CORPUS, check_duplicates=False)
-    if report.errors:
-        first = report.errors[0]
-        raise CorpusError(f"the corpus has {len(report.errors)} error(s), the first at {first}; run `kg validate` to see them all")
-    verdicts = collect_verdicts(report.corpus) if runs else []
-    from kg.citations import load_citations
-
-    return GraphStore(report.corpus, verdicts, load_citations(report.corpus))
-
-
-def collect_verdicts(corpus: Corpus) -> list[Verdict]:
-    """The latest verdict of every reproduction a claim names, from the run store."""
-    refs = [(c, r) for c in corpus.claims.values() for r in c.reproductions]
-    if not refs:
-        return []
-    try:
-        from repro import api
-    except ImportError:
-        return []
-    latest: dict[str, dict | None] = {}  # several claims often name the same job and preset
-    verdicts = []
-    for claim, ref in refs:
-        key = json.dumps([ref.job, ref.preset, ref.params], sort_keys=True, default=str)
-        if key not in latest:  # each lookup scans the run store
-            latest[key] = api.latest_verdict(ref.job, ref.preset, dict(ref.params) or None)
-        v = latest[key]
-        if v is not None:
-            verdicts.append(
-                Verdict(claim.id, ref.job, ref.preset, ref.expect, v["outcome"], v["run_id"], str(v.get("finished_at") or ""), str(v.get("summary") or ""))
-            )
-    return verdicts

@@ -30,11 +30,14 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from kg.graph import Citation, Verdict, label_of, node_key
+import networkx as nx
+
+from kg.graph import Edge, Kind, split_key
 from kg.loading import Corpus
+from kg.store import GraphStore
+from kg.util import batched
 
 BATCH = 2000
 META_ID = "sync"
@@ -177,88 +180,93 @@ ORDER = ("sources", "hypotheses", "claims", "runs", "tests", "citations")
 NODE_SETS = ("sources", "hypotheses", "claims", "runs")
 
 
-# --- rows ----------------------------------------------------------------------------------
+# --- rows: read off the graph kg.graph built, so Neo4j holds the same shape ---------------
 
 
 def _hash(obj: Any) -> str:
     return hashlib.blake2b(json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str).encode(), digest_size=12).hexdigest()
 
 
-def _pos(corpus: Corpus, kind: str, entity_id: str, ord_: int) -> dict:
-    origin = corpus.origin(kind, entity_id)
-    return {"ord": ord_, "file": origin.file if origin else None, "line": origin.line if origin else None}
-
-
 @dataclass
 class Row:
     id: str
     h: str
-    pos: dict
-    data: dict  # what the upsert query reads besides id/h/pos
+    pos: dict[str, Any]
+    data: dict[str, Any]  # what the upsert query reads besides id/h/pos
 
 
-def source_rows(corpus: Corpus) -> list[Row]:
+def _by_kind(g: nx.MultiDiGraph) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    nodes: dict[str, list[tuple[str, dict[str, Any]]]] = {kind.value: [] for kind in Kind}
+    for key, d in g.nodes(data=True):
+        nodes[d["kind"]].append((key, d))
+    return nodes
+
+
+def _out(g: nx.MultiDiGraph, key: str, edge: Edge) -> list[tuple[str, dict[str, Any]]]:
+    return [(split_key(v)[1], d) for _, v, d in g.out_edges(key, data=True) if d["type"] == edge]
+
+
+def _pos(corpus: Corpus, kind: str, entity_id: str, ord_: int) -> dict[str, Any]:
+    origin = corpus.origin(kind, entity_id)
+    return {"ord": ord_, "file": origin.file if origin else None, "line": origin.line if origin else None}
+
+
+def source_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> list[Row]:
     rows = []
-    for i, s in enumerate(corpus.sources.values()):
+    for i, (key, d) in enumerate(nodes):
         props = {
-            "key": node_key("source", s.id), "kind": "source", "label": s.title, "title": s.title,
-            "source_kind": s.kind, "year": s.year, "authors": list(s.authors), "aliases": list(s.aliases),
-            "doc": s.model_dump_json(),
+            "key": key, "kind": d["kind"], "label": d["label"], "title": d["label"], "source_kind": d["source_kind"],
+            "year": d["year"], "authors": d["authors"], "aliases": d["aliases"], "doc": store.corpus.sources[d["id"]].model_dump_json(),
         }
         h = _hash(props)
-        rows.append(Row(s.id, h, _pos(corpus, "sources", s.id, i), {"props": {**props, "h": h}}))
+        rows.append(Row(d["id"], h, _pos(store.corpus, "sources", d["id"], i), {"props": {**props, "h": h}}))
     return rows
 
 
-def hypothesis_rows(corpus: Corpus) -> list[Row]:
+def hypothesis_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> list[Row]:
     rows = []
-    for i, hyp in enumerate(corpus.hypotheses.values()):
+    for i, (key, d) in enumerate(nodes):
         props = {
-            "key": node_key("hypothesis", hyp.id), "kind": "hypothesis", "label": hyp.title, "title": hyp.title,
-            "statement": hyp.statement, "doc": hyp.model_dump_json(),
+            "key": key, "kind": d["kind"], "label": d["label"], "title": d["label"], "statement": d["statement"],
+            "doc": store.corpus.hypotheses[d["id"]].model_dump_json(),
         }
-        parents = [hyp.parent] if hyp.parent and hyp.parent in corpus.hypotheses else []
+        parents = [pid for pid, _ in _out(store.graph, key, Edge.REFINES)]
         h = _hash([props, parents])
         # `h` is set last, by the query, after the edges are in place
-        rows.append(Row(hyp.id, h, _pos(corpus, "hypotheses", hyp.id, i), {"props": props, "parents": parents}))
+        rows.append(Row(d["id"], h, _pos(store.corpus, "hypotheses", d["id"], i), {"props": props, "parents": parents}))
     return rows
 
 
-def claim_rows(corpus: Corpus) -> list[Row]:
+def claim_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> list[Row]:
     rows = []
-    for i, c in enumerate(corpus.claims.values()):
+    for i, (key, d) in enumerate(nodes):
         props = {
-            "key": node_key("claim", c.id), "kind": "claim", "label": label_of(c.statement), "statement": c.statement,
-            "source": c.source, "setting": c.setting, "repeat": any(link.relation == "replicates" for link in c.links),
-            "doc": c.model_dump_json(),
+            "key": key, "kind": d["kind"], "label": d["label"], "statement": d["statement"], "source": d["source"],
+            "setting": d["setting"], "repeat": d["repeat"], "doc": store.corpus.claims[d["id"]].model_dump_json(),
         }
-        sources = [c.source] if c.source in corpus.sources else []
+        sources = [sid for sid, _ in _out(store.graph, key, Edge.FROM)]
         evidence = [
-            {"hypothesis": e.hypothesis, "relation": e.relation, "strength": e.strength, "rationale": e.rationale, "ord": j}
-            for j, e in enumerate(c.evidence)
-            if e.hypothesis in corpus.hypotheses
+            {"hypothesis": hid, "relation": e["relation"], "strength": e["strength"], "rationale": e["rationale"], "ord": e["ord"]}
+            for hid, e in _out(store.graph, key, Edge.EVIDENCE)
         ]
-        links = [{"claim": link.claim, "relation": link.relation, "note": link.note, "ord": j} for j, link in enumerate(c.links) if link.claim in corpus.claims]
+        links = [{"claim": cid, "relation": e["relation"], "note": e["note"], "ord": e["ord"]} for cid, e in _out(store.graph, key, Edge.LINK)]
         h = _hash([props, sources, evidence, links])
-        rows.append(Row(c.id, h, _pos(corpus, "claims", c.id, i), {"props": props, "sources": sources, "evidence": evidence, "links": links}))
+        rows.append(Row(d["id"], h, _pos(store.corpus, "claims", d["id"], i), {"props": props, "sources": sources, "evidence": evidence, "links": links}))
     return rows
 
 
-def run_rows(corpus: Corpus, verdicts: list[Verdict]) -> list[Row]:
-    """One node per run id, labelled after the first verdict that names it (as kg.graph does)."""
-    rows: dict[str, Row] = {}
-    for v in verdicts:
-        if v.claim not in corpus.claims or v.run_id in rows:
-            continue
-        props = {"key": node_key("run", v.run_id), "kind": "run", "label": f"{v.job}/{v.preset}: {v.outcome}", "outcome": v.outcome, "job": v.job}
+def run_rows(nodes: list[tuple[str, dict[str, Any]]]) -> list[Row]:
+    rows = []
+    for i, (key, d) in enumerate(nodes):
+        props = {"key": key, "kind": d["kind"], "label": d["label"], "outcome": d["outcome"], "job": d["job"]}
         h = _hash(props)
-        rows[v.run_id] = Row(v.run_id, h, {"ord": len(rows), "file": None, "line": None}, {"props": {**props, "h": h}})
-    return list(rows.values())
+        rows.append(Row(d["id"], h, {"ord": i, "file": None, "line": None}, {"props": {**props, "h": h}}))
+    return rows
 
 
-def _occurrence_keys(items: Iterable[tuple]) -> list[str]:
+def _occurrence_keys(items: Iterable[tuple[Any, ...]]) -> list[str]:
     """A stable key per item; the n-th repeat of the same identity gets n in its key."""
-    seen: dict[tuple, int] = {}
+    seen: dict[tuple[Any, ...], int] = {}
     keys = []
     for ident in items:
         n = seen.get(ident, 0)
@@ -267,29 +275,45 @@ def _occurrence_keys(items: Iterable[tuple]) -> list[str]:
     return keys
 
 
-def tests_rows(corpus: Corpus, verdicts: list[Verdict]) -> list[Row]:
-    kept = [v for v in verdicts if v.claim in corpus.claims]
-    keys = _occurrence_keys((v.run_id, v.claim, v.job, v.preset) for v in kept)
+def _edges(g: nx.MultiDiGraph, edge: Edge) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(split_key(u)[1], split_key(v)[1], d) for u, v, d in g.edges(data=True) if d["type"] == edge]
+
+
+def tests_rows(store: GraphStore) -> list[Row]:
+    kept = _edges(store.graph, Edge.TESTS)
+    keys = _occurrence_keys((run_id, claim, d["job"], d["preset"]) for run_id, claim, d in kept)
     rows = []
-    for i, (k, v) in enumerate(zip(keys, kept)):
+    for i, (k, (run_id, claim, d)) in enumerate(zip(keys, kept)):
         props = {
-            "k": k, "claim": v.claim, "job": v.job, "preset": v.preset, "expect": v.expect, "outcome": v.outcome,
-            "run_id": v.run_id, "finished_at": v.finished_at, "summary": v.summary, "ord": i,
+            "k": k, "claim": claim, "job": d["job"], "preset": d["preset"], "expect": d["expect"], "outcome": d["outcome"],
+            "run_id": run_id, "finished_at": d["finished_at"], "summary": d["summary"], "doc": d["verdict"].model_dump_json(), "ord": i,
         }
         h = _hash(props)
-        rows.append(Row(k, h, {"ord": i}, {"run_id": v.run_id, "claim": v.claim, "k": k, "props": {**props, "h": h}}))
+        rows.append(Row(k, h, {"ord": i}, {"run_id": run_id, "claim": claim, "k": k, "props": {**props, "h": h}}))
     return rows
 
 
-def citation_rows(corpus: Corpus, citations: list[Citation]) -> list[Row]:
-    kept = [c for c in citations if c.citing in corpus.sources and c.cited in corpus.sources]
-    keys = _occurrence_keys((c.citing, c.cited) for c in kept)
+def citation_rows(store: GraphStore) -> list[Row]:
+    kept = _edges(store.graph, Edge.CITES)
+    keys = _occurrence_keys((citing, cited) for citing, cited, _ in kept)
     rows = []
-    for i, (k, c) in enumerate(zip(keys, kept)):
-        props = {"k": k, "citing": c.citing, "cited": c.cited, "intents": list(c.intents), "influential": c.influential, "ord": i}
+    for i, (k, (citing, cited, d)) in enumerate(zip(keys, kept)):
+        props = {"k": k, "citing": citing, "cited": cited, "intents": d["intents"], "influential": d["influential"], "ord": i}
         h = _hash(props)
-        rows.append(Row(k, h, {"ord": i}, {"citing": c.citing, "cited": c.cited, "k": k, "props": {**props, "h": h}}))
+        rows.append(Row(k, h, {"ord": i}, {"citing": citing, "cited": cited, "k": k, "props": {**props, "h": h}}))
     return rows
+
+
+def wanted_rows(store: GraphStore) -> dict[str, list[Row]]:
+    nodes = _by_kind(store.graph)
+    return {
+        "sources": source_rows(store, nodes[Kind.source]),
+        "hypotheses": hypothesis_rows(store, nodes[Kind.hypothesis]),
+        "claims": claim_rows(store, nodes[Kind.claim]),
+        "runs": run_rows(nodes[Kind.run]),
+        "tests": tests_rows(store),
+        "citations": citation_rows(store),
+    }
 
 
 # --- the sync ------------------------------------------------------------------------------
@@ -338,11 +362,6 @@ class SyncReport:
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-def _batches(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _write(session, query: str, **params) -> None:
     def work(tx):
         tx.run(query, params).consume()
@@ -367,31 +386,21 @@ def ensure_schema(driver, database: str | None = None) -> None:
 
 
 def sync(
-    corpus: Corpus,
-    driver,
-    verdicts: Iterable[Verdict] = (),
-    citations: Iterable[Citation] = (),
+    store: GraphStore,
+    driver: Any,
     *,
     database: str | None = None,
     batch_size: int = BATCH,
     progress: Progress | None = None,
     after_batch: Callable[[str, int], None] | None = None,
 ) -> SyncReport:
-    """Make the Neo4j graph equal to `corpus` + `verdicts` + `citations`; return what changed.
+    """Make the Neo4j graph equal to the embedded store's graph; return what changed.
 
     `after_batch(phase, n)` is called after each committed write batch (progress reporting and
     interruption tests use it).
     """
     t0 = time.perf_counter()
-    verdicts, citations = list(verdicts), list(citations)
-    wanted: dict[str, list[Row]] = {
-        "sources": source_rows(corpus),
-        "hypotheses": hypothesis_rows(corpus),
-        "claims": claim_rows(corpus),
-        "runs": run_rows(corpus, verdicts),
-        "tests": tests_rows(corpus, verdicts),
-        "citations": citation_rows(corpus, citations),
-    }
+    wanted = wanted_rows(store)
     report = SyncReport(counts={name: len(rows) for name, rows in wanted.items()})
     report.phases["rows"] = time.perf_counter() - t0
     ensure_schema(driver, database)
@@ -441,19 +450,19 @@ def sync(
             _write(session, BEGIN_META, id=META_ID)
         for name in ORDER:
             upserts, moves, _ = plan[name]
-            for batch in _batches(upserts, batch_size):
+            for batch in batched(upserts, batch_size):
                 payload = [{"id": r.id, "h": r.h, **r.data, "props": {**r.data["props"], **(r.pos if name in NODE_SETS else {})}} for r in batch]
                 _write(session, UPSERT[name], rows=payload)
                 step(name, len(batch))
             if name in MOVE:
-                for batch in _batches(moves, batch_size):
+                for batch in batched(moves, batch_size):
                     _write(session, MOVE[name], rows=[{"id": r.id, "pos": r.pos} for r in batch])
                     step(name, len(batch))
         # Deletions last and in reverse order: edges first, then the nodes they hang from.
         for name in reversed(ORDER):
             gone = plan[name][2]
             query = DELETE_NODES.get(name) or DELETE_EDGES[name]
-            for batch in _batches(gone, batch_size):
+            for batch in batched(gone, batch_size):
                 _write(session, query, ids=batch)
                 step(name, len(batch))
         if total or dirty:
@@ -464,12 +473,7 @@ def sync(
     return report
 
 
-def sync_store(store, driver, **kwargs) -> SyncReport:
-    """Sync an embedded `GraphStore` (its corpus, verdicts and citations)."""
-    return sync(store.corpus, driver, store.all_verdicts(), store.all_citations(), **kwargs)
-
-
-# --- the command ---------------------------------------------------------------------------
+# --- errors, for one-line messages ------------------------------------------------------------
 
 
 def describe_error(exc: BaseException, uri: str) -> str:
@@ -497,52 +501,3 @@ def check_uri(uri: str) -> None:
     scheme = uri.partition("://")[0] if "://" in uri else ""
     if scheme not in SCHEMES:
         raise ValueError(f"bad Neo4j URI {uri!r}: use bolt://host:7687 or neo4j://host:7687 (or the +s / +ssc forms)")
-
-
-def sync_command(uri: str, user: str | None, password: str | None, path: Path | str | None, database: str | None = None) -> int:
-    """`kg sync --neo4j URI`: load and validate the corpus, sync it, print a summary. Exit code."""
-    from neo4j import GraphDatabase
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from kg.store import CorpusError, load_graph_store
-
-    err = Console(stderr=True)
-    out = Console()
-    try:
-        store = load_graph_store(path)
-    except CorpusError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        return 1
-    except (OSError, ValueError) as exc:
-        err.print(f"error: cannot load the corpus: {exc}", markup=False, soft_wrap=True)
-        return 1
-
-    try:
-        check_uri(uri)
-    except ValueError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
-        return 1
-    driver = None
-    try:
-        auth = (user, password or "") if user else None
-        driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=10, max_transaction_retry_time=15)
-        driver.verify_connectivity()
-        with Progress(
-            TextColumn("[bold]sync[/] {task.fields[phase]:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True,
-        ) as bar:
-            task = bar.add_task("sync", total=None, phase="planning")
-
-            def progress(phase: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=max(total, 1), phase=phase)
-
-            report = sync_store(store, driver, database=database, progress=progress)
-    except Exception as exc:  # noqa: BLE001 - one line for the user, no traceback
-        err.print(f"error: {describe_error(exc, uri)}", markup=False, soft_wrap=True)
-        return 1
-    finally:
-        if driver is not None:
-            driver.close()
-    out.print(report.summary(), markup=False, soft_wrap=True)
-    return 0

@@ -1,9 +1,12 @@
-"""The Python API the CLI and the UI use. Every function takes `store` (a RunStore, a path, or
-None for $KG_RUNS_DIR / <repo>/runs).
+"""The Python API the CLI and the UI use. It returns typed models (below), never raw dicts.
+Every function takes `store`: a RunStore, a path, or None for $KG_RUNS_DIR / <repo>/runs.
 
     run_id = submit("grokking", preset="smoke", params={"max_steps": 500}, seed=1)
     wait(run_id, timeout=600)
-    result(run_id)["verdict"]["outcome"]          # reproduced | not-reproduced | inconclusive
+    result(run_id).verdict.outcome          # reproduced | not-reproduced | inconclusive
+
+Reading verdicts (`latest_verdict`, `list_runs`, `status`) never imports a job, so never
+imports torch: the request is matched as data through the catalogue (repro.catalog).
 """
 
 from __future__ import annotations
@@ -12,24 +15,109 @@ import os
 import time
 from typing import Any
 
-from repro.registry import preset_settings, validate_params
+from pydantic import BaseModel, ConfigDict, Field
+
+from kg.records import Verdict
+from repro.catalog import Catalog
 from repro.runners import get_runner, reap_children
 from repro.store import ACTIVE, TERMINAL, RunStore, code_version, request_key
 
-StoreLike = RunStore | str | os.PathLike | None
+StoreLike = RunStore | str | os.PathLike[str] | None
+
+__all__ = [
+    "Progress", "RunResult", "RunStatus", "RunVerdict", "StoreLike", "TERMINAL",
+    "cancel", "catalog", "latest_verdict", "list_runs", "result", "status", "submit", "wait",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Progress(_Model):
+    done: float = 0.0
+    total: float = 0.0
+    note: str = ""
+
+
+class RunStatus(_Model):
+    """Where one run stands. A run whose worker died is reported (and recorded) as failed."""
+
+    run_id: str
+    job: str
+    preset: str
+    seed: int
+    backend: str = "local"
+    status: str  # queued | running | succeeded | failed | cancelled
+    reason: str = ""
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    wall_s: float | None = None
+    pid: int | None = None
+    host: str | None = None
+    progress: Progress | None = None
+    outcome: str | None = Field(None, description="the verdict's outcome once the run succeeded")
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+
+class RunResult(_Model):
+    """Everything about a run: request, status, metrics rows, verdict, environment, log tail."""
+
+    run_id: str
+    request: dict[str, Any]
+    params: dict[str, Any]
+    status: RunStatus
+    metrics: list[dict[str, Any]]
+    verdict: Verdict | None
+    env: dict[str, Any] | None
+    result: dict[str, Any] | None
+    log_tail: str
+
+
+class RunVerdict(_Model):
+    """The verdict of one finished run, with what identifies the run."""
+
+    run_id: str
+    job: str
+    preset: str
+    seed: int | None
+    finished_at: str
+    code_version: str | None
+    verdict: Verdict
+
+    @property
+    def summary(self) -> str:
+        return f"{self.verdict.outcome} (seed {self.seed}): {self.verdict.reason}"
+
+
+_CATALOG: Catalog | None = None
+
+
+def catalog() -> Catalog:
+    """The job catalogue (names, presets, parameters), read once per process."""
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = Catalog.load()
+    return _CATALOG
 
 
 def _store(store: StoreLike) -> RunStore:
     return store if isinstance(store, RunStore) else RunStore(store)
 
 
-def submit(job: str, preset: str = "smoke", params: dict | None = None, seed: int = 0,
+def submit(job: str, preset: str = "smoke", params: dict[str, Any] | None = None, seed: int = 0,
            backend: str = "local", force: bool = False, store: StoreLike = None,
            address: str | None = None, max_concurrent: int | None = None,
            timeout_s: float | None = None) -> str:
     """Start a run and return its id at once. An identical request (job, resolved params, seed,
     code version) that is queued, running or succeeded is reused unless force=True.
     Raises ValueError for an unknown job/preset/backend or params the job's model rejects."""
+    from repro.registry import validate_params  # imports the job: running it needs torch anyway
+
     s = _store(store)
     resolved = validate_params(job, preset, params or {}).model_dump(mode="json")
     runner = get_runner(backend, address=address, max_concurrent=max_concurrent)
@@ -39,7 +127,7 @@ def submit(job: str, preset: str = "smoke", params: dict | None = None, seed: in
         existing = s.find(key, ("succeeded",) + ACTIVE)
         if existing:
             return existing
-    settings = preset_settings(job, preset)
+    settings = catalog().preset(job, preset)
     request = {"job": job, "preset": preset, "params": resolved, "overrides": params or {}, "seed": int(seed),
                "code_version": version, "key": key, "num_gpus": settings["num_gpus"],
                "timeout_s": timeout_s if timeout_s is not None else settings["timeout_s"],
@@ -49,24 +137,25 @@ def submit(job: str, preset: str = "smoke", params: dict | None = None, seed: in
     return run_id
 
 
-def status(run_id: str, store: StoreLike = None) -> dict:
-    """{run_id, job, preset, seed, backend, status, reason, progress, created_at, finished_at, ...}.
-    A run whose worker died is reported (and recorded) as failed."""
-    return _status(run_id, store)
-
-
-def _status(run_id: str, store: StoreLike) -> dict:
+def status(run_id: str, store: StoreLike = None) -> RunStatus:
     reap_children()
     s = _store(store)
     if not s.exists(run_id):
         raise KeyError(f"no run {run_id!r} in {s.root}")
+    return _status(s, run_id)
+
+
+def _status(s: RunStore, run_id: str) -> RunStatus:
     req, st = s.read(run_id, "request.json", {}), s.status(run_id)
-    return {"run_id": run_id, "job": req.get("job"), "preset": req.get("preset"), "seed": req.get("seed"),
-            "backend": req.get("backend"), "created_at": req.get("created_at"),
-            "progress": s.read(run_id, "progress.json"), **st}
+    verdict = s.read(run_id, "verdict.json") if st.get("status") == "succeeded" else None
+    return RunStatus.model_validate({
+        **st, "run_id": run_id, "job": req.get("job"), "preset": req.get("preset"), "seed": req.get("seed"),
+        "backend": req.get("backend") or "local", "created_at": req.get("created_at"),
+        "progress": s.read(run_id, "progress.json"), "outcome": (verdict or {}).get("outcome"),
+    })
 
 
-def cancel(run_id: str, store: StoreLike = None) -> dict:
+def cancel(run_id: str, store: StoreLike = None) -> RunStatus:
     s = _store(store)
     if not s.exists(run_id):
         raise KeyError(f"no run {run_id!r} in {s.root}")
@@ -75,52 +164,46 @@ def cancel(run_id: str, store: StoreLike = None) -> dict:
     return status(run_id, s)
 
 
-def list_runs(job: str | None = None, status: str | None = None, store: StoreLike = None) -> list[dict]:
-    """Newest first: one summary dict per run (status() plus outcome when finished)."""
+def list_runs(job: str | None = None, status: str | None = None, store: StoreLike = None) -> list[RunStatus]:
+    """Newest first."""
+    reap_children()
     s = _store(store)
-    rows = []
-    for run_id in s.run_ids():
-        row = _status(run_id, s)
-        if (job and row["job"] != job) or (status and row["status"] != status):
-            continue
-        v = s.read(run_id, "verdict.json")
-        row["outcome"] = v.get("outcome") if v else None
-        rows.append(row)
-    rows.sort(key=lambda r: r.get("created_at") or "", reverse=True)
+    rows = [_status(s, run_id) for run_id in s.run_ids()]
+    rows = [r for r in rows if (not job or r.job == job) and (not status or r.status == status)]
+    rows.sort(key=lambda r: r.created_at or "", reverse=True)
     return rows
 
 
-def result(run_id: str, store: StoreLike = None, log_lines: int = 40) -> dict:
-    """Everything about a run: request, params, status, metrics rows, verdict, env, result, log tail."""
+def result(run_id: str, store: StoreLike = None, log_lines: int = 40) -> RunResult:
     s = _store(store)
     st = status(run_id, s)
     req = s.read(run_id, "request.json", {})
-    return {"run_id": run_id, "request": req, "params": req.get("params"), "status": st["status"],
-            "reason": st.get("reason"), "status_detail": st, "metrics": s.metrics(run_id),
-            "verdict": s.read(run_id, "verdict.json"), "env": s.read(run_id, "env.json"),
-            "result": s.read(run_id, "result.json"), "log_tail": s.log_tail(run_id, log_lines)}
+    verdict = s.read(run_id, "verdict.json")
+    return RunResult(run_id=run_id, request=req, params=req.get("params") or {}, status=st,
+                     metrics=s.metrics(run_id), verdict=Verdict.model_validate(verdict) if verdict else None,
+                     env=s.read(run_id, "env.json"), result=s.read(run_id, "result.json"),
+                     log_tail=s.log_tail(run_id, log_lines))
 
 
-def wait(run_id: str, timeout: float | None = None, store: StoreLike = None, poll_s: float = 0.2) -> dict:
-    """Block until the run is finished; returns status(). Raises TimeoutError."""
+def wait(run_id: str, timeout: float | None = None, store: StoreLike = None, poll_s: float = 0.2) -> RunStatus:
+    """Block until the run is finished. Raises TimeoutError."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         st = status(run_id, store)
-        if st["status"] in TERMINAL:
+        if st.finished:
             return st
         if deadline is not None and time.monotonic() > deadline:
-            raise TimeoutError(f"run {run_id} still {st['status']} after {timeout} s")
+            raise TimeoutError(f"run {run_id} still {st.status} after {timeout} s")
         time.sleep(poll_s)
 
 
-def latest_verdict(job: str, preset: str = "smoke", params: dict | None = None,
-                   store: StoreLike = None) -> dict[str, Any] | None:
-    """The verdict of the most recent finished run for this job, preset and resolved params (any
-    seed, any code version), or None. Keys: run_id, job, preset, seed, outcome, reason, numbers,
-    checks, finished_at, code_version, summary (one line for display)."""
+def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | None = None,
+                   store: StoreLike = None) -> RunVerdict | None:
+    """The verdict of the most recent succeeded run of this job, preset and resolved params (any
+    seed, any code version), or None. Raises ValueError for an unknown job or preset."""
     s = _store(store)
-    resolved = validate_params(job, preset, params or {}).model_dump(mode="json")
-    best = None
+    resolved = catalog().resolve(job, preset, params or {})
+    best: RunVerdict | None = None
     for run_id in s.run_ids():
         req = s.read(run_id, "request.json", {})
         if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
@@ -130,8 +213,7 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict | None = None,
         if st.get("status") != "succeeded" or not v:
             continue
         finished = st.get("finished_at") or ""
-        if best is None or finished > best["finished_at"]:
-            best = {"run_id": run_id, "job": job, "preset": preset, "seed": req.get("seed"),
-                    "finished_at": finished, "code_version": req.get("code_version"), **v,
-                    "summary": f"{v['outcome']} (seed {req.get('seed')}): {v['reason']}"}
+        if best is None or finished > best.finished_at:
+            best = RunVerdict(run_id=run_id, job=job, preset=preset, seed=req.get("seed"), finished_at=finished,
+                              code_version=req.get("code_version"), verdict=Verdict.model_validate(v))
     return best

@@ -1,33 +1,28 @@
-"""What every job shares: the verdict model, the run context, device and seeding.
+"""What every job shares: the verdict rule's shape, the run context, device and seeding.
 
-Jobs import only torch, numpy, pydantic, the standard library and this module, so a GPU box
-with just torch + pydantic can run them.
+Jobs import only torch, numpy, pydantic, the standard library and this module (which takes
+the one `Verdict` type from `kg.records`), so a GPU box with torch + pydantic can run them.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import random
+import sys
 import time
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-Outcome = Literal["reproduced", "not-reproduced", "inconclusive"]
-OUTCOMES: tuple[str, ...] = ("reproduced", "not-reproduced", "inconclusive")
+from kg.records import OUTCOMES, Outcome, Verdict
 
-
-class Verdict(BaseModel):
-    """A job's decision on whether the paper's qualitative result came out, and why."""
-
-    model_config = ConfigDict(extra="forbid")
-    outcome: Outcome
-    reason: str = Field(description="one or two sentences naming the check that decided")
-    numbers: dict[str, Any] = Field(default_factory=dict, description="the deciding numbers")
-    checks: dict[str, bool] = Field(default_factory=dict, description="each named check, pass/fail")
-
+__all__ = ["OUTCOMES", "Context", "Outcome", "Stopped", "Verdict", "decide", "first_step", "main", "pick_device", "seed_everything"]
 
 def decide(checks: dict[str, bool], numbers: dict[str, Any], inconclusive: str | None = None) -> Verdict:
     """The common shape of a verdict rule: all checks pass -> reproduced; a precondition that
@@ -126,3 +121,34 @@ def first_step(rows: list[dict], key: str, threshold: float, arm: str | None = N
         if v is not None and v >= threshold:
             return int(r["step"])
     return None
+
+
+def main(module: ModuleType, argv: list[str] | None = None) -> int:
+    """`python -m repro.jobs.<name> [--preset smoke] [--seed 0] [--set key=value]...`: run one job
+    in this process, print its metrics as they come and its verdict at the end (JSON lines)."""
+    from kg.util import parse_overrides
+    from repro.catalog import RUN_KEYS
+
+    name = (module.__spec__.name if module.__spec__ else module.__name__).rsplit(".", 1)[-1]
+    parser = argparse.ArgumentParser(prog=f"python -m repro.jobs.{name}", description=(module.__doc__ or name).strip().splitlines()[0])
+    parser.add_argument("--preset", default="smoke", choices=list(module.PRESETS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    parser.add_argument("--quiet", action="store_true", help="print only the verdict")
+    args = parser.parse_args(argv)
+    try:
+        values = {k: v for k, v in module.PRESETS[args.preset].items() if k not in RUN_KEYS}
+        params = module.Params(**{**values, **parse_overrides(args.overrides)})
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    torch.set_num_threads(int(os.environ.get("KG_TORCH_THREADS") or 1))
+
+    def emit(event: dict[str, Any]) -> None:
+        if not args.quiet and event["kind"] in ("metric", "log"):
+            print(json.dumps(event.get("row") or event.get("message"), default=str), flush=True)
+
+    result = module.run(params, Context(seed=args.seed, emit=emit))
+    verdict = module.verdict(result)
+    print(verdict.model_dump_json())
+    return 0 if verdict.outcome != "not-reproduced" else 1

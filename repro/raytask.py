@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Callable
 
 REPRO_DIR = Path(__file__).resolve().parent
+KG_DIR = REPRO_DIR.parent / "kg"  # repro imports the core's records and helpers: ship both
 
 
 def job_task(job: str, params: dict, seed: int):
     """The body of the Ray task (a generator). Runs in a Ray worker process."""
-    from repro.worker import execute
+    from repro.execute import execute
+
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
 
@@ -55,7 +57,7 @@ def run_on_ray(req: dict, emit: Callable[[dict], None], should_stop: Callable[[]
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     our_sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
-             runtime_env={"py_modules": [str(REPRO_DIR)]})
+             runtime_env={"py_modules": [str(REPRO_DIR), str(KG_DIR)]})
     signal.signal(signal.SIGTERM, our_sigterm)     # ray.init installs its own; cancel must stay ours
     print(f"[ray] connected to {address or 'a new local cluster'}; "
           f"resources {ray.cluster_resources()}", flush=True)

@@ -15,9 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 import repro.jobs
-
-RUN_KEYS = ("num_gpus", "timeout_s")     # preset keys that configure the run, not the job
-DEFAULT_TIMEOUT_S = 3600
+from repro.catalog import DEFAULT_TIMEOUT_S, RUN_KEYS
 
 
 def job_names() -> list[str]:
@@ -55,19 +53,3 @@ def _preset(module: ModuleType, job: str, preset: str) -> dict[str, Any]:
     if preset not in module.PRESETS:
         raise ValueError(f"unknown preset {preset!r} for job {job!r}; presets: {', '.join(module.PRESETS)}")
     return module.PRESETS[preset]
-
-
-def parse_set(items: list[str]) -> dict[str, Any]:
-    """`key=value` strings (from --set) -> dict. Values are read as JSON when they parse
-    (numbers, true/false, lists like [20,50]), else kept as strings."""
-    import json
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set expects key=value, got {item!r}")
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
-    return out

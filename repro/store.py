@@ -25,41 +25,19 @@ import secrets
 import socket
 import subprocess
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+from kg.util import REPO_ROOT, atomic_write_json, default_runs_dir, now_iso, parse_time, read_json
+from kg.util import pid_alive as process_alive
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled")
 STATUSES = ACTIVE + TERMINAL
 REPRO_DIR = Path(__file__).resolve().parent
-REPO_ROOT = REPRO_DIR.parent
 START_GRACE_S = 60.0  # a queued run whose worker has not reported within this is failed
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def default_root() -> Path:
-    return Path(os.environ.get("KG_RUNS_DIR") or REPO_ROOT / "runs")
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read_json(path: Path, default: Any = None) -> Any:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return default
 
 
 def code_version() -> str:
@@ -87,32 +65,16 @@ def request_key(job: str, params: dict, seed: int, version: str) -> str:
 
 
 def pid_alive(pid: int | None, host: str | None = None) -> bool:
-    """Is this run's worker process still there? Zombies count as gone. A run owned by another
-    host cannot be checked from here and counts as alive."""
-    if not pid:
-        return False
+    """Is this run's worker process still there? A run owned by another host cannot be checked
+    from here and counts as alive."""
     if host and host != socket.gethostname():
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.parent.parent.exists() and Path("/proc/self").exists():
-        try:
-            state = stat.read_text().rsplit(")", 1)[1].split()[0]
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (FileNotFoundError, IndexError, ProcessLookupError):
-            return False
-        return state not in ("Z", "X") and b"repro.worker" in cmd
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+        return bool(pid)
+    return process_alive(pid, marker=b"repro.worker")
 
 
 class RunStore:
     def __init__(self, root: str | os.PathLike | None = None):
-        self.root = Path(root) if root is not None else default_root()
+        self.root = Path(root) if root is not None else default_runs_dir()
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.root)!r})"
@@ -135,7 +97,7 @@ class RunStore:
     # -- creating and finding runs ------------------------------------------------------------
     def create(self, request: dict) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_id = f"{request['job']}-{stamp}-{secrets.token_hex(3)}"
         # Build the directory under a hidden name and rename it: a run appears complete or not at all.
         tmp = self.root / f".new-{run_id}"
@@ -187,7 +149,8 @@ class RunStore:
             reason = f"worker process {pid} on {host} is gone (killed or crashed) while {st['status']}"
         else:
             created = self.read(run_id, "request.json", {}).get("created_at")
-            age = time.time() - datetime.fromisoformat(created).timestamp() if created else 0
+            started = parse_time(created)
+            age = time.time() - started.timestamp() if started else 0
             if age < START_GRACE_S:
                 return st
             reason = f"worker never started within {START_GRACE_S:.0f} s"

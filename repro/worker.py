@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import fcntl
 import os
-import platform
 import signal
 import socket
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Callable
 
-from repro.store import RunStore, code_version, git_describe, now_iso
+from kg.util import now_iso
+from repro.execute import execute
+from repro.raytask import run_on_ray
+from repro.store import RunStore
 
 SLOT_POLL_S = 0.2
 
@@ -31,48 +32,6 @@ class Cancelled(BaseException):
 
 class TimedOut(BaseException):
     pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Running a job (shared by the local worker and the Ray task)
-
-
-def environment(device) -> dict:
-    import numpy
-    import pydantic
-    import torch
-    env = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-           "pydantic": pydantic.__version__, "platform": platform.platform(), "host": socket.gethostname(),
-           "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
-           "code_version": code_version(), "git": git_describe()}
-    if str(device).startswith("cuda"):
-        env["gpu"] = torch.cuda.get_device_name(device)
-    try:
-        import ray
-        if ray.is_initialized():
-            env["ray_gpu_ids"] = [str(g) for g in ray.get_gpu_ids()]
-            env["ray_node"] = ray.get_runtime_context().get_node_id()
-    except Exception:   # ray absent (a bare GPU box) or not in a Ray worker
-        pass
-    return env
-
-
-def execute(job: str, params: dict, seed: int, emit: Callable[[dict], None],
-            should_stop: Callable[[], bool] = lambda: False) -> tuple[dict, dict]:
-    """Validate params, run the job, judge it. Returns (result, verdict as dict)."""
-    import torch
-
-    from repro.core import Context
-    from repro.registry import get_job
-    module = get_job(job)
-    p = module.Params(**params)
-    # One thread by default: these models are small, and on a shared 2-core machine two OpenMP
-    # threads per run were 3-6x slower per step than one (bench/README.md). KG_TORCH_THREADS overrides.
-    torch.set_num_threads(int(os.environ.get("KG_TORCH_THREADS") or 1))
-    ctx = Context(seed=seed, emit=emit, should_stop=should_stop)
-    emit({"kind": "env", "env": environment(ctx.device)})
-    result = module.run(p, ctx)
-    return result, module.verdict(result).model_dump()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +110,6 @@ class Worker:
                   f"backend={self.req['backend']} pid={os.getpid()}", flush=True)
             t0 = time.perf_counter()
             if self.req["backend"] == "ray":
-                from repro.raytask import run_on_ray
                 result, verdict = run_on_ray(self.req, self.emit, self.should_stop)
             else:
                 result, verdict = execute(self.req["job"], self.req["params"], self.req["seed"],

@@ -255,3 +255,11 @@ def verdict(result: dict) -> Verdict:
               "probe": tr["concat"]["within_r2"] >= P.r2_min,
               "beats_control": ratio <= P.control_ratio}
     return decide(checks, numbers, inconclusive)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from repro.core import main
+
+    sys.exit(main(sys.modules[__name__]))

@@ -339,3 +339,11 @@ def verdict(result: dict) -> Verdict:
         "excluded": ratio >= P.excluded_ratio_min,
     }
     return decide(checks, numbers, inconclusive)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from repro.core import main
+
+    sys.exit(main(sys.modules[__name__]))

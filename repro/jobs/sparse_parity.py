@@ -199,3 +199,11 @@ def verdict(result: dict) -> Verdict:
     if P.sweep_ns:
         checks["scaling"] = scaling
     return decide(checks, numbers, inconclusive)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from repro.core import main
+
+    sys.exit(main(sys.modules[__name__]))

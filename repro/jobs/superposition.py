@@ -169,3 +169,11 @@ def verdict(result: dict) -> Verdict:
               "sparse_superposed": rep[-1] >= P.n_hidden + 2 and dpf[-1] <= P.sparse_max,
               "trend": rho >= P.min_trend_rho}
     return decide(checks, numbers, inconclusive)
+
+
+if __name__ == "__main__":
+    import sys
+
+    from repro.core import main
+
+    sys.exit(main(sys.modules[__name__]))

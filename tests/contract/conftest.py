@@ -45,11 +45,11 @@ def _loaded_corpus(driver) -> str | None:
 def neo4j_store_for(driver, name: str):
     """A Neo4jStore over a database holding exactly corpus `name` (cleared and synced if not)."""
     from kg.neo4j_store import Neo4jStore
-    from kg.sync import sync_store
+    from kg.sync import sync
 
     if _loaded_corpus(driver) != name:
         neo4j_server.clear(driver, schema=False)
-        report = sync_store(build(name), driver, database="neo4j")
+        report = sync(build(name), driver, database="neo4j")
         assert report.changed
         driver.execute_query("CREATE (:ContractCorpus {name: $name})", name=name, database_="neo4j")
     return Neo4jStore("bolt://unused", driver=driver, database="neo4j")

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.graph import Citation, Verdict
+from kg.records import CitationEdge, ClaimVerdict, Verdict
 from kg.loading import Corpus, Origin
 from kg.schema import Claim, ClaimLink, EvidenceLink, Hypothesis, Locator, Source
-from kg.store import DEFAULT_CORPUS, GraphStore, load_graph_store
-from kg.validate import validate
+from claimgraph import load_graph_store
+from kg.store import GraphStore
+from kg.util import default_corpus
+from kg.validation import validate
+
+
+def claim_verdict(claim, job, preset, expect, outcome, run_id, finished_at="", reason=""):
+    """A ClaimVerdict as a run would give it (positional, for compact test data)."""
+    return ClaimVerdict(claim=claim, job=job, preset=preset, expect=expect, verdict=Verdict(outcome=outcome, reason=reason), run_id=run_id, finished_at=finished_at)
+
+
+def citation(citing, cited, intents=(), influential=False):
+    return CitationEdge(citing=citing, cited=cited, intents=intents, influential=influential)
 
 HERE = Path(__file__).resolve().parent
 CORPORA = ("bundled", "hostile-yaml", "hostile-ids")
@@ -18,18 +29,18 @@ def hostile_yaml_store() -> GraphStore:
     report = validate(HERE / "hostile", check_duplicates=False)
     assert not report.errors, report.errors
     verdicts = [
-        Verdict("claim-with-quotes", "grokking", "smoke", "reproduced", "reproduced", "run-'1'", "2026-01-01T00:00:00", "summary with 'quotes' and `ticks`"),
-        Verdict("claim-with-quotes", "grokking", "full", "reproduced", "not-reproduced", "run-`2`", "", ""),
-        Verdict("claim-disputes", "sparse_parity", "smoke", "not-reproduced", "inconclusive", "run-'1'", "2026-01-02", "run shared with another claim"),
-        Verdict("claim-replicates", "grokking", "smoke", "reproduced", "reproduced", "run-3", "", "listed twice"),
-        Verdict("claim-replicates", "grokking", "smoke", "reproduced", "reproduced", "run-3", "", "listed twice"),
+        claim_verdict("claim-with-quotes", "grokking", "smoke", "reproduced", "reproduced", "run-'1'", "2026-01-01T00:00:00", "summary with 'quotes' and `ticks`"),
+        claim_verdict("claim-with-quotes", "grokking", "full", "reproduced", "not-reproduced", "run-`2`", "", ""),
+        claim_verdict("claim-disputes", "sparse_parity", "smoke", "not-reproduced", "inconclusive", "run-'1'", "2026-01-02", "run shared with another claim"),
+        claim_verdict("claim-replicates", "grokking", "smoke", "reproduced", "reproduced", "run-3", "", "listed twice"),
+        claim_verdict("claim-replicates", "grokking", "smoke", "reproduced", "reproduced", "run-3", "", "listed twice"),
     ]
     citations = [
-        Citation("match-n-detach-delete-n", "return-1-union-call", ("methodology", "result"), True),
-        Citation("return-1-union-call", "match-n-detach-delete-n", ("background",), False),
-        Citation("match-n-detach-delete-n", "return-1-union-call", ("background",), False),
-        Citation("load-csv-from-file", "load-csv-from-file", (), False),
-        Citation("load-csv-from-file", "not-in-the-corpus", ("result",), True),
+        citation("match-n-detach-delete-n", "return-1-union-call", ("methodology", "result"), True),
+        citation("return-1-union-call", "match-n-detach-delete-n", ("background",), False),
+        citation("match-n-detach-delete-n", "return-1-union-call", ("background",), False),
+        citation("load-csv-from-file", "load-csv-from-file", (), False),
+        citation("load-csv-from-file", "not-in-the-corpus", ("result",), True),
     ]
     return GraphStore(report.corpus, verdicts, citations)
 
@@ -69,15 +80,15 @@ def hostile_ids_store() -> GraphStore:
     ), "c.yaml", 20)
     add("claims", Claim.model_construct(id=C4, source=S2, statement="Claim four, on its own", locator=loc, setting="opinion"), "c.yaml", 30)
     verdicts = [
-        Verdict(C1, "grokking", "smoke", "reproduced", "reproduced", "run'}) DELETE n //", "t", "s"),
-        Verdict(C3, "grokking", "smoke", "reproduced", "not-reproduced", "run`x`", "", ""),
+        claim_verdict(C1, "grokking", "smoke", "reproduced", "reproduced", "run'}) DELETE n //", "t", "s"),
+        claim_verdict(C3, "grokking", "smoke", "reproduced", "not-reproduced", "run`x`", "", ""),
     ]
-    citations = [Citation(S1, S2, ("result'",), True), Citation(S2, S1, (), False)]
+    citations = [citation(S1, S2, ("result'",), True), citation(S2, S1, (), False)]
     return GraphStore(corpus, verdicts, citations)
 
 
 _BUILDERS = {
-    "bundled": lambda: load_graph_store(DEFAULT_CORPUS, runs=False),
+    "bundled": lambda: load_graph_store(default_corpus(), runs=False),
     "hostile-yaml": hostile_yaml_store,
     "hostile-ids": hostile_ids_store,
 }

@@ -15,12 +15,19 @@ from replay import ReplayServer, World  # noqa: E402
 from ingest.cache import Cache  # noqa: E402
 from ingest.client import Backoff, S2Client  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-CLAIMS = ROOT / "claims"
+# The replay world records Semantic Scholar's answers for the sources the corpus had when they
+# were recorded; a frozen copy of those sources keeps these tests independent of corpus growth.
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 
 # Fast but real: every test still goes through the rate limiter and the backoff loop.
 TEST_RATE = 50.0  # requests per second
 TEST_BACKOFF = dict(base=0.02, cap=0.2, attempts=5)
+
+
+@pytest.fixture(autouse=True)
+def frozen_corpus(monkeypatch) -> Path:
+    monkeypatch.setenv("KG_CORPUS", str(CORPUS))
+    return CORPUS
 
 
 @pytest.fixture
@@ -60,7 +67,6 @@ def make_client(server):
 def corpus():
     from kg.loading import load_corpus
 
-    if not (CLAIMS / "sources.yaml").exists():
-        pytest.skip("the bundled corpus (claims/sources.yaml) is not there yet")
-    c, problems = load_corpus(CLAIMS)
+    c, problems = load_corpus(CORPUS)
+    assert not problems, problems
     return c

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ingest.cache import Cache, atomic_write_json
+from ingest.cache import Cache
+from kg.util import atomic_write_json
 from ingest.edges import citation_edges, suggestions
 from ingest.metadata import cached_metadata
 
@@ -24,7 +25,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def kg(server, cache_dir, monkeypatch):
-    from kg.cli import app
+    from cli.app import app
 
     monkeypatch.setenv("S2_BACKOFF_BASE", "0.02")
     monkeypatch.delenv("S2_API_KEY", raising=False)
@@ -70,8 +71,8 @@ def test_ingest_corpus_then_rerun_is_idempotent(kg, server, cache, corpus):
     assert ("schoen2025-anti-scheming", "guan2024-deliberative-alignment") in pairs
     assert len(edges) == 16
     e = next(e for e in edges if e.citing == "macdiarmid2025-natural-emergent-misalignment" and e.cited == "betley2025-emergent-misalignment")
-    assert e.intents == ["background", "result"] and e.influential
-    from kg.citations import load_citations  # the graph's own entry point, default cache = $KG_S2_CACHE
+    assert e.intents == ("background", "result") and e.influential
+    from claimgraph import load_citations  # the graph's own entry point, default cache = $KG_S2_CACHE
 
     assert len(load_citations(corpus)) == 16
     meta = cached_metadata(corpus)
@@ -151,7 +152,7 @@ def test_mixed_faults_during_a_full_ingest(kg, server, cache):
 def _kg_subprocess(server, cache_dir, *args):
     env = {**os.environ, "KG_S2_CACHE": str(cache_dir), "S2_BACKOFF_BASE": "0.02"}
     env.pop("S2_API_KEY", None)
-    code = "from kg.cli import main; main()"
+    code = "from cli.app import main; main()"
     return subprocess.Popen([sys.executable, "-c", code, "ingest", "--api-url", server.url, "--rate", "100", *args],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -182,7 +183,7 @@ def test_killed_mid_run_then_rerun_completes(server, cache_dir, cache):
 WRITER = """
 import sys, itertools
 from pathlib import Path
-from ingest.cache import atomic_write_json
+from kg.util import atomic_write_json
 target = Path(sys.argv[1])
 for i in itertools.count():
     atomic_write_json(target, {"version": i, "fetched_at": "x", "blob": ["y" * 1000] * 3000})

@@ -95,7 +95,7 @@ def test_unknown_references_in_text_are_reported_unresolved(corpus):
 
 
 def test_cli_resolve_text_json(tmp_path, corpus):
-    from kg.cli import app
+    from cli.app import app
 
     f = tmp_path / "thread.txt"
     f.write_text("See e.g. Yang et al. and the Apollo anti-scheming paper; compare Kaplan et al.\n")
@@ -110,7 +110,7 @@ def test_cli_resolve_text_json(tmp_path, corpus):
 
 
 def test_cli_resolve_one_online(server, corpus):
-    from kg.cli import app
+    from cli.app import app
 
     r = CliRunner().invoke(app, ["resolve", "LoRA fine-tuning undoes safety training", "--api-url", server.url, "--format", "json"])
     assert r.exit_code == 0, r.output
@@ -123,10 +123,10 @@ def test_cli_resolve_one_online(server, corpus):
 
 
 def test_cli_resolve_needs_one_input():
-    from kg.cli import app
+    from cli.app import app
 
     r = CliRunner().invoke(app, ["resolve"])
-    assert r.exit_code == 1 and r.output.startswith("error:") and "Traceback" not in r.output
+    assert r.exit_code == 2 and r.stderr.startswith("error:") and "Traceback" not in r.output  # a usage error
 
 
 def _src(**kw) -> Source:

@@ -13,7 +13,7 @@ import pytest
 
 
 def kg(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "cli.app", *args], capture_output=True, text=True, cwd=cwd)
 
 
 def test_help_lists_the_commands():

@@ -6,7 +6,7 @@ import json
 
 from kg import jsonschema
 from kg.loading import corpus_files
-from kg.validate import validate
+from kg.validation import validate
 
 
 def test_bundled_corpus_is_valid_under_strict(repo_root):

@@ -8,7 +8,7 @@ import pytest
 
 from kg import yamlsafe
 from kg.loading import file_kind, load_corpus
-from kg.validate import validate
+from kg.validation import validate
 
 TRAPS = "- a: no\n  b: yes\n  c: on\n  d: 2024-01-02\n  e: true\n  f: 1.5\n  g: '007'\n  h: 12\n  i: ~\n"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.validate import validate
+from claimgraph import validate  # the core checks plus the reproduction catalogue, as `kg validate`
 
 HERE = Path(__file__).resolve().parent
 MALFORMED = HERE / "malformed"
@@ -57,7 +57,7 @@ EXPECTED: dict[str, list[tuple[int, str]]] = {
         (6, "duplicate key 'setting'"),
     ],
     'empty-locator.yaml': [
-        (4, "'empty-locator': locator: a locator needs at least one of section, figure, table, page or quote"),
+        (4, "'empty-locator': locator: a locator needs at least one of section, figure, table, page, paragraph or quote"),
     ],
     'empty-statement.yaml': [
         (3, "'empty-statement': statement: String should have at least 20 characters"),
@@ -109,7 +109,7 @@ EXPECTED: dict[str, list[tuple[int, str]]] = {
         (6, "'two-links': evidence: two evidence links to hypothesis 'general-algorithms'; keep one"),
     ],
     'unknown-key-locator.yaml': [
-        (4, "'typo-in-locator': unknown key 'paragraph'"),
+        (4, "'typo-in-locator': unknown key 'paragrph'"),
     ],
     'unknown-key-nested.yaml': [
         (11, "'typo-in-evidence': unknown key 'confidence'"),
@@ -159,7 +159,7 @@ def test_huge_file_is_refused_without_parsing(base_corpus):
 def test_cli_prints_file_line_and_exits_1_without_traceback(base_corpus):
     shutil.copy(MALFORMED / "bad-enum-setting.yaml", base_corpus)
     shutil.copy(MALFORMED / "alias-bomb.yaml", base_corpus)
-    proc = subprocess.run([sys.executable, "-m", "kg.cli", "validate", "."], cwd=base_corpus, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "cli.app", "validate", "."], cwd=base_corpus, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "bad-enum-setting.yaml:5: 'bad-setting': setting: 'toys' is not one of" in proc.stderr
@@ -170,7 +170,7 @@ def test_cli_prints_file_line_and_exits_1_without_traceback(base_corpus):
 def test_cli_json_format_lists_every_problem(base_corpus):
     for name in ("dangling-source.yaml", "unknown-key.yaml"):
         shutil.copy(MALFORMED / name, base_corpus)
-    proc = subprocess.run([sys.executable, "-m", "kg.cli", "validate", ".", "--format", "json"], cwd=base_corpus, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "cli.app", "validate", ".", "--format", "json"], cwd=base_corpus, capture_output=True, text=True)
     data = json.loads(proc.stdout)
     assert proc.returncode == 1 and data["ok"] is False and data["errors"] == 3
     assert {(p["file"], p["line"]) for p in data["problems"]} == {("dangling-source.yaml", 1), ("unknown-key.yaml", 1), ("unknown-key.yaml", 3)}

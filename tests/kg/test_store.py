@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from kg.graph import Verdict
-from kg.store import GraphStore, balance, by_relation, load_graph_store, overview, resolve_key
-from kg.validate import validate
+from kg.records import CitationEdge, ClaimVerdict, Verdict
+from claimgraph import load_graph_store
+from kg.store import GraphStore, balance, by_relation, overview, resolve_key
+from kg.validation import validate
+
+
+def claim_verdict(claim, job, preset, expect, outcome, run_id, finished_at="", reason=""):
+    """A ClaimVerdict as a run would give it (positional, for compact test data)."""
+    return ClaimVerdict(claim=claim, job=job, preset=preset, expect=expect, verdict=Verdict(outcome=outcome, reason=reason), run_id=run_id, finished_at=finished_at)
+
+
+def citation(citing, cited, intents=(), influential=False):
+    return CitationEdge(citing=citing, cited=cited, intents=intents, influential=influential)
 
 
 def store_of(path, verdicts=()):
@@ -57,7 +67,7 @@ def test_balance_and_grouping(base_corpus):
 
 
 def test_verdicts_change_the_balance_and_show_as_run_nodes(base_corpus):
-    v = Verdict("grokking-fourier", "grokking", "smoke", "reproduced", "not-reproduced", "run-1")
+    v = claim_verdict("grokking-fourier", "grokking", "smoke", "reproduced", "not-reproduced", "run-1")
     store = store_of(base_corpus, [v])
     assert store.verdicts("grokking-fourier") == [v]
     assert balance(store, "general-algorithms").support == 3.0 * 0.6 * 0.5

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.validate import validate
+from claimgraph import validate  # the core checks plus the reproduction catalogue, as `kg validate`
 
 CLAIM = """- id: {id}
   source: nanda2023-progress-measures
@@ -55,7 +55,7 @@ def test_claim_without_links_is_a_warning(base_corpus):
 
 
 def test_validate_text_checks_a_draft_against_the_corpus(base_corpus):
-    from kg.validate import validate_text
+    from kg.validation import validate_text
 
     corpus = validate(base_corpus).corpus
     before = dict(corpus.claims)

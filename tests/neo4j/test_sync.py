@@ -14,10 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from kg.graph import Citation, Verdict
+from kg.records import CitationEdge, ClaimVerdict, Verdict
 from kg.neo4j_store import Neo4jStore
-from kg.store import DEFAULT_CORPUS, GraphStore, load_graph_store
-from kg.sync import sync, sync_command, sync_store
+from claimgraph import load_graph_store
+from kg.store import GraphStore
+from kg.util import default_corpus
+from kg.sync import sync
+
+
+def claim_verdict(claim, job, preset, expect, outcome, run_id, finished_at="", reason=""):
+    """A ClaimVerdict as a run would give it (positional, for compact test data)."""
+    return ClaimVerdict(claim=claim, job=job, preset=preset, expect=expect, verdict=Verdict(outcome=outcome, reason=reason), run_id=run_id, finished_at=finished_at)
+
+
+def citation(citing, cited, intents=(), influential=False):
+    return CitationEdge(citing=citing, cited=cited, intents=intents, influential=influential)
 
 pytestmark = pytest.mark.neo4j
 
@@ -64,11 +75,11 @@ def assert_same_answers(graph_store: GraphStore, driver) -> None:
 
 @pytest.fixture(scope="module")
 def bundled() -> GraphStore:
-    return load_graph_store(DEFAULT_CORPUS, runs=False)
+    return load_graph_store(default_corpus(), runs=False)
 
 
 def test_first_sync_creates_everything_second_changes_nothing(neo4j_db, bundled):
-    first = sync_store(bundled, neo4j_db, database=DB)
+    first = sync(bundled, neo4j_db, database=DB)
     c = bundled.corpus
     assert first.changed
     assert (first.changes["sources"].created, first.changes["hypotheses"].created, first.changes["claims"].created) == (
@@ -77,7 +88,7 @@ def test_first_sync_creates_everything_second_changes_nothing(neo4j_db, bundled)
     before, version = dump(neo4j_db), meta_version(neo4j_db)
     assert version == (2, False)
 
-    second = sync_store(bundled, neo4j_db, database=DB)
+    second = sync(bundled, neo4j_db, database=DB)
     assert not second.changed
     assert all(ch.total == 0 for ch in second.changes.values())
     assert second.summary().startswith("no changes")
@@ -87,7 +98,7 @@ def test_first_sync_creates_everything_second_changes_nothing(neo4j_db, bundled)
 
 
 def test_constraints_and_indexes_exist(neo4j_db, bundled):
-    sync_store(bundled, neo4j_db, database=DB)
+    sync(bundled, neo4j_db, database=DB)
     constraints = {r["name"] for r in neo4j_db.execute_query("SHOW CONSTRAINTS YIELD name", database_=DB).records}
     assert {"kg_claim_id", "kg_source_id", "kg_hypothesis_id", "kg_run_id", "kg_node_key"} <= constraints
     indexes = {r["name"] for r in neo4j_db.execute_query("SHOW INDEXES YIELD name, state WHERE state = 'ONLINE'", database_=DB).records}
@@ -126,19 +137,19 @@ def edited(store: GraphStore) -> GraphStore:
     corpus.hypotheses[hyps[-1].id] = hyps[-1].model_copy(update={"parent": hyps[0].id})
     ids = list(corpus.claims)
     verdicts = [
-        Verdict(ids[0], "grokking", "smoke", "reproduced", "reproduced", "run-a"),
-        Verdict(ids[5], "grokking", "smoke", "reproduced", "inconclusive", "run-b"),
+        claim_verdict(ids[0], "grokking", "smoke", "reproduced", "reproduced", "run-a"),
+        claim_verdict(ids[5], "grokking", "smoke", "reproduced", "inconclusive", "run-b"),
     ]
     sources = list(corpus.sources)
-    citations = [Citation(sources[0], sources[1], ("result",), True)]
+    citations = [citation(sources[0], sources[1], ("result",), True)]
     return GraphStore(corpus, verdicts, citations)
 
 
 def test_edits_are_applied_and_reported(neo4j_db, bundled):
-    old = GraphStore(bundled.corpus, [Verdict(next(iter(bundled.corpus.claims)), "grokking", "smoke", "reproduced", "not-reproduced", "run-old")], [])
-    sync_store(old, neo4j_db, database=DB)
+    old = GraphStore(bundled.corpus, [claim_verdict(next(iter(bundled.corpus.claims)), "grokking", "smoke", "reproduced", "not-reproduced", "run-old")], [])
+    sync(old, neo4j_db, database=DB)
     new = edited(bundled)
-    report = sync_store(new, neo4j_db, database=DB)
+    report = sync(new, neo4j_db, database=DB)
     ch = report.changes
     removed_claims = len(set(bundled.corpus.claims) - set(new.corpus.claims))
     assert ch["claims"].created == 1
@@ -153,9 +164,9 @@ def test_edits_are_applied_and_reported(neo4j_db, bundled):
     # nothing dangling: every claim has its source, no run without a test
     assert neo4j_db.execute_query("MATCH (c:Claim) WHERE NOT (c)-[:FROM]->() RETURN count(c) AS n", database_=DB).records[0]["n"] == 0
     assert neo4j_db.execute_query("MATCH (r:Run) WHERE NOT (r)-[:TESTS]->() RETURN count(r) AS n", database_=DB).records[0]["n"] == 0
-    assert not sync_store(new, neo4j_db, database=DB).changed
+    assert not sync(new, neo4j_db, database=DB).changed
     # and back again
-    back = sync_store(old, neo4j_db, database=DB)
+    back = sync(old, neo4j_db, database=DB)
     assert back.changed
     assert_same_answers(old, neo4j_db)
 
@@ -163,7 +174,7 @@ def test_edits_are_applied_and_reported(neo4j_db, bundled):
 def test_sync_to_an_empty_corpus_removes_everything(neo4j_db, bundled):
     from kg.loading import Corpus
 
-    sync_store(bundled, neo4j_db, database=DB)
+    sync(bundled, neo4j_db, database=DB)
     report = sync(Corpus(), neo4j_db, database=DB)
     assert report.changes["claims"].deleted == len(bundled.corpus.claims)
     assert neo4j_db.execute_query("MATCH (n:KgNode) RETURN count(n) AS n", database_=DB).records[0]["n"] == 0
@@ -173,8 +184,8 @@ CRASHING_SYNC = textwrap.dedent(
     """
     import os, signal, sys
     from neo4j import GraphDatabase
-    from kg.store import load_graph_store
-    from kg.sync import sync_store
+    from claimgraph import load_graph_store
+    from kg.sync import sync
 
     store = load_graph_store(sys.argv[2], runs=False)
     driver = GraphDatabase.driver(sys.argv[1], auth=None)
@@ -186,7 +197,7 @@ CRASHING_SYNC = textwrap.dedent(
         if batches == int(sys.argv[3]):
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no rollback handler, like a power cut
 
-    sync_store(store, driver, database="neo4j", batch_size=200, after_batch=crash)
+    sync(store, driver, database="neo4j", batch_size=200, after_batch=crash)
     print("finished without crashing")
     """
 )
@@ -202,7 +213,7 @@ def test_interrupted_sync_converges(neo4j_db, tmp_path, crash_after):
     store = load_graph_store(corpus_dir, runs=False)
 
     # the reference: a clean sync into an empty database
-    sync_store(store, neo4j_db, database=DB)
+    sync(store, neo4j_db, database=DB)
     clean = dump(neo4j_db)
     from neo4j_server import clear
 
@@ -217,19 +228,19 @@ def test_interrupted_sync_converges(neo4j_db, tmp_path, crash_after):
     assert partial != clean and len(partial[0]) > 0  # it did stop halfway
     assert meta_version(neo4j_db)[1] is True  # marked dirty
 
-    report = sync_store(store, neo4j_db, database=DB)
+    report = sync(store, neo4j_db, database=DB)
     assert report.changed
     assert dump(neo4j_db) == clean
     assert meta_version(neo4j_db)[1] is False
-    assert not sync_store(store, neo4j_db, database=DB).changed
+    assert not sync(store, neo4j_db, database=DB).changed
 
 
 def test_sync_command_summary_and_rerun(neo4j_db, capsys):
     uri = os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687"
-    assert sync_command(uri, None, None, DEFAULT_CORPUS) == 0
+    assert sync_command(uri, None, None, default_corpus()) == 0
     out = capsys.readouterr().out
     assert "claims:" in out and "created" in out
-    assert sync_command(uri, None, None, DEFAULT_CORPUS) == 0
+    assert sync_command(uri, None, None, default_corpus()) == 0
     assert capsys.readouterr().out.startswith("no changes")
 
 
@@ -237,7 +248,7 @@ def _run_sync_command(uri: str, user: str | None = None, password: str | None = 
     """`kg sync --neo4j URI` as a user runs it; credentials travel in the environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_URI")}
     env.update({"NEO4J_USER": user, "NEO4J_PASSWORD": password or ""} if user else {})
-    return subprocess.run([sys.executable, "-m", "kg.cli", "sync", "--neo4j", uri], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run([sys.executable, "-m", "cli.app", "sync", "--neo4j", uri], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_kg_sync_cli_twice_second_says_no_changes(neo4j_db):
@@ -308,9 +319,9 @@ def test_store_from_env_errors_are_one_line(monkeypatch):
 
 
 def test_open_store_reads_kg_store_neo4j(neo4j_db, bundled, monkeypatch):
-    from kg.store import open_store
+    from claimgraph import open_store
 
-    sync_store(bundled, neo4j_db, database=DB)
+    sync(bundled, neo4j_db, database=DB)
     monkeypatch.setenv("KG_STORE", "neo4j")
     monkeypatch.setenv("NEO4J_URI", os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687")
     store = open_store()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.store import DEFAULT_CORPUS, load_graph_store, overview
-from kg.sync import sync_store
+from claimgraph import load_graph_store
+from kg.store import overview
+from kg.util import default_corpus
+from kg.sync import sync
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))
@@ -23,8 +25,8 @@ pytestmark = pytest.mark.neo4j
 def ui_on_neo4j(neo4j_db, monkeypatch, tmp_path):
     from neo4j_server import uri
 
-    graph = load_graph_store(DEFAULT_CORPUS, runs=False)
-    sync_store(graph, neo4j_db)
+    graph = load_graph_store(default_corpus(), runs=False)
+    sync(graph, neo4j_db)
     monkeypatch.setenv("KG_STORE", "neo4j")
     monkeypatch.setenv("NEO4J_URI", uri())
     monkeypatch.setenv("KG_RUNS_DIR", str(tmp_path / "runs"))

@@ -25,6 +25,24 @@ def _one_thread(monkeypatch):
     monkeypatch.setenv("KG_TORCH_THREADS", "1")
 
 
+def _decide_in_process(job: str, overrides: dict, seed: int):
+    """The verdict a job reaches for these params and seed when run right here: what a runner
+    must record (jobs are deterministic for a seed)."""
+    import torch
+
+    from repro.core import Context
+    from repro.registry import get_job, validate_params
+
+    torch.set_num_threads(1)
+    module = get_job(job)
+    return module.verdict(module.run(validate_params(job, "smoke", overrides), Context(seed=seed, device="cpu")))
+
+
+@pytest.fixture
+def decide_in_process():
+    return _decide_in_process
+
+
 @pytest.fixture
 def tiny() -> dict:
     return {k: dict(v) for k, v in TINY.items()}

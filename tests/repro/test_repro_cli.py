@@ -1,30 +1,17 @@
-"""The CLI commands, registered on our own typer app and driven by typer's CliRunner."""
+"""The run commands of the `kg` app, driven by typer's CliRunner."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from repro.cli import register
+from cli.app import app
 
 
 @pytest.fixture
-def app():
-    app = typer.Typer()
-
-    @app.callback()
-    def main():
-        pass
-
-    register(app)
-    return app
-
-
-@pytest.fixture
-def cli(app, store):
+def cli(store):
     runner = CliRunner()
     return lambda *args: runner.invoke(app, [*args], env={"KG_RUNS_DIR": str(store.root), "COLUMNS": "160"})
 
@@ -49,21 +36,26 @@ def test_run_then_list_then_show(cli, store, tiny, tmp_path):
     assert png.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("args,message", [
-    (("run", "no_such_job"), "unknown job 'no_such_job'"),
-    (("run", "grokking", "--set", "max_stepz=3"), "max_stepz: Extra inputs are not permitted"),
-    (("run", "grokking", "--set", "max_steps=-1"), "max_steps"),
-    (("run", "grokking", "--set", "oops"), "--set expects key=value"),
-    (("run", "grokking", "--preset", "huge"), "unknown preset 'huge'"),
-    (("run", "grokking", "--backend", "slurm"), "unknown backend"),
-    (("runs", "show", "grokking-19990101-000000-abcdef"), "no run"),
+@pytest.mark.parametrize("args,code,message", [
+    (("run", "no_such_job"), 1, "unknown job 'no_such_job'"),
+    (("run", "grokking", "--set", "max_stepz=3"), 1, "max_stepz: Extra inputs are not permitted"),
+    (("run", "grokking", "--set", "max_steps=-1"), 1, "max_steps"),
+    (("run", "grokking", "--preset", "huge"), 1, "unknown preset 'huge'"),
+    (("runs", "show", "grokking-19990101-000000-abcdef"), 1, "no run"),
+    (("run", "grokking", "--set", "oops"), 2, "expected key=value"),
 ])
-def test_expected_errors_are_one_line_and_exit_2(cli, store, args, message):
+def test_expected_errors_are_one_line_on_stderr(cli, store, args, code, message):
     res = cli(*args)
-    assert res.exit_code == 2, res.output
-    assert message in res.output
+    assert res.exit_code == code, res.output
+    assert message in res.stderr and res.stderr.startswith("error: ")
+    assert res.stderr.strip().count("\n") == 0 and res.stdout == "", res.output
     assert "Traceback" not in res.output
-    assert res.output.strip().count("\n") == 0, res.output
+    assert store.run_ids() == []
+
+
+def test_an_unknown_backend_is_a_usage_error(cli, store):
+    res = cli("run", "grokking", "--backend", "slurm")
+    assert res.exit_code == 2 and "slurm" in res.stderr and "Traceback" not in res.output
     assert store.run_ids() == []
 
 

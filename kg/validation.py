@@ -8,18 +8,28 @@ reproduction jobs and their parameters, and near-duplicate claims and sources
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
-from pydantic import ValidationError
 from rapidfuzz import fuzz, process, utils
 
-from kg.alloc import bulk_allocation
 from kg.loading import Corpus, Origin, load_corpus, load_text
 from kg.problems import Problem
 
 NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
 NEAR_DUPLICATE_SOURCE = 95  # ratio on normalised titles
+
+
+class JobCatalog(Protocol):
+    """What validation needs to know about reproduction jobs; `repro.catalog` provides it."""
+
+    def job_names(self) -> list[str]: ...
+
+    def check(self, job: str, preset: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Problems with one request of a known job, as (message, hint); empty when it is valid."""
+        ...
 
 
 @dataclass
@@ -40,20 +50,22 @@ class Report:
         return not self.errors
 
 
-def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True) -> Report:
+def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True, jobs: JobCatalog | None = None) -> Report:
+    """Load and check a corpus. `jobs` is the reproduction catalogue; without it (the core knows
+    no jobs) the reproductions claims name are not checked."""
     corpus, problems = load_corpus(root)
-    with bulk_allocation():
-        problems += check_references(corpus)
-        problems += check_reproductions(corpus)
-        if check_duplicates:
-            problems += near_duplicates(corpus)
+    problems += check_references(corpus)
+    if jobs is not None:
+        problems += check_reproductions(corpus, jobs)
+    if check_duplicates:
+        problems += near_duplicates(corpus)
     if strict:
         problems = [Problem(p.file, p.line, p.message, p.hint, "error") for p in problems]
     problems.sort(key=lambda p: (p.file, p.line))
     return Report(corpus, problems)
 
 
-def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims") -> list[Problem]:
+def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims", jobs: JobCatalog | None = None) -> list[Problem]:
     """Check new YAML (a drafted claim, say) against a loaded corpus with the checks `kg validate`
     runs, and report what concerns the new text at its own line numbers. `corpus` is not changed.
 
@@ -62,7 +74,9 @@ def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str
     """
     scratch = Corpus(dict(corpus.sources), dict(corpus.hypotheses), dict(corpus.claims), dict(corpus.origins))
     problems = load_text(text, name, kind, scratch)
-    problems += check_references(scratch) + check_reproductions(scratch) + near_duplicates(scratch)
+    problems += check_references(scratch) + near_duplicates(scratch)
+    if jobs is not None:
+        problems += check_reproductions(scratch, jobs)
     return sorted({p for p in problems if p.file == name}, key=lambda p: (p.line, p.message))
 
 
@@ -70,7 +84,7 @@ def _at(corpus: Corpus, kind: str, entity_id: str) -> Origin:
     return corpus.origin(kind, entity_id) or Origin("?", 1)
 
 
-def _suggest(name: str, choices) -> str:
+def _suggest(name: str, choices: Iterable[str]) -> str:
     match = process.extractOne(name, list(choices), scorer=fuzz.ratio, score_cutoff=70)
     return f"did you mean '{match[0]}'?" if match else ""
 
@@ -122,34 +136,18 @@ def _parent_cycles(corpus: Corpus) -> list[str]:
     return looping
 
 
-def check_reproductions(corpus: Corpus) -> list[Problem]:
+def check_reproductions(corpus: Corpus, jobs: JobCatalog) -> list[Problem]:
     """Every reproduction names a known job, a known preset, and parameters the job accepts."""
-    refs = [(c, r) for c in corpus.claims.values() for r in c.reproductions]
-    if not refs:
-        return []
-    try:
-        from repro import registry
-    except ImportError:  # repro is part of this distribution; a partial install cannot check jobs
-        at = _at(corpus, "claims", refs[0][0].id)
-        return [Problem(at.file, at.line, "cannot check reproductions: the repro package is not importable", "install the project with make setup", "warning")]
-    problems, names = [], registry.job_names()
-    for claim, ref in refs:
-        at = _at(corpus, "claims", claim.id)
-        if ref.job not in names:
-            hint = _suggest(ref.job, names) or f"known jobs: {', '.join(names)}"
-            problems.append(Problem(at.file, at.line, f"'{claim.id}': unknown reproduction job '{ref.job}'", hint))
-            continue
-        try:
-            registry.validate_params(ref.job, ref.preset, dict(ref.params))
-        except ValidationError as exc:  # the job's own Params model refused the parameters
-            fields = ", ".join(registry.get_job(ref.job).Params.model_fields)
-            for err in exc.errors(include_url=False):
-                name = ".".join(str(p) for p in err["loc"])
-                what = f"unknown parameter '{name}'" if err["type"] == "extra_forbidden" else f"parameter '{name}': {err['msg']}"
-                problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {what}", f"{ref.job} takes: {fields}"))
-        except Exception as exc:  # noqa: BLE001 - the registry's own message says what is wrong
-            message = " ".join(str(exc).split())[:300]
-            problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {message}", "see repro/README.md for jobs and presets"))
+    problems, names = [], jobs.job_names()
+    for claim in corpus.claims.values():
+        for ref in claim.reproductions:
+            at = _at(corpus, "claims", claim.id)
+            if ref.job not in names:
+                hint = _suggest(ref.job, names) or f"known jobs: {', '.join(names)}"
+                problems.append(Problem(at.file, at.line, f"'{claim.id}': unknown reproduction job '{ref.job}'", hint))
+                continue
+            for message, hint in jobs.check(ref.job, ref.preset, ref.params):
+                problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {message}", hint))
     return problems
 
 

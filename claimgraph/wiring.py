@@ -1,0 +1,82 @@
+"""How the parts are put together: a corpus, checked against the job catalogue, with the
+verdicts of its reproductions and the citations among its sources.
+
+Nothing here swallows an ImportError: if a plugin is broken, opening a store fails loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ingest.edges import citation_edges
+from kg import validation
+from kg.loading import Corpus
+from kg.problems import Problem
+from kg.records import CitationEdge, ClaimVerdict
+from kg.store import CorpusError, GraphStore, Store
+from kg.util import default_corpus
+from repro import api
+from repro.catalog import Catalog
+
+
+def job_catalog() -> Catalog:
+    return api.catalog()
+
+
+def validate(path: Path | str | None = None, strict: bool = False, check_duplicates: bool = True) -> validation.Report:
+    """`kg validate`: the core's checks plus the reproductions' jobs, presets and parameters."""
+    return validation.validate(path or default_corpus(), strict=strict, check_duplicates=check_duplicates, jobs=job_catalog())
+
+
+def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims") -> list[Problem]:
+    """Check drafted YAML against a loaded corpus (the UI's Contribute view)."""
+    return validation.validate_text(text, corpus, name, kind, jobs=job_catalog())
+
+
+def collect_verdicts(corpus: Corpus, runs: Path | str | None = None) -> list[ClaimVerdict]:
+    """The latest verdict of every reproduction a claim names, read from the run store as data."""
+    latest: dict[str, api.RunVerdict | None] = {}  # several claims often name the same request
+    verdicts = []
+    for claim in corpus.claims.values():
+        for ref in claim.reproductions:
+            key = json.dumps([ref.job, ref.preset, ref.params], sort_keys=True, default=str)
+            if key not in latest:  # each lookup scans the run store
+                latest[key] = api.latest_verdict(ref.job, ref.preset, dict(ref.params), store=runs)
+            found = latest[key]
+            if found is not None:
+                verdicts.append(
+                    ClaimVerdict(
+                        claim=claim.id, job=ref.job, preset=ref.preset, expect=ref.expect, verdict=found.verdict,
+                        run_id=found.run_id, seed=found.seed, finished_at=found.finished_at, code_version=found.code_version,
+                    )
+                )
+    return verdicts
+
+
+def load_citations(corpus: Corpus) -> list[CitationEdge]:
+    """CITES edges among corpus sources from the Semantic Scholar cache (none without a cache)."""
+    return citation_edges(corpus)
+
+
+def load_graph_store(path: Path | str | None = None, runs: bool = True) -> GraphStore:
+    """The embedded store over a corpus folder. Raises CorpusError when the corpus has errors."""
+    report = validate(path, check_duplicates=False)
+    if report.errors:
+        first = report.errors[0]
+        raise CorpusError(f"the corpus has {len(report.errors)} error(s), the first at {first}; run `kg validate` to see them all")
+    verdicts = collect_verdicts(report.corpus) if runs else []
+    return GraphStore(report.corpus, verdicts, load_citations(report.corpus))
+
+
+def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
+    """The store the configuration asks for: `KG_STORE=neo4j` (with NEO4J_URI) or the embedded graph."""
+    if os.environ.get("KG_STORE", "graph") == "neo4j":
+        # NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
+        # used: the server holds what `kg sync` wrote. Unreachable server, bad URI or wrong
+        # credentials raise kg.neo4j_store.StoreUnavailable (an OSError) with a one-line message.
+        from kg.neo4j_store import Neo4jStore
+
+        return Neo4jStore.from_env()
+    return load_graph_store(path, runs=runs)

@@ -1,0 +1,192 @@
+"""The reproduction commands, over `repro.api`:
+
+    kg run JOB [--preset smoke|full] [--set key=value]... [--seed N] [--backend local|ray]
+               [--address ADDR] [--force] [--detach]
+    kg runs [--job J] [--status S]            table of runs
+    kg runs show ID [--png PATH]              summary, verdict, curves
+    kg runs cancel ID
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from cli.output import fail, out, table, usage_error
+
+OUTCOME_STYLE = {"reproduced": "green", "not-reproduced": "red", "inconclusive": "yellow"}
+RunsDir = Annotated[str | None, typer.Option("--runs-dir", envvar="KG_RUNS_DIR", help="run store root (default: runs/)")]
+
+runs_app = typer.Typer(help="Reproduction runs: list, show, cancel.", no_args_is_help=False)
+
+
+class Backend(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+def run(
+    job: Annotated[str, typer.Argument(help="A job in repro/jobs (see `kg runs --help`)")],
+    preset: Annotated[str, typer.Option("--preset", "-p", help="smoke (CPU, ~1 min) or full (one GPU)")] = "smoke",
+    set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="override a parameter: key=value (JSON values)")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    backend: Annotated[Backend, typer.Option("--backend", "-b")] = Backend.local,
+    address: Annotated[str | None, typer.Option("--address", help="Ray address (else RAY_ADDRESS)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="run again even if an identical run exists")] = False,
+    detach: Annotated[bool, typer.Option("--detach", help="print the run id and return at once")] = False,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Run a reproduction job and print its verdict."""
+    from pydantic import ValidationError
+
+    from kg.util import parse_overrides
+    from repro import api
+
+    catalog = api.catalog()
+    if job not in catalog.job_names():
+        fail(f"unknown job {job!r}; known jobs: {', '.join(catalog.job_names())}")
+    try:
+        overrides = parse_overrides(set_ or [])
+    except ValueError as exc:
+        usage_error(f"--set: {exc}")
+    try:
+        run_id = api.submit(job, preset=preset, params=overrides, seed=seed, backend=backend.value, force=force, store=runs_dir, address=address)
+    except ValidationError as exc:
+        fail(f"bad parameters for {job}: {_one_line(exc)}")
+    except ValueError as exc:
+        fail(str(exc))
+    if detach:
+        out.print(run_id, markup=False)
+        return
+    st = _follow(run_id, runs_dir)
+    _print_summary(run_id, runs_dir)
+    if st.status != "succeeded":
+        raise typer.Exit(1)
+
+
+def _one_line(exc: Any) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}" for e in exc.errors(include_url=False))
+
+
+def _follow(run_id: str, runs_dir: str | None) -> Any:
+    """A progress bar until the run ends. Ctrl-C cancels the run."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from repro import api
+
+    st = api.status(run_id, runs_dir)
+    if st.finished:
+        out.print(f"reusing finished run [bold]{run_id}[/bold] (use --force to run again)")
+        return st
+    out.print(f"run [bold]{run_id}[/bold]")
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), TextColumn("{task.fields[note]}"))
+    try:
+        with Progress(*columns, console=out, transient=False) as bar:
+            task = bar.add_task(st.status, total=1.0, note="")
+            while not st.finished:
+                if st.progress and st.progress.total:
+                    bar.update(task, total=st.progress.total, completed=st.progress.done, note=st.progress.note)
+                bar.update(task, description=st.status)
+                time.sleep(0.25)
+                st = api.status(run_id, runs_dir)
+            if st.status == "succeeded" and st.progress and st.progress.total:
+                bar.update(task, completed=st.progress.total, total=st.progress.total)
+            bar.update(task, description=st.status)
+    except KeyboardInterrupt:
+        out.print("cancelling ...")
+        st = api.cancel(run_id, runs_dir)
+    return st
+
+
+def _print_summary(run_id: str, runs_dir: str | None) -> Any:
+    from repro import api
+
+    r = api.result(run_id, runs_dir)
+    st, v, req = r.status, r.verdict, r.request
+    out.print(
+        f"[bold]{run_id}[/bold]  {req['job']} preset={req['preset']} seed={req['seed']} backend={req['backend']}  status={st.status}"
+        + (f" ({st.reason})" if st.reason else "")
+        + (f"  wall {st.wall_s:.1f} s" if st.wall_s else "")
+    )
+    if v:
+        style = OUTCOME_STYLE.get(v.outcome, "")
+        out.print(f"verdict: [{style}]{v.outcome}[/{style}] - {v.reason}")
+        out.print("numbers: " + ", ".join(f"{k}={_fmt(x)}" for k, x in v.numbers.items()), markup=False)
+    elif st.status == "failed":
+        out.print(r.log_tail, markup=False)
+    return r
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, list | dict):
+        return json.dumps(x, default=lambda o: round(o, 4) if isinstance(o, float) else o)[:80]
+    return str(x)
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs(
+    ctx: typer.Context,
+    job: Annotated[str | None, typer.Option("--job")] = None,
+    status: Annotated[str | None, typer.Option("--status")] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Reproduction runs: a table of runs (newest first); `show` and `cancel` one."""
+    if ctx.invoked_subcommand:
+        ctx.obj = {"runs_dir": runs_dir}
+        return
+    from repro import api
+    from repro.store import RunStore
+
+    rows = api.list_runs(job=job, status=status, store=runs_dir)
+    table(
+        f"runs in {RunStore(runs_dir).root}",
+        ["run id", "job", "preset", "seed", "backend", "status", "outcome", "created"],
+        [[r.run_id, r.job, r.preset, r.seed, r.backend, r.status, r.outcome or "", (r.created_at or "")[:19]] for r in rows],
+    )
+
+
+@runs_app.command("show")
+def show(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument()],
+    png: Annotated[str | None, typer.Option("--png", help="also save the curves as a PNG")] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Summary, verdict and curves of one run."""
+    from repro import api
+    from repro.plot import ascii_plot, plot_groups, save_png
+
+    runs_dir = runs_dir or (ctx.obj or {}).get("runs_dir")
+    try:
+        r = _print_summary(run_id, runs_dir)
+    except (KeyError, ValueError) as exc:
+        fail(str(exc).strip("'\""))
+    plot_spec = api.catalog().job(r.request["job"]).plot
+    for title, curves in plot_groups(r.metrics, plot_spec):
+        out.print(ascii_plot(curves, title=title), markup=False)
+    if png:
+        save_png(r.metrics, plot_spec, png, title=run_id)
+        out.print(f"saved {png}", markup=False)
+
+
+@runs_app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument()],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Cancel a queued or running run."""
+    from repro import api
+
+    runs_dir = runs_dir or (ctx.obj or {}).get("runs_dir")
+    try:
+        st = api.cancel(run_id, runs_dir)
+    except (KeyError, ValueError) as exc:
+        fail(str(exc).strip("'\""))
+    out.print(f"{run_id}: {st.status} {st.reason}", markup=False)

@@ -1,0 +1,174 @@
+"""Small infrastructure every part of claimgraph shares: one home each, so they cannot drift.
+
+kg is the bottom layer (it imports nothing else of ours), so ingest, repro, the UI and the
+CLI all take these from here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- folders -------------------------------------------------------------------------------
+
+
+def default_corpus() -> Path:
+    """The bundled corpus: `$KG_CORPUS`, else `claims/` in the repository."""
+    return Path(os.environ.get("KG_CORPUS") or REPO_ROOT / "claims")
+
+
+def default_runs_dir() -> Path:
+    """Where reproduction runs live: `$KG_RUNS_DIR`, else `runs/` in the repository."""
+    return Path(os.environ.get("KG_RUNS_DIR") or REPO_ROOT / "runs")
+
+
+def default_s2_cache() -> Path:
+    """Where the Semantic Scholar cache lives: `$KG_S2_CACHE`, else `.cache/s2/` in the repository."""
+    return Path(os.environ.get("KG_S2_CACHE") or REPO_ROOT / ".cache" / "s2")
+
+
+# --- time ----------------------------------------------------------------------------------
+
+
+def now_iso() -> str:
+    """The current UTC time, to the second: 2026-12-02T04:41:07+00:00."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def parse_time(text: object) -> datetime | None:
+    """A timestamp written by `now_iso` (or the older `...Z` form); None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Write `text` so a reader, or a process killed mid-write, sees the old file or the new one.
+
+    A temporary file in the same folder is written, flushed and fsync'd, moved over the target
+    with os.replace, and the folder fsync'd so the rename survives a crash. On any error the
+    temporary file is removed and the old file is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_json(path: Path, data: Any) -> Path:
+    return atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False, default=str) + "\n")
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some filesystems do not open folders; the rename is still atomic there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    """The parsed file, or `default` when it is absent or does not parse (a half-written line)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
+        return default
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+def pid_alive(pid: int | None, marker: bytes | None = None) -> bool:
+    """Is process `pid` running (zombies count as gone)? With `marker`, its command line must
+    also contain it, so a recycled pid is not mistaken for our worker."""
+    if not pid:
+        return False
+    proc = Path(f"/proc/{pid}")
+    if Path("/proc/self").exists():
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (proc / "cmdline").read_bytes()
+        except (FileNotFoundError, IndexError, ProcessLookupError, PermissionError):
+            return False
+        return state not in ("Z", "X") and (marker is None or marker in cmdline)
+    try:  # no /proc (macOS): ask the kernel
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """`key=value` strings -> dict. Values are read as JSON when they parse (numbers,
+    true/false, lists like [20,50]), else kept as strings. Blank lines and `#` comments are
+    skipped. Raises ValueError naming the item that is not key=value."""
+    out: dict[str, Any] = {}
+    for item in items:
+        item = item.strip()
+        if not item or item.startswith("#"):
+            continue
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"expected key=value, got {item!r}")
+        try:
+            out[key.strip()] = json.loads(raw.strip())
+        except json.JSONDecodeError:
+            out[key.strip()] = raw.strip()
+    return out
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def shorten(text: str, width: int = 90) -> str:
+    """Whitespace collapsed, and cut at a word boundary with an ellipsis when longer than `width`."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space > width * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.") + "…"
