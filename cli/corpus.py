@@ -130,7 +130,12 @@ def show(
         hits = store.search(id, limit=3, kinds={kind.value})
         hint = f"; did you mean {', '.join(h.id for h in hits)}?" if hits else ""
         fail(f"no {kind.value} '{id}'{hint}")
-    {"hypothesis": _show_hypothesis, "claim": _show_claim, "source": _show_source}[kind.value](store, entity, w)
+    if kind is EntityKind.hypothesis:
+        _show_hypothesis(store, entity, w)
+    elif kind is EntityKind.claim:
+        _show_claim(store, entity)
+    else:
+        _show_source(store, entity)
 
 
 def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
@@ -164,7 +169,7 @@ def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
     out.print("\nhow the balance is computed:\n" + w.describe(), markup=False)
 
 
-def _show_claim(store: Store, c: Any, w: Weights) -> None:
+def _show_claim(store: Store, c: Any) -> None:
     src = store.source(c.source)
     field("claim", c.id)
     field("statement", c.statement)
@@ -188,7 +193,7 @@ def _show_claim(store: Store, c: Any, w: Weights) -> None:
         out.print(f"  latest run {v.run_id} ({v.job}/{v.preset}): {v.summary}", markup=False)
 
 
-def _show_source(store: Store, s: Any, w: Weights) -> None:
+def _show_source(store: Store, s: Any) -> None:
     field("source", s.id)
     field("title", s.title)
     field("kind", s.kind)

@@ -18,19 +18,18 @@ path at a local replay server.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
 import tenacity
-from kg.util import batched
 from semanticscholar import SemanticScholar
 from semanticscholar.ApiRequester import ApiRequester
 from semanticscholar.SemanticScholarException import (
@@ -39,6 +38,8 @@ from semanticscholar.SemanticScholarException import (
     InternalServerErrorException,
     ObjectNotFoundException,
 )
+
+from kg.util import batched
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
 BATCH_SIZE = 500  # POST /paper/batch takes at most 500 ids
@@ -365,7 +366,7 @@ def _assign(requested: list[str], found: list[dict]) -> dict[str, dict | None]:
     """Map each requested id to its paper. The package drops the API's nulls, so order alone is not enough."""
     out: dict[str, dict | None] = {}
     if len(found) == len(requested):
-        return dict(zip(requested, found))
+        return dict(zip(requested, found, strict=False))
     pool = list(found)
     for rid in requested:
         hit = next((p for p in pool if _id_matches(rid, p)), None)

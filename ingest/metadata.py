@@ -6,9 +6,8 @@ confirmed S2 record are absent from the result, so callers fall back to the YAML
 
 from __future__ import annotations
 
-from kg.loading import Corpus
-
 from ingest.cache import Cache
+from kg.loading import Corpus
 
 
 def cached_metadata(corpus: Corpus, cache: Cache | None = None) -> dict[str, dict]:

@@ -7,14 +7,14 @@ Kill it half-way and run it again: it picks up where the cache stops.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ingest.cache import Cache
 from ingest.client import BATCH_SIZE, S2Client, S2Error
+from ingest.resolve import S2_KINDS, confirm_match, id_sanity, lookup_id
 from kg.schema import Source
 from kg.util import batched
-from ingest.resolve import S2_KINDS, confirm_match, id_sanity, lookup_id
 
 
 @dataclass
@@ -65,7 +65,7 @@ def ingest(
     progress: Progress | None = None,
 ) -> Summary:
     """Fetch what is missing or stale. `client=None` means offline: read the cache, report the gaps."""
-    tick = progress or (lambda what, n: None)
+    tick = progress or (lambda *_: None)
     summary = Summary()
     cache.sweep_tmp()
     by_id, by_title, summary.skipped = plan(sources)

@@ -37,7 +37,12 @@ _EXPORTS: dict[str, str] = {
     "balance": "kg.store", "overview": "kg.store", "by_relation": "kg.store", "resolve_key": "kg.store",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "Balance", "Claim", "ClaimLink", "ClaimVerdict", "CitationEdge", "Corpus", "CorpusError", "EvidenceLink", "EvidenceRow",
+    "GraphStore", "Hypothesis", "JobCatalog", "Kind", "Locator", "Origin", "Problem", "Report", "ReproductionRef", "Source",
+    "Store", "Verdict", "Weights", "__version__", "aggregate", "balance", "build_graph", "by_relation", "load_corpus",
+    "node_key", "overview", "resolve_key", "validate", "validate_text",
+]
 
 
 def __getattr__(name: str) -> Any:

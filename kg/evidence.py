@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
 
 
 class Weights(BaseModel):
@@ -34,10 +34,10 @@ class Weights(BaseModel):
     setting: dict[str, float] = Field(
         default_factory=lambda: {"frontier": 1.0, "small-model": 0.8, "toy": 0.6, "theory": 0.5, "opinion": 0.25}
     )
-    reproduced: float = Field(1.5, description="multiplier when the latest run agrees with the claim")
-    refuted: float = Field(0.5, description="multiplier when the latest run disagrees with the claim")
-    repeat: float = Field(0.5, description="multiplier for a claim that replicates another claim")
-    dilution: float = Field(0.5, ge=0, description="how much qualifying weight pulls the balance toward 0")
+    reproduced: float = Field(default=1.5, description="multiplier when the latest run agrees with the claim")
+    refuted: float = Field(default=0.5, description="multiplier when the latest run disagrees with the claim")
+    repeat: float = Field(default=0.5, description="multiplier for a claim that replicates another claim")
+    dilution: float = Field(default=0.5, ge=0, description="how much qualifying weight pulls the balance toward 0")
 
     @classmethod
     def load(cls, path: Path | str | None) -> Weights:
@@ -51,7 +51,9 @@ class Weights(BaseModel):
         return cls.model_validate(merged)
 
     def describe(self) -> str:
-        fmt = lambda d: ", ".join(f"{k} {v:g}" for k, v in d.items())  # noqa: E731
+        def fmt(d: dict[str, float]) -> str:
+            return ", ".join(f"{k} {v:g}" for k, v in d.items())
+
         return (
             "weight = strength x setting x reproduction x independence\n"
             f"  strength: {fmt(self.strength)}\n"
@@ -127,7 +129,7 @@ class Balance:
                 tally[c.reproduction] += 1
         return tally
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "hypothesis": self.hypothesis,
             "score": round(self.score, 4),
@@ -140,7 +142,7 @@ class Balance:
             "reproductions": self.reproductions,
         }
 
-    def explain(self) -> list[dict]:
+    def explain(self) -> list[dict[str, Any]]:
         """Each claim's contribution, largest first: the numbers behind the balance."""
         rows = sorted(self.contributions, key=lambda c: (-c.weight, c.row.claim))
         return [

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-
 from typing import Any
 
 import networkx as nx
@@ -35,7 +34,7 @@ def to_json(store: GraphStore, weights: Weights | None = None) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_graphml(store: GraphStore, weights: Weights | None = None) -> str:
+def to_graphml(store: GraphStore, weights: Weights | None = None) -> str:  # noqa: ARG001 - every format takes weights
     # GraphML holds scalars only: lists become '; '-joined text, None is dropped.
     g = nx.MultiDiGraph()
     for n, d in store.graph.nodes(data=True):
@@ -74,7 +73,7 @@ def _bib_escape(text: str) -> str:
     return re.sub(r"([{}\\%&$#_])", r"\\\1", text)
 
 
-def to_bibtex(store: GraphStore, weights: Weights | None = None) -> str:
+def to_bibtex(store: GraphStore, weights: Weights | None = None) -> str:  # noqa: ARG001 - every format takes weights
     entries = []
     for s in sorted(store.sources(), key=lambda s: s.id):
         fields = {"title": "{" + _bib_escape(s.title) + "}", "author": _bib_escape(" and ".join(s.authors)) if s.authors else None}

@@ -11,13 +11,19 @@ from kg.schema import Claim, Hypothesis, Source
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "claims" / "schema"
 FILES = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
+# One adapter per file kind (each file is a list of one model), spelled out so each list type is static.
+_ADAPTERS: dict[str, TypeAdapter[list[Source]] | TypeAdapter[list[Hypothesis]] | TypeAdapter[list[Claim]]] = {
+    "sources": TypeAdapter(list[Source]),
+    "hypotheses": TypeAdapter(list[Hypothesis]),
+    "claims": TypeAdapter(list[Claim]),
+}
 
 
 def schemas() -> dict[str, str]:
     """File name -> JSON text, one schema per file kind (each file is a list of one model)."""
     out = {}
-    for kind, model in FILES.items():
-        schema = TypeAdapter(list[model]).json_schema()
+    for kind in FILES:
+        schema = _ADAPTERS[kind].json_schema()
         schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"https://claimgraph.dev/schema/{kind}.schema.json",

@@ -8,11 +8,14 @@ holds claims. `schema/` folders are skipped. Each file is a YAML list.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 from rapidfuzz import fuzz, process
 
 from kg import yamlsafe
@@ -21,8 +24,13 @@ from kg.schema import Claim, Hypothesis, Model, Source, model_in
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
-_MODELS: dict[str, type[Model]] = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
-_ADAPTERS = {kind: TypeAdapter(list[model]) for kind, model in _MODELS.items()}
+Entity = Source | Hypothesis | Claim
+_MODELS: dict[str, type[Source] | type[Hypothesis] | type[Claim]] = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
+_ADAPTERS: dict[str, TypeAdapter[list[Source]] | TypeAdapter[list[Hypothesis]] | TypeAdapter[list[Claim]]] = {
+    "sources": TypeAdapter(list[Source]),
+    "hypotheses": TypeAdapter(list[Hypothesis]),
+    "claims": TypeAdapter(list[Claim]),
+}
 
 # Characters that make text look different from what it is: bidi overrides, zero-width and
 # other invisible format characters (Unicode category Cf, less the harmless soft hyphen).
@@ -123,8 +131,8 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
         return [Problem(name, 1, f"expected a YAML list of {kind} (items starting with '- '), found a {type(data).__name__}", "start each item with '- '")]
 
     try:
-        items: list[Model] = _ADAPTERS[kind].validate_python(data)
-        errors: list[dict[str, Any]] = []
+        items: Sequence[Entity] = _ADAPTERS[kind].validate_python(data)
+        errors: list[ErrorDetails] = []
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         items = []
@@ -144,7 +152,7 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
 
     store = getattr(corpus, kind)
     has_invisible = not text.isascii() and _INVISIBLE.search(text) is not None  # one scan per file
-    for index, item in zip(kept, items):
+    for index, item in zip(kept, items, strict=False):
         line = item_lines[index] if item_lines else 1
         key = (kind, item.id)
         if key in corpus.origins:
@@ -158,7 +166,7 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
     return problems
 
 
-def _node_tree(text: str):
+def _node_tree(text: str) -> yaml.Node | None:
     """The node tree for line numbers, or None where PyYAML refuses what yaml_rs accepted
     (the two parsers disagree on a few corner cases): errors then point at line 1."""
     try:
@@ -167,7 +175,7 @@ def _node_tree(text: str):
         return None
 
 
-def _describe(err: dict[str, Any], data: list[Any]) -> str:
+def _describe(err: Mapping[str, Any], data: list[Any]) -> str:
     loc = err["loc"]
     where = ".".join(str(p) for p in loc[1:])
     item_id = data[loc[0]].get("id") if isinstance(data[loc[0]], dict) else None
@@ -201,7 +209,7 @@ _PATTERN_HINTS = {
 }
 
 
-def _hint(err: dict[str, Any], kind: str) -> str:
+def _hint(err: Mapping[str, Any], kind: str) -> str:
     loc, etype = err["loc"], err["type"]
     if etype == "string_pattern_mismatch" and loc[-1] in _PATTERN_HINTS:
         return _PATTERN_HINTS[loc[-1]]
@@ -243,7 +251,7 @@ def _allowed_keys(model: type[Model], path: tuple[Any, ...]) -> list[str]:
 
 
 
-def _invisible_text(item: Model, name: str, line: int) -> list[Problem]:
+def _invisible_text(item: Entity, name: str, line: int) -> list[Problem]:
     """Flag bidi overrides and zero-width characters: they make reviewed text differ from stored text."""
     found = []
     for key in ("statement", "title"):

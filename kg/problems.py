@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,5 +19,5 @@ class Problem:
         tag = "" if self.severity == "error" else f"{self.severity}: "
         return f"{self.file}:{self.line}: {tag}{self.message}{hint}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,7 +8,7 @@ silently ignored field.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -35,22 +35,22 @@ ClaimRelation = Literal["replicates", "fails-to-replicate", "disputes", "extends
 Expectation = Literal["reproduced", "not-reproduced"]
 
 # The same vocabularies as tuples, for code that lists the choices (UI menus, docs).
-SOURCE_KINDS: tuple[str, ...] = SourceKind.__args__
-SETTINGS: tuple[str, ...] = Setting.__args__
-RELATIONS: tuple[str, ...] = Relation.__args__
-STRENGTHS: tuple[str, ...] = Strength.__args__
-CLAIM_RELATIONS: tuple[str, ...] = ClaimRelation.__args__
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
+SETTINGS: tuple[str, ...] = get_args(Setting)
+RELATIONS: tuple[str, ...] = get_args(Relation)
+STRENGTHS: tuple[str, ...] = get_args(Strength)
+CLAIM_RELATIONS: tuple[str, ...] = get_args(ClaimRelation)
 
 
 class SourceIds(Model):
     """External identifiers; any one of them lets ingestion resolve the source exactly."""
 
     arxiv: Annotated[str, StringConstraints(pattern=r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")] | None = Field(
-        None, description='arXiv id without version, e.g. "2301.05217" (quote it in YAML)'
+        default=None, description='arXiv id without version, e.g. "2301.05217" (quote it in YAML)'
     )
-    doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$")] | None = Field(None, description="DOI, e.g. 10.48550/arXiv.2301.05217")
-    s2: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")] | None = Field(None, description="Semantic Scholar paperId (40 hex characters)")
-    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(None, description="Canonical web address (posts, comments)")
+    doi: Annotated[str, StringConstraints(pattern=r"^10\.\d{4,9}/\S+$")] | None = Field(default=None, description="DOI, e.g. 10.48550/arXiv.2301.05217")
+    s2: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")] | None = Field(default=None, description="Semantic Scholar paperId (40 hex characters)")
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(default=None, description="Canonical web address (posts, comments)")
 
 
 class Source(Model):

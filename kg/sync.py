@@ -283,7 +283,7 @@ def tests_rows(store: GraphStore) -> list[Row]:
     kept = _edges(store.graph, Edge.TESTS)
     keys = _occurrence_keys((run_id, claim, d["job"], d["preset"]) for run_id, claim, d in kept)
     rows = []
-    for i, (k, (run_id, claim, d)) in enumerate(zip(keys, kept)):
+    for i, (k, (run_id, claim, d)) in enumerate(zip(keys, kept, strict=False)):
         props = {
             "k": k, "claim": claim, "job": d["job"], "preset": d["preset"], "expect": d["expect"], "outcome": d["outcome"],
             "run_id": run_id, "finished_at": d["finished_at"], "summary": d["summary"], "doc": d["verdict"].model_dump_json(), "ord": i,
@@ -297,7 +297,7 @@ def citation_rows(store: GraphStore) -> list[Row]:
     kept = _edges(store.graph, Edge.CITES)
     keys = _occurrence_keys((citing, cited) for citing, cited, _ in kept)
     rows = []
-    for i, (k, (citing, cited, d)) in enumerate(zip(keys, kept)):
+    for i, (k, (citing, cited, d)) in enumerate(zip(keys, kept, strict=False)):
         props = {"k": k, "citing": citing, "cited": cited, "intents": d["intents"], "influential": d["influential"], "ord": i}
         h = _hash(props)
         rows.append(Row(k, h, {"ord": i}, {"citing": citing, "cited": cited, "k": k, "props": {**props, "h": h}}))

@@ -8,7 +8,7 @@ reproduction jobs and their parameters, and near-duplicate claims and sources
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -92,7 +92,7 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 def check_references(corpus: Corpus) -> list[Problem]:
     problems = []
 
-    def dangling(origin: Origin, what: str, ref: str, pool, where: str) -> None:
+    def dangling(origin: Origin, what: str, ref: str, pool: Iterable[str], where: str) -> None:
         hint = _suggest(ref, pool) or (
             f"it may be in {', '.join(corpus.unreadable)}, which could not be read: fix that first" if corpus.unreadable else f"add it to {where} or fix the id"
         )
@@ -105,11 +105,11 @@ def check_references(corpus: Corpus) -> list[Problem]:
         for link in claim.evidence:
             if link.hypothesis not in corpus.hypotheses:
                 dangling(at, f"'{claim.id}': hypothesis", link.hypothesis, corpus.hypotheses, "claims/hypotheses.yaml")
-        for link in claim.links:
-            if link.claim == claim.id:
+        for claim_link in claim.links:
+            if claim_link.claim == claim.id:
                 problems.append(Problem(at.file, at.line, f"'{claim.id}' links to itself", "link to another claim"))
-            elif link.claim not in corpus.claims:
-                dangling(at, f"'{claim.id}': linked claim", link.claim, corpus.claims, "a claims file")
+            elif claim_link.claim not in corpus.claims:
+                dangling(at, f"'{claim.id}': linked claim", claim_link.claim, corpus.claims, "a claims file")
         if not claim.evidence and not claim.links:
             problems.append(Problem(at.file, at.line, f"'{claim.id}' bears on no hypothesis and no claim", "add an evidence link", "warning"))
 
@@ -125,7 +125,8 @@ def check_references(corpus: Corpus) -> list[Problem]:
 def _parent_cycles(corpus: Corpus) -> list[str]:
     looping = []
     for start in corpus.hypotheses:
-        seen, current = set(), start
+        seen: set[str] = set()
+        current: str | None = start
         while current is not None and current in corpus.hypotheses:
             if current in seen:
                 if current == start:
@@ -179,11 +180,11 @@ def near_duplicates(corpus: Corpus) -> list[Problem]:
     return problems
 
 
-def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], scorer, cutoff: int) -> list[Problem]:
+def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], scorer: Callable[..., float], cutoff: int) -> list[Problem]:
     problems = []
     if len(ids) > 40:  # one vectorised call for big groups (a year's sources)
         matrix = process.cdist(texts, texts, scorer=scorer, score_cutoff=cutoff, dtype="uint8", workers=-1)
-        pairs = [(i, j, matrix[i, j]) for i, j in zip(*matrix.nonzero()) if i < j]
+        pairs = [(i, j, matrix[i, j]) for i, j in zip(*matrix.nonzero(), strict=False) if i < j]
     else:  # small groups (a source's claims): plain calls beat cdist's setup cost
         pairs = [(i, j, s) for j in range(1, len(ids)) for i in range(j) if (s := scorer(texts[i], texts[j], processor=None, score_cutoff=cutoff))]
     noun = "claim" if kind == "claims" else "source"

@@ -26,14 +26,14 @@ import yaml_rs
 try:  # libyaml's composer is several times faster; the pure-Python one is a fine fallback
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # stubs type the C and pure loaders as unrelated classes; same interface
 
 
 class _Loader(_BaseLoader):
     """Composes without PyYAML's YAML 1.1 implicit typing: every plain scalar stays untyped
     here and `_Converter._scalar` applies the YAML 1.2 core rules, as yaml_rs does."""
 
-    yaml_implicit_resolvers: dict = {}
+    yaml_implicit_resolvers: dict[Any, Any] = {}
 
 MAX_NODES = 500_000  # per file, counting alias expansions: stops billion-laughs documents
 MAX_DEPTH = 40

@@ -3,8 +3,8 @@
 Importing a job imports torch (seconds and hundreds of megabytes). Validating a claim's
 reproduction, listing jobs and presets, and finding the verdict of a request only need to know
 what a job accepts, so the catalogue keeps that as JSON (`repro/jobs/catalog.json`), written
-from the job modules by `python -m repro.catalog --write` and held current by a test
-(`python -m repro.catalog --check`). The core install (no torch) validates with it.
+from the job modules by `python -m repro.registry` and held current by a test
+(`python -m repro.registry --check`). The core install (no torch) validates with it.
 
     catalog = Catalog.load()
     catalog.check("grokking", "smoke", {"max_steps": "many"})   # [("parameter 'max_steps': ...", hint)]
@@ -13,15 +13,11 @@ from the job modules by `python -m repro.catalog --write` and held current by a 
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from kg.util import atomic_write_text
 
 CATALOG_PATH = Path(__file__).resolve().parent / "jobs" / "catalog.json"
 RUN_KEYS = ("num_gpus", "timeout_s")  # preset keys that configure the run, not the job
@@ -134,57 +130,3 @@ def schema_error(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> st
             if error:
                 return f"item {json.dumps(item)}: {error}"
     return None
-
-
-# --- writing it from the job modules (imports every job, so torch) ---------------------------
-
-
-def build() -> dict[str, Any]:
-    from repro import registry
-
-    out = {}
-    for name in registry.job_names():
-        module = registry.get_job(name)
-        presets = {}
-        for preset, values in module.PRESETS.items():
-            model = module.Params(**{k: v for k, v in values.items() if k not in RUN_KEYS})
-            presets[preset] = {
-                "params": model.model_dump(mode="json"),
-                "num_gpus": values.get("num_gpus", 0),
-                "timeout_s": values.get("timeout_s", DEFAULT_TIMEOUT_S),
-            }
-        out[name] = {
-            "summary": (module.__doc__ or name).strip().splitlines()[0],
-            "params": module.Params.model_json_schema(),
-            "presets": presets,
-            "plot": getattr(module, "PLOT", []),
-        }
-    return out
-
-
-def render(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m repro.catalog", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when repro/jobs/catalog.json is stale")
-    args = parser.parse_args(argv)
-    text = render(build())
-    current = CATALOG_PATH.read_text(encoding="utf-8") if CATALOG_PATH.exists() else ""
-    if args.check:
-        if text != current:
-            print(f"error: {CATALOG_PATH.name} is stale; run `python -m repro.catalog`", file=sys.stderr)
-            return 1
-        print("catalog is up to date")
-        return 0
-    if text != current:
-        atomic_write_text(CATALOG_PATH, text)
-        print(f"wrote {CATALOG_PATH}")
-    else:
-        print("catalog is up to date")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from pydantic import BaseModel
 
 from kg.records import OUTCOMES, Outcome, Verdict
 
@@ -53,7 +52,7 @@ class Context:
                  should_stop: Callable[[], bool] | None = None):
         self.seed = seed
         self.device = torch.device(device or pick_device())
-        self._emit = emit or (lambda event: None)
+        self._emit = emit or (lambda _event: None)
         self._should_stop = should_stop or (lambda: False)
         self.metrics: list[dict] = []  # kept in memory too: jobs and tests read them back
         self._last_progress = 0.0

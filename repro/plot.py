@@ -40,7 +40,7 @@ def ascii_plot(curves: dict[str, list[tuple[float, float]]], width: int = 64, he
     if y1 == y0:
         y1 = y0 + 1
     grid = [[" "] * width for _ in range(height)]
-    for i, (label, pts_) in enumerate(curves.items()):
+    for i, pts_ in enumerate(curves.values()):
         for x, y in pts_:
             col = round((x - x0) / (x1 - x0) * (width - 1))
             row = height - 1 - round((y - y0) / (y1 - y0) * (height - 1))
@@ -67,7 +67,7 @@ def save_png(rows: list[dict], plot_spec: Any, path: str, title: str = "") -> No
     import matplotlib.pyplot as plt
     panels = plot_groups(rows, plot_spec)
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3.2 * len(panels)), squeeze=False)
-    for ax, (name, curves) in zip(axes[:, 0], panels):
+    for ax, (name, curves) in zip(axes[:, 0], panels, strict=False):
         for label, pts in curves.items():
             ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker=".", markersize=3)
         ax.set_title(name)

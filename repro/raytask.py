@@ -15,8 +15,8 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 REPRO_DIR = Path(__file__).resolve().parent
 KG_DIR = REPRO_DIR.parent / "kg"  # repro imports the core's records and helpers: ship both
@@ -33,7 +33,7 @@ def job_task(job: str, params: dict, seed: int):
         try:
             result, verdict = execute(job, params, seed, events.put, stop.is_set)
             events.put({"kind": "done", "result": result, "verdict": verdict})
-        except BaseException as e:   # report, don't lose, the job's exception
+        except BaseException as e:  # noqa: BLE001 - report, don't lose, the job's exception
             import traceback
             events.put({"kind": "error", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
 

@@ -126,7 +126,7 @@ class Worker:
         except TimedOut as e:
             self._finish("failed", str(e))
             return 1
-        except BaseException as e:   # the job raised: the reason is the exception, the log has the traceback
+        except BaseException as e:  # noqa: BLE001 - the job raised: the reason is the exception, the log has the traceback
             traceback.print_exc()
             sys.stdout.flush()
             self._finish("failed", f"{type(e).__name__}: {e}"[:500])
@@ -140,7 +140,7 @@ class Worker:
 
 
 def _raise(exc: type[BaseException], message: str):
-    def handler(signum, frame):
+    def handler(_signum, _frame):
         raise exc(message)
     return handler
 

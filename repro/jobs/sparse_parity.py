@@ -194,7 +194,7 @@ def verdict(result: dict) -> Verdict:
             medians[n] = statistics.median(solved + [P.max_steps + 1] * (len(runs) - len(solved)))
     numbers["median_S_by_n"] = {str(n): m for n, m in medians.items()}
     ms = [m for m in medians.values() if m is not None]
-    scaling = len(ms) >= 2 and all(a <= b for a, b in zip(ms, ms[1:])) and ms[-1] >= 2 * ms[0]
+    scaling = len(ms) >= 2 and all(a <= b for a, b in zip(ms, ms[1:], strict=False)) and ms[-1] >= 2 * ms[0]
     checks = {"solves": S is not None, "flat": flat, "sharp": sharp, "hidden_progress": hidden}
     if P.sweep_ns:
         checks["scaling"] = scaling

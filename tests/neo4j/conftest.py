@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import neo4j_server  # noqa: E402
+import neo4j_server
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from kg.records import CitationEdge, ClaimVerdict, Verdict
-from kg.neo4j_store import Neo4jStore
 from claimgraph import load_graph_store
+from kg.neo4j_store import Neo4jStore
+from kg.records import CitationEdge, ClaimVerdict, Verdict
 from kg.store import GraphStore
-from kg.util import default_corpus
 from kg.sync import sync
+from kg.util import default_corpus
 
 
 def claim_verdict(claim, job, preset, expect, outcome, run_id, finished_at="", reason=""):
@@ -44,7 +44,7 @@ def dump(driver) -> tuple[list, list]:
     edges = driver.execute_query(
         "MATCH (a)-[r]->(b) RETURN a.key AS a, type(r) AS type, properties(r) AS props, b.key AS b", database_=DB
     ).records
-    canon = lambda x: repr(sorted((k, v) for k, v in x.items()))  # noqa: E731
+    canon = lambda x: repr(sorted((k, v) for k, v in x.items()))
     return (
         sorted((sorted(r["labels"]), canon(r["props"])) for r in nodes),
         sorted((r["a"], r["type"], canon(r["props"]), r["b"]) for r in edges),
@@ -175,7 +175,7 @@ def test_sync_to_an_empty_corpus_removes_everything(neo4j_db, bundled):
     from kg.loading import Corpus
 
     sync(bundled, neo4j_db, database=DB)
-    report = sync(Corpus(), neo4j_db, database=DB)
+    report = sync(GraphStore(Corpus()), neo4j_db, database=DB)
     assert report.changes["claims"].deleted == len(bundled.corpus.claims)
     assert neo4j_db.execute_query("MATCH (n:KgNode) RETURN count(n) AS n", database_=DB).records[0]["n"] == 0
 
@@ -235,13 +235,17 @@ def test_interrupted_sync_converges(neo4j_db, tmp_path, crash_after):
     assert not sync(store, neo4j_db, database=DB).changed
 
 
-def test_sync_command_summary_and_rerun(neo4j_db, capsys):
+def test_sync_command_summary_and_rerun(neo4j_db):
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
     uri = os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687"
-    assert sync_command(uri, None, None, default_corpus()) == 0
-    out = capsys.readouterr().out
-    assert "claims:" in out and "created" in out
-    assert sync_command(uri, None, None, default_corpus()) == 0
-    assert capsys.readouterr().out.startswith("no changes")
+    first = CliRunner().invoke(app, ["sync", "--neo4j", uri])
+    assert first.exit_code == 0, first.output
+    assert "claims:" in first.stdout and "created" in first.stdout
+    second = CliRunner().invoke(app, ["sync", "--neo4j", uri])
+    assert second.exit_code == 0 and second.stdout.startswith("no changes")
 
 
 def _run_sync_command(uri: str, user: str | None = None, password: str | None = None) -> subprocess.CompletedProcess:

@@ -9,8 +9,8 @@ import pytest
 
 from claimgraph import load_graph_store
 from kg.store import overview
-from kg.util import default_corpus
 from kg.sync import sync
+from kg.util import default_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "ui"))

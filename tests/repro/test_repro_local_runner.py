@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from repro import api
 from kg.util import atomic_write_json
+from repro import api
 from repro.store import RunStore
 
 
