@@ -1,31 +1,37 @@
-"""The one place the UI talks to `kg` and `repro`.
+"""The one place the UI talks to `kg`, `claimgraph`, `repro` and `ingest`.
 
-Views ask this module for a store, balances, jobs and runs; they never import `kg` or `repro`
-themselves, parse YAML or hold evidence logic. The store is loaded once per process and shared
-by every session (`st.cache_resource`), keyed on a fingerprint of the corpus files (paths,
-sizes, mtimes) and of the run store's verdicts, so an edit under `claims/` or a finished run
-reloads it on the next interaction.
+Views ask this module for a store, balances, the graph, jobs and runs; beyond it they use only
+the store's query methods and kg's public helpers (`kg.node_key`, `kg.Kind`, `kg.util.shorten`).
+They never parse YAML or hold evidence logic. The store is opened through `claimgraph` once per process and shared by
+every session (`st.cache_resource`), keyed on a fingerprint of the corpus files (paths, sizes,
+mtimes) and of the run store's verdicts, so an edit under `claims/` or a finished run reloads
+it on the next interaction.
 
-Configuration (environment):
+Configuration (environment, read by kg.util and claimgraph):
     KG_CORPUS     corpus folder (default: the bundled `claims/`)
-    KG_STORE      `neo4j` to read from a Neo4j server instead (see kg.store.open_store)
-    KG_RUNS_DIR   the run store root (default `<repo>/runs`), read by repro
+    KG_STORE      `neo4j` to read from a Neo4j server instead (see claimgraph.open_store)
+    KG_RUNS_DIR   the run store root (default `<repo>/runs`)
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+import pandas as pd
 import streamlit as st
 
-from kg import store as kg_store
-from kg.evidence import Balance, Weights
+import claimgraph
+import kg
+from ingest.metadata import cached_paper
 from kg.problems import Problem
-from kg.schema import CLAIM_RELATIONS, RELATIONS, SETTINGS, SOURCE_KINDS, STRENGTHS  # noqa: F401 (re-exported for views)
+from kg.schema import CLAIM_RELATIONS, RELATIONS, SETTINGS, STRENGTHS  # noqa: F401 (re-exported for views)
+from kg.util import default_corpus, default_runs_dir
+from kg.util import parse_overrides as parse_override_lines
+from repro import api
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,11 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def corpus_path() -> Path:
-    return Path(os.environ.get("KG_CORPUS") or kg_store.DEFAULT_CORPUS).resolve()
+    return default_corpus().resolve()
 
 
 def runs_root() -> Path:
-    return Path(os.environ.get("KG_RUNS_DIR") or REPO / "runs").resolve()
+    return default_runs_dir().resolve()
 
 
 def _stat_lines(root: Path, patterns: tuple[str, ...]) -> list[str]:
@@ -70,7 +76,7 @@ def fingerprint(path: Path | None = None) -> str:
 class Loaded:
     """What loading produced: a store, or the problems that stopped it."""
 
-    store: Any = None
+    store: kg.Store | None = None
     path: str = ""
     error: str = ""
     problems: list[Problem] = field(default_factory=list)
@@ -78,18 +84,12 @@ class Loaded:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the claims graph…")
 def _load(path: str, fp: str) -> Loaded:  # noqa: ARG001 - fp is the cache key
-    return _open(path)
-
-
-def _open(path: str) -> Loaded:
     try:
-        return Loaded(store=kg_store.open_store(path), path=path)
-    except kg_store.CorpusError as exc:
-        from kg.validate import validate
-
-        report = validate(path, check_duplicates=False)
+        return Loaded(store=claimgraph.open_store(path), path=path)
+    except kg.CorpusError as exc:
+        report = claimgraph.validate(path, check_duplicates=False)
         return Loaded(path=path, error=str(exc), problems=report.errors[:50])
-    except Exception as exc:  # noqa: BLE001 - shown to the user as a deliberate error state
+    except OSError as exc:  # a Neo4j server that does not answer, a corpus folder that is gone
         return Loaded(path=path, error=f"{type(exc).__name__}: {exc}")
 
 
@@ -98,74 +98,55 @@ def load() -> Loaded:
     return _load(str(path), fingerprint(path))
 
 
-def reload() -> None:
-    _load.clear()
-
-
 # --- weights (shared by every page of one session) ----------------------------------------
 
 
-def default_weights() -> Weights:
-    return Weights()
+def default_weights() -> kg.Weights:
+    return kg.Weights()
 
 
-def weights() -> Weights:
+def weights() -> kg.Weights:
     raw = st.session_state.get("kg_weights")
-    return Weights.model_validate(raw) if raw else Weights()
+    return kg.Weights.model_validate(raw) if raw else kg.Weights()
 
 
-def set_weights(w: Weights | None) -> None:
+def set_weights(w: kg.Weights | None) -> None:
     if w is None:
         st.session_state.pop("kg_weights", None)
     else:
         st.session_state["kg_weights"] = w.model_dump()
 
 
-def describe_weights(w: Weights) -> str:
-    return w.describe()
-
-
 # --- queries (thin: the logic is kg's) -----------------------------------------------------
 
 
-def overview(store, w: Weights | None = None) -> list[tuple[Any, Balance]]:
-    return kg_store.overview(store, w or weights())
+def overview(store: kg.Store, w: kg.Weights | None = None) -> list[tuple[kg.Hypothesis, kg.Balance]]:
+    return kg.overview(store, w or weights())
 
 
-def balance(store, hypothesis_id: str, w: Weights | None = None) -> Balance:
-    return kg_store.balance(store, hypothesis_id, w or weights())
+def balance(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None) -> kg.Balance:
+    return kg.balance(store, hypothesis_id, w or weights())
 
 
-def by_relation(store, hypothesis_id: str, w: Weights | None = None) -> dict[str, list]:
-    return kg_store.by_relation(store, hypothesis_id, w or weights())
+def by_relation(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None) -> dict[str, list]:
+    return kg.by_relation(store, hypothesis_id, w or weights())
 
 
-def resolve(store, ref: str) -> str | None:
-    return kg_store.resolve_key(store, ref)
+def whole_graph(store: kg.Store) -> nx.MultiDiGraph:
+    """kg's graph of the store's corpus (kg.build_graph), which the explorer selects from."""
+    if isinstance(store, kg.GraphStore):
+        return store.graph  # built once per loaded store
+    path = corpus_path()
+    return _graph_from_entities(str(path), fingerprint(path), store)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def explorer_inputs(path: str, fp: str) -> dict:  # noqa: ARG001 - fp is the cache key
-    """Everything the graph explorer filters over, gathered once per corpus version through
-    the store interface (so it works the same on both stores)."""
-    store = _load(path, fp).store
-    hypotheses = {h.id: h.title for h in store.hypotheses()}
-    parents = {h.id: h.parent for h in store.hypotheses() if h.parent}
-    sources = {s.id: {"title": s.title, "year": s.year, "kind": s.kind} for s in store.sources()}
-    from ui.graphview import Row
-
-    rows = [Row(hid, r.claim, r.source, r.relation, r.strength, r.setting) for hid in hypotheses for r in store.evidence(hid)]
-    claims = {}
-    for r in rows:
-        if r.claim not in claims:
-            c = store.claim(r.claim)
-            claims[r.claim] = {"statement": c.statement if c else r.claim, "source": r.source, "setting": r.setting}
-    return {"hypotheses": hypotheses, "parents": parents, "sources": sources, "claims": claims, "rows": rows}
-
-
-def explorer_data() -> dict:
-    path = corpus_path()
-    return explorer_inputs(str(path), fingerprint(path))
+def _graph_from_entities(path: str, fp: str, _store: kg.Store) -> nx.MultiDiGraph:  # noqa: ARG001 - path, fp are the cache key
+    """A store without a networkx graph (Neo4j): kg builds one the same way from its entities."""
+    sources = _store.sources()
+    claims = {c.id: c for s in sources for c in _store.claims_of_source(s.id)}
+    corpus = kg.Corpus(sources={s.id: s for s in sources}, hypotheses={h.id: h for h in _store.hypotheses()}, claims=claims)
+    return kg.build_graph(corpus)
 
 
 # --- contributing ---------------------------------------------------------------------------
@@ -174,23 +155,20 @@ def explorer_data() -> dict:
 def s2_metadata(source_id: str) -> dict | None:
     """What Semantic Scholar said about a source (abstract, TLDR, citations), from the ingest
     cache only; None when `kg ingest` has not fetched it (the page then shows the YAML alone)."""
-    try:
-        from ingest.metadata import cached_paper
-    except ImportError:
-        return None
     return cached_paper(source_id)
 
 
 def validate_claim(claim: dict, corpus: Path | None = None) -> tuple[list[Problem], str]:
-    """Validate one new claim with the checks `kg validate` runs (kg.validate.validate_text),
-    against the loaded corpus. Returns the problems, located in the claim's own YAML, and the YAML."""
-    from kg.loading import load_corpus
-    from kg.validate import validate_text
-
+    """Validate one new claim with the checks `kg validate` runs (claimgraph.validate_text),
+    against the loaded corpus or the one at `corpus`. Returns the problems, located in the
+    claim's own YAML, and the YAML."""
     text = claim_yaml(claim)
     store = load().store if corpus is None else None
-    loaded = store.corpus if hasattr(store, "corpus") else load_corpus(corpus or corpus_path())[0]
-    return validate_text(text, loaded), text
+    if isinstance(store, kg.GraphStore):
+        loaded = store.corpus
+    else:  # a corpus folder named by the caller, or the files behind a Neo4j store
+        loaded, _ = kg.load_corpus(corpus or corpus_path())
+    return claimgraph.validate_text(text, loaded), text
 
 
 def claim_yaml(claim: dict) -> str:
@@ -201,8 +179,7 @@ def claim_yaml(claim: dict) -> str:
         pass
 
     def _str(dumper, value):
-        style = ">-" if len(value) > 80 else None
-        if style:
+        if len(value) > 80:
             return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=">")
         return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
@@ -210,17 +187,17 @@ def claim_yaml(claim: dict) -> str:
     return yaml.dump([claim], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=96, default_flow_style=False)
 
 
-def claim_file_for(store, claim: dict) -> str:
+def claim_file_for(store: kg.Store, claim: dict) -> str:
     """Where a new claim belongs: beside the other claims of its source, else a file per topic."""
-    path = corpus_path()
-    for other in store.claims_of_source(claim.get("source", "")) if claim.get("source") else []:
+    for other in store.claims_of_source(claim["source"]) if claim.get("source") else []:
         origin = store.origin("claim", other.id)
         if origin:
-            return _relative(origin.file)
-    return f"{_relative(str(path))}/<topic>.yaml"
+            return relative(origin.file)
+    return f"{relative(str(corpus_path()))}/<topic>.yaml"
 
 
-def _relative(name: str) -> str:
+def relative(name: str) -> str:
+    """A path relative to the repository when it is inside it, else as given."""
     try:
         return str(Path(name).resolve().relative_to(REPO))
     except ValueError:
@@ -228,116 +205,82 @@ def _relative(name: str) -> str:
 
 
 # --- reproduction runs ---------------------------------------------------------------------
+# Jobs, presets and parameters come from repro's catalogue (data): rendering the Runs form
+# never imports a job, hence never torch. `api.submit` checks the parameters with the job's
+# own model before it starts a run.
 
-
-@dataclass
-class Repro:
-    ok: bool
-    reason: str = ""
-    registry: Any = None
-    api: Any = None
-
-
-def repro() -> Repro:
-    """The repro package, or why it is unavailable (the Runs view shows that as its empty state)."""
-    try:
-        from repro import api, registry
-    except Exception as exc:  # noqa: BLE001 - any import failure means "no runner here"
-        return Repro(False, f"{type(exc).__name__}: {exc}")
-    return Repro(True, registry=registry, api=api)
-
-
-def get(record: Any, name: str, default: Any = None) -> Any:
-    """Read a field of a repro record whether it is a dict, a dataclass or a pydantic model."""
-    if record is None:
-        return default
-    if isinstance(record, dict):
-        return record.get(name, default)
-    return getattr(record, name, default)
+BACKENDS = ("local", "ray")  # the runners repro.api.submit accepts
 
 
 def job_names() -> list[str]:
-    rp = repro()
-    return list(rp.registry.job_names()) if rp.ok else []
+    return api.catalog().job_names()
 
 
 def presets(job: str) -> list[str]:
-    rp = repro()
-    if not rp.ok:
-        return []
-    return list(rp.registry.preset_names(job))
+    return api.catalog().preset_names(job)
 
 
-def backends() -> list[str]:
-    return ["local", "ray"]  # repro.runners.get_runner
-
-
-def parse_overrides(text: str) -> tuple[dict, list[str]]:
-    """`name = value` lines -> {name: value}; values are JSON when they parse, else strings
-    (the job's pydantic Params coerces and checks them)."""
-    import json
-
-    out, errors = {}, []
+def parse_overrides(text: str) -> tuple[dict[str, Any], list[str]]:
+    """`name = value` lines -> ({name: value}, per-line errors), with kg.util.parse_overrides
+    reading each line (values are JSON when they parse, else strings; `#` lines are skipped)."""
+    out: dict[str, Any] = {}
+    errors = []
     for n, line in enumerate((text or "").splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name, sep, value = line.partition("=")
-        if not sep or not name.strip():
-            errors.append(f"line {n}: expected `name = value`")
-            continue
-        value = value.strip()
         try:
-            out[name.strip()] = json.loads(value)
-        except ValueError:
-            out[name.strip()] = value
+            out.update(parse_override_lines([line]))
+        except ValueError as exc:
+            errors.append(f"line {n}: {exc}")
     return out, errors
 
 
-def check_params(job: str, preset: str, overrides: dict) -> tuple[Any, str]:
-    """(validated Params, "") or (None, the job model's message)."""
-    rp = repro()
-    try:
-        return rp.registry.validate_params(job, preset, overrides), ""
-    except Exception as exc:  # noqa: BLE001 - pydantic's message names the field
-        return None, " ".join(str(exc).split())[:600]
+def check_params(job: str, preset: str, overrides: dict[str, Any]) -> list[str]:
+    """What the job's parameter schema says against these overrides; empty when it accepts them."""
+    return [f"{message} ({hint})" if hint else message for message, hint in api.catalog().check(job, preset, overrides)]
 
 
-def params_table(job: str, params: Any):
-    import pandas as pd
-
-    values = params.model_dump() if hasattr(params, "model_dump") else dict(params or {})
-    fields = getattr(type(params), "model_fields", {})
+def params_table(job: str, preset: str, overrides: dict[str, Any]) -> pd.DataFrame:
+    """The parameters a run would record, each with its description from the job's schema."""
+    catalog = api.catalog()
+    schema = catalog.job(job).params.get("properties", {})
+    resolved = catalog.resolve(job, preset, overrides)
     return pd.DataFrame(
-        [{"parameter": k, "value": str(v), "description": (fields[k].description or "") if k in fields else ""} for k, v in values.items()]
+        [{"parameter": k, "value": str(v), "description": schema.get(k, {}).get("description", "")} for k, v in resolved.items()]
     )
+
+
+def submit_run(job: str, preset: str, overrides: dict[str, Any], seed: int, backend: str, force: bool) -> str:
+    """Start a run; raises ValueError when the job's own model rejects the parameters."""
+    return api.submit(job, preset, overrides, seed=seed, backend=backend, force=force)
+
+
+def run_result(run_id: str) -> api.RunResult:
+    """Everything about one run; raises KeyError for an unknown id."""
+    return api.result(run_id)
+
+
+def cancel_run(run_id: str) -> None:
+    api.cancel(run_id)
 
 
 def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
     """Past runs as table rows, newest first."""
-    rp = repro()
-    if not rp.ok:
-        return []
-    rows = []
-    for r in rp.api.list_runs(job=job, status=status):
-        rid = str(get(r, "run_id"))
-        rows.append(
-            {
-                "run": f"./runs?run={rid}",
-                "job": get(r, "job"),
-                "preset": get(r, "preset"),
-                "seed": get(r, "seed"),
-                "status": get(r, "status"),
-                "verdict": get(r, "outcome") or "",
-                "created": str(get(r, "created_at") or ""),
-                "finished": str(get(r, "finished_at") or ""),
-                "reason": get(r, "reason") or "",
-            }
-        )
-    return rows
+    return [
+        {
+            "run": f"./runs?run={r.run_id}",
+            "job": r.job,
+            "preset": r.preset,
+            "seed": r.seed,
+            "status": r.status,
+            "verdict": r.outcome or "",
+            "created": r.created_at or "",
+            "finished": r.finished_at or "",
+            "reason": r.reason,
+        }
+        for r in api.list_runs(job=job, status=status)
+    ]
 
 
-def claims_tested_by(store, job: str, preset: str) -> list[tuple[Any, Any]]:
+def claims_tested_by(store: kg.Store, job: str, preset: str) -> list[tuple[kg.Claim, kg.ReproductionRef]]:
     """(claim, reproduction ref) for every claim whose reproductions name this job and preset.
     TODO(kg): a store query for this (see ui/NEEDS.md); this walks the sources' claims."""
     out = []

@@ -1,54 +1,43 @@
-"""What the graph explorer draws: pure functions from plain data to a networkx graph, and from
-a networkx graph to st-link-analysis (Cytoscape.js) elements. No Streamlit here, so the
-conversion has its own unit tests (tests/ui/test_graphview.py).
+"""What the graph explorer draws: a selection from kg's graph, and any graph of kg's shape as
+st-link-analysis (Cytoscape.js) elements. No Streamlit here, so both have unit tests
+(tests/ui/test_ui_units.py).
 
-Node keys are kg's `kind:id`. Every node carries `label` (its kind, which st-link-analysis
-styles by), `name` (the caption drawn under it), `kind` and `entity` (the id its page takes).
+The graph's shape is kg's (`kg.graph.build_graph`): node keys `kind:id`, node attributes
+`kind`, `id`, `label`, `statement`, `setting`, `source`, `year`; edge attributes `type`,
+`relation`, `strength`. This module only picks from that graph and styles it. Every drawn node
+carries `label` (its kind, which st-link-analysis styles by), `name` (the caption under it),
+`kind` and `entity` (the id its page takes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
-KIND_LABEL = {"hypothesis": "Hypothesis", "claim": "Claim", "source": "Source", "run": "Run"}
-KIND_COLOUR = {"hypothesis": "#5e35b1", "claim": "#0277bd", "source": "#6d4c41", "run": "#ef6c00"}
-KIND_ICON = {"hypothesis": "flag", "claim": "description", "source": "science", "run": "analytics"}
-EDGE_COLOUR = {
-    "supports": "#2e7d32",
-    "contradicts": "#c62828",
-    "qualifies": "#9e9e9e",
-    "FROM": "#bcaaa4",
-    "REFINES": "#7e57c2",
-    "LINK": "#0288d1",
-    "CITES": "#a1887f",
-    "TESTS": "#ef6c00",
-}
-STRENGTH_RANK = {"strong": 0, "moderate": 1, "weak": 2}
+from kg import Kind, Weights, node_key
+from kg.graph import Edge, split_key
+from kg.schema import RELATIONS
+from kg.util import shorten
+from ui import palette
+
+KIND_LABEL: dict[str, str] = {kind: kind.value.title() for kind in Kind}
+KIND_ICON: dict[str, str] = {Kind.hypothesis: "flag", Kind.claim: "description", Kind.source: "science", Kind.run: "analytics"}
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One evidence link, flattened: what the explorer filters on."""
-
-    hypothesis: str
-    claim: str
-    source: str
-    relation: str
-    strength: str
-    setting: str
+def entities(g: nx.MultiDiGraph, kind: Kind) -> dict[str, dict[str, Any]]:
+    """{id: node attributes} for every node of one kind, in key order."""
+    return {a["id"]: a for _, a in sorted(g.nodes(data=True)) if a["kind"] == kind}
 
 
-def short(text: str, width: int = 48) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def source_years(g: nx.MultiDiGraph) -> list[int]:
+    """The distinct years of the graph's sources, ascending (sources without a year left out)."""
+    return sorted({a["year"] for a in entities(g, Kind.source).values() if a.get("year")})
 
 
 def select(
-    data: dict,
+    g: nx.MultiDiGraph,
     hypotheses: Iterable[str] | None = None,
     relations: Iterable[str] | None = None,
     settings: Iterable[str] | None = None,
@@ -56,62 +45,64 @@ def select(
     include_sources: bool = True,
     max_claims: int = 150,
 ) -> nx.MultiDiGraph:
-    """The explorer's graph for a set of filters.
+    """The explorer's graph for a set of filters: a selection of kg's graph `g`.
 
-    `data` is `ui.data.explorer_inputs`: {"hypotheses": {id: title}, "parents": {id: parent},
-    "sources": {id: {title, year, kind}}, "claims": {id: {statement, source, setting}},
-    "rows": [Row]}. An empty or None filter means "all". Claims whose source has no year
-    are dropped by a year filter. When more than `max_claims` claims match, the strongest are
-    kept (strong before moderate before weak, then by id) and `g.graph["omitted"]` says how
-    many were left out.
+    The hypotheses asked for (all when none), the claims whose evidence on them passes the
+    relation, setting and year filters, and, with `include_sources`, those claims' sources;
+    with their evidence, FROM and REFINES edges. An empty or None filter means "all". Claims
+    whose source has no year are dropped by a year filter. When more than `max_claims` claims
+    match, the strongest are kept (by kg's default strength weights, then by id) and
+    `graph["omitted"]` says how many were left out.
     """
-    hyp_filter = set(hypotheses or ()) or set(data["hypotheses"])
-    rel_filter = set(relations or ())
-    set_filter = set(settings or ())
-    rows = []
-    for r in data["rows"]:
-        if r.claim not in data["claims"]:
-            continue
-        if r.hypothesis not in hyp_filter or (rel_filter and r.relation not in rel_filter) or (set_filter and r.setting not in set_filter):
-            continue
-        if years is not None:
-            year = data["sources"].get(r.source, {}).get("year")
-            if year is None or not years[0] <= year <= years[1]:
+    wanted = {node_key(Kind.hypothesis, h) for h in hypotheses or ()}
+    hyp_keys = sorted(k for k, a in g.nodes(data=True) if a["kind"] == Kind.hypothesis and (not wanted or k in wanted))
+    rel_filter, set_filter = set(relations or ()), set(settings or ())
+
+    def year_of(claim: dict[str, Any]) -> int | None:
+        source = node_key(Kind.source, claim["source"])
+        return g.nodes[source].get("year") if source in g else None
+
+    evidence = []  # (claim key, hypothesis key, edge attributes) that pass the filters
+    for hk in hyp_keys:
+        for ck, _, a in g.in_edges(hk, data=True):
+            if a["type"] != Edge.EVIDENCE:
                 continue
-        rows.append(r)
+            claim = g.nodes[ck]
+            if (rel_filter and a["relation"] not in rel_filter) or (set_filter and claim["setting"] not in set_filter):
+                continue
+            if years is not None:
+                year = year_of(claim)
+                if year is None or not years[0] <= year <= years[1]:
+                    continue
+            evidence.append((ck, hk, a))
 
-    rank: dict[str, tuple] = {}
-    for r in rows:
-        key = (STRENGTH_RANK.get(r.strength, 3), r.claim)
-        rank[r.claim] = min(rank.get(r.claim, key), key)
+    strength = Weights().strength
+    rank: dict[str, tuple[float, str]] = {}
+    for ck, _, a in evidence:
+        key = (-strength.get(a["strength"], 0.0), ck)
+        rank[ck] = min(rank.get(ck, key), key)
     kept = sorted(rank, key=rank.__getitem__)[:max_claims]
-    kept_set = set(kept)
 
-    g = nx.MultiDiGraph(omitted=len(rank) - len(kept), matched=len(rank))
-    for hid in sorted(hyp_filter):
-        if hid in data["hypotheses"]:
-            g.add_node(f"hypothesis:{hid}", kind="hypothesis", id=hid, name=data["hypotheses"][hid])
-    for cid in kept:
-        c = data["claims"][cid]
-        g.add_node(f"claim:{cid}", kind="claim", id=cid, name=c["statement"], setting=c["setting"])
-        if include_sources and c["source"] in data["sources"]:
-            s = data["sources"][c["source"]]
-            g.add_node(f"source:{c['source']}", kind="source", id=c["source"], name=s["title"], year=s.get("year"))
-            g.add_edge(f"claim:{cid}", f"source:{c['source']}", type="FROM")
-    for r in rows:
-        if r.claim in kept_set:
-            g.add_edge(f"claim:{r.claim}", f"hypothesis:{r.hypothesis}", type="EVIDENCE", relation=r.relation, strength=r.strength)
-    for child, parent in data.get("parents", {}).items():
-        if f"hypothesis:{child}" in g and f"hypothesis:{parent}" in g:
-            g.add_edge(f"hypothesis:{child}", f"hypothesis:{parent}", type="REFINES")
-    return g
+    out = nx.MultiDiGraph(omitted=len(rank) - len(kept), matched=len(rank))
+    out.add_nodes_from((k, g.nodes[k]) for k in hyp_keys)
+    out.add_nodes_from((k, g.nodes[k]) for k in kept)
+    for ck in kept:
+        for _, sk, a in g.out_edges(ck, data=True):
+            if include_sources and a["type"] == Edge.FROM:
+                out.add_node(sk, **g.nodes[sk])
+                out.add_edge(ck, sk, **a)
+    out.add_edges_from((ck, hk, a) for ck, hk, a in evidence if ck in out)
+    for hk in hyp_keys:
+        out.add_edges_from((hk, parent, a) for _, parent, a in g.out_edges(hk, data=True) if a["type"] == Edge.REFINES and parent in out)
+    return out
 
 
 def from_subgraph(sub: Any) -> nx.MultiDiGraph:
-    """kg's `Subgraph` (a neighbourhood) as a networkx graph with the explorer's attributes."""
+    """A store's neighbourhood (`kg.store.Subgraph`: nodes {key, kind, id, label}, edges
+    {source, target, type, relation}) as a networkx graph with kg's attribute names."""
     g = nx.MultiDiGraph()
     for n in sub.nodes:
-        g.add_node(n["key"], kind=n["kind"], id=n["id"], name=n["label"])
+        g.add_node(n["key"], kind=n["kind"], id=n["id"], label=n["label"])
     for e in sub.edges:
         attrs = {"type": e["type"]}
         if e.get("relation"):
@@ -121,10 +112,9 @@ def from_subgraph(sub: Any) -> nx.MultiDiGraph:
 
 
 def edge_label(attrs: dict) -> str:
-    """EVIDENCE edges are labelled by relation (SUPPORTS, …), others by type (FROM, LINK…)."""
-    if attrs.get("type") == "EVIDENCE":
-        return str(attrs.get("relation", "evidence")).upper()
-    if attrs.get("type") == "LINK" and attrs.get("relation"):
+    """EVIDENCE edges are labelled by relation (SUPPORTS, …), LINK edges by theirs when they
+    have one (REPLICATES, …), the others by type (FROM, REFINES, …)."""
+    if attrs.get("type") in (Edge.EVIDENCE, Edge.LINK) and attrs.get("relation"):
         return str(attrs["relation"]).upper()
     return str(attrs.get("type", "EDGE")).upper()
 
@@ -138,15 +128,8 @@ def to_elements(g: nx.MultiDiGraph, focus: str | None = None, width: int = 48) -
     nodes = []
     for key in sorted(g.nodes):
         a = g.nodes[key]
-        kind = a.get("kind") or key.partition(":")[0]
-        data = {
-            "id": key,
-            "label": KIND_LABEL.get(kind, kind.title()),
-            "name": short(a.get("name") or a.get("id") or key, width),
-            "kind": kind,
-            "entity": a.get("id") or key.partition(":")[2],
-            "text": " ".join(str(a.get("name") or "").split()),
-        }
+        text = " ".join(str(a.get("statement") or a.get("label") or a["id"]).split())
+        data = {"id": key, "label": KIND_LABEL[a["kind"]], "name": shorten(text, width), "kind": a["kind"], "entity": a["id"], "text": text}
         for extra in ("setting", "year"):
             if a.get(extra) is not None:
                 data[extra] = a[extra]
@@ -154,26 +137,26 @@ def to_elements(g: nx.MultiDiGraph, focus: str | None = None, width: int = 48) -
             data["focus"] = True
         nodes.append({"data": data})
     edges = []
-    for i, (u, v, k, a) in enumerate(sorted(g.edges(keys=True, data=True), key=lambda e: (e[0], e[1], str(e[3].get("type")), str(e[3].get("relation"))))):
-        edges.append({"data": {"id": f"e{i}", "source": u, "target": v, "label": edge_label(a), **({"strength": a["strength"]} if a.get("strength") else {})}})
+    ordered = sorted(g.edges(data=True), key=lambda e: (e[0], e[1], str(e[2].get("type")), str(e[2].get("relation"))))
+    for i, (u, v, a) in enumerate(ordered):
+        data = {"id": f"e{i}", "source": u, "target": v, "label": edge_label(a)}
+        if a.get("strength"):
+            data["strength"] = a["strength"]
+        edges.append({"data": data})
     return {"nodes": nodes, "edges": edges}
 
 
 def node_styles() -> list:
     from st_link_analysis import NodeStyle
 
-    return [NodeStyle(KIND_LABEL[k], KIND_COLOUR[k], "name", KIND_ICON[k]) for k in KIND_LABEL]
+    return [NodeStyle(KIND_LABEL[kind], palette.KIND_HEX[kind], "name", KIND_ICON[kind]) for kind in Kind]
 
 
 def edge_styles(labels: Iterable[str] | None = None) -> list:
     from st_link_analysis import EdgeStyle
 
-    names = sorted(set(labels or [])) or ["SUPPORTS", "CONTRADICTS", "QUALIFIES", "FROM", "REFINES", "LINK", "CITES", "TESTS"]
-    out = []
-    for name in names:
-        colour = EDGE_COLOUR.get(name.lower()) or EDGE_COLOUR.get(name) or EDGE_COLOUR["LINK"]
-        out.append(EdgeStyle(name, colour, caption="label", labeled=None, directed=True))
-    return out
+    every = [r.upper() for r in RELATIONS] + [e.value for e in Edge if e != Edge.EVIDENCE]
+    return [EdgeStyle(name, palette.edge_hex(name), caption="label", labeled=None, directed=True) for name in sorted(set(labels or [])) or every]
 
 
 def clicked(event: Any) -> tuple[str, str] | None:
@@ -185,9 +168,9 @@ def clicked(event: Any) -> tuple[str, str] | None:
         return None
     data = event.get("data") or {}
     key = data.get("target_id") or next(iter(data.get("node_ids") or []), None)
-    if not isinstance(key, str) or ":" not in key:
+    if not isinstance(key, str):
         return None
-    kind, _, entity = key.partition(":")
+    kind, entity = split_key(key)
     if kind not in KIND_LABEL or not entity:
         return None
     return kind, entity

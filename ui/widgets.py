@@ -9,12 +9,14 @@ colour directives and autolinks all render as the literal characters) or is show
 from __future__ import annotations
 
 import os
-
 import re
 import string
 from typing import Any
 
 import streamlit as st
+
+from kg import GraphStore, Kind
+from ui import palette
 
 # Page files, relative to ui/app.py. Views link to each other through these.
 PAGES = {
@@ -30,22 +32,12 @@ PAGES = {
 
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 
-RELATION_LABEL = {"supports": "Supports", "contradicts": "Contradicts", "qualifies": "Qualifies"}
-RELATION_COLOUR = {"supports": "green", "contradicts": "red", "qualifies": "gray"}
-RELATION_HEX = {"supports": "#2e7d32", "contradicts": "#c62828", "qualifies": "#8d8d8d"}
-OUTCOME_COLOUR = {"reproduced": "green", "not-reproduced": "red", "inconclusive": "orange"}
-STATUS_COLOUR = {"succeeded": "green", "finished": "green", "done": "green", "failed": "red", "cancelled": "gray", "running": "blue", "queued": "violet"}
 
 
 def md(text: Any) -> str:
     """Escape text so Markdown shows it literally: `[a](javascript:x)` stays those characters."""
     text = " ".join(str(text).split())  # newlines would start Markdown blocks
     return _PUNCT.sub(r"\\\1", text)
-
-
-def short(text: Any, width: int = 120) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def code(text: Any) -> str:
@@ -68,10 +60,6 @@ def url_for(kind: str, entity_id: str) -> str:
     from urllib.parse import quote
 
     return f"./{kind}?id={quote(entity_id, safe='')}"
-
-
-def badge(label: str, colour: str = "gray", icon: str | None = None) -> None:
-    st.badge(md(label), color=colour, icon=icon)
 
 
 def badges(items: list[tuple[str, str]]) -> None:
@@ -101,6 +89,7 @@ def balance_bar(support: float, against: float, qualify: float, height: int = 34
         ]
     )
     span = max(support, against, qualify, 1.0)
+    domain, colours = palette.side_scale()
     chart = (
         alt.Chart(df)
         .mark_bar(size=height - 12)
@@ -108,7 +97,7 @@ def balance_bar(support: float, against: float, qualify: float, height: int = 34
             x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span + qualify]), axis=None),
             color=alt.Color(
                 "side:N",
-                scale=alt.Scale(domain=["support", "against", "qualify"], range=[RELATION_HEX["supports"], RELATION_HEX["contradicts"], RELATION_HEX["qualifies"]]),
+                scale=alt.Scale(domain=domain, range=colours),
                 legend=None,
             ),
             order="order:Q",
@@ -202,7 +191,7 @@ def link_buttons(links: list[tuple[str, str]]) -> None:
         st.caption("No external identifiers recorded.")
         return
     cols = st.columns(len(links))
-    for col, (label, url) in zip(cols, links):
+    for col, (label, url) in zip(cols, links, strict=True):
         col.link_button(md(label), url, icon=":material/open_in_new:")
 
 
@@ -231,21 +220,10 @@ def sidebar_footer() -> None:
         if loaded.store is not None:
             s = loaded.store.stats()
             st.caption(f"{s['hypotheses']} hypotheses · {s['claims']} claims · {s['sources']} sources · {s['runs']} verdicts")
-        if type(loaded.store).__name__ == "Neo4jStore":
+        if loaded.store is None or isinstance(loaded.store, GraphStore):
+            st.caption(f"Corpus: {code(data.relative(loaded.path))}")
+        else:  # KG_STORE=neo4j (claimgraph.open_store)
             st.caption(f"Store: Neo4j at {code(os.environ.get('NEO4J_URI', '?'))}")
-        else:
-            st.caption(f"Corpus: {code(_short(loaded.path))}")
-
-
-def _short(path: str) -> str:
-    from ui import data
-
-    try:
-        from pathlib import Path
-
-        return str(Path(path).relative_to(data.REPO))
-    except ValueError:
-        return path
 
 
 # --- entity pickers and the network widget ---------------------------------------------------
@@ -308,5 +286,5 @@ def open_clicked(event, key: str) -> None:
     kind, entity = hit
     if kind in PAGES:
         st.switch_page(PAGES[kind], query_params={"id": entity})
-    elif kind == "run":
+    elif kind == Kind.run:
         st.switch_page(PAGES["runs"], query_params={"run": entity})

@@ -119,9 +119,10 @@ def open_view(browser, url: str, graph: bool = False):
 def tour_ids() -> dict[str, str]:
     """Subjects for the screenshots: the bundled corpus's most-evidenced hypothesis, its
     heaviest claim, and that claim's source."""
-    from kg.store import by_relation, open_store, overview
+    from claimgraph import open_store
+    from kg import by_relation, overview
 
-    store = open_store(ROOT / "claims")
+    store = open_store(ROOT / "claims", runs=False)
     hyp, _ = max(overview(store), key=lambda hb: (len(hb[1].contributions), hb[1].contested))
     groups = by_relation(store, hyp.id)
     top = (groups["supports"] or groups["contradicts"] or groups["qualifies"])[0].row

@@ -5,25 +5,39 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from ui import contribute, data, graphview, widgets
-from ui.graphview import Row
+from kg import Claim, Corpus, Hypothesis, Source, build_graph
+from kg.util import shorten
+from ui import contribute, data, graphview, palette, widgets
 
-DATA = {
-    "hypotheses": {"h1": "Hyp one", "h2": "Hyp two"},
-    "parents": {"h2": "h1"},
-    "sources": {"s1": {"title": "Paper one", "year": 2020, "kind": "paper"}, "s2": {"title": "Post two", "year": None, "kind": "post"}},
-    "claims": {
-        "c1": {"statement": "Claim one says a thing.", "source": "s1", "setting": "toy"},
-        "c2": {"statement": "Claim two says <b>another</b>.", "source": "s2", "setting": "frontier"},
-        "c3": {"statement": "Claim three.", "source": "s1", "setting": "theory"},
-    },
-    "rows": [
-        Row("h1", "c1", "s1", "supports", "strong", "toy"),
-        Row("h1", "c2", "s2", "contradicts", "weak", "frontier"),
-        Row("h2", "c3", "s1", "qualifies", "moderate", "theory"),
-        Row("h2", "c1", "s1", "supports", "weak", "toy"),
-    ],
-}
+
+def _claim(cid: str, source: str, statement: str, setting: str, evidence=(), links=()) -> Claim:
+    return Claim.model_validate(
+        {
+            "id": cid, "source": source, "statement": statement, "setting": setting, "locator": {"section": "1"},
+            "evidence": [{"hypothesis": h, "relation": r, "strength": s, "rationale": "why"} for h, r, s in evidence],
+            "links": [{"claim": other, "relation": relation} for other, relation in links],
+        }
+    )
+
+
+def small_graph() -> nx.MultiDiGraph:
+    """kg's graph (kg.build_graph) of a tiny corpus: what the explorer selects from."""
+    sources = [Source(id="s1", kind="paper", title="Paper one", year=2020), Source(id="s2", kind="post", title="Post two")]
+    hypotheses = [
+        Hypothesis(id="h1", title="Hyp one", statement="The first hypothesis."),
+        Hypothesis(id="h2", title="Hyp two", statement="The second hypothesis.", parent="h1"),
+    ]
+    claims = [
+        _claim("c1", "s1", "Claim one says a thing about models.", "toy", [("h1", "supports", "strong"), ("h2", "supports", "weak")]),
+        _claim("c2", "s2", "Claim two says <b>another</b> thing.", "frontier", [("h1", "contradicts", "weak")]),
+        _claim("c3", "s1", "Claim three qualifies the second one.", "theory", [("h2", "qualifies", "moderate")]),
+        _claim("c4", "s2", "Claim four repeats claim one exactly.", "toy", links=[("c1", "replicates")]),  # bears on no hypothesis
+    ]
+    corpus = Corpus(sources={s.id: s for s in sources}, hypotheses={h.id: h for h in hypotheses}, claims={c.id: c for c in claims})
+    return build_graph(corpus)
+
+
+DATA = small_graph()
 
 
 def keys(g, kind):
@@ -32,12 +46,27 @@ def keys(g, kind):
 
 def test_select_all():
     g = graphview.select(DATA)
-    assert keys(g, "claim") == {"claim:c1", "claim:c2", "claim:c3"}
+    assert keys(g, "claim") == {"claim:c1", "claim:c2", "claim:c3"}  # c4 bears on no hypothesis
     assert keys(g, "source") == {"source:s1", "source:s2"}
     assert g.has_edge("hypothesis:h2", "hypothesis:h1")  # REFINES
     assert g.graph["omitted"] == 0
     evidence = [(u, v, d["relation"]) for u, v, d in g.edges(data=True) if d["type"] == "EVIDENCE"]
     assert ("claim:c1", "hypothesis:h2", "supports") in evidence and len(evidence) == 4
+    assert {d["type"] for _, _, d in g.edges(data=True)} == {"EVIDENCE", "FROM", "REFINES"}
+
+
+def test_select_keeps_kg_attributes_and_drops_filtered_edges():
+    g = graphview.select(DATA, hypotheses=["h1"], relations=["supports"])
+    assert g.nodes["claim:c1"] == DATA.nodes["claim:c1"]  # kg's node, not a copy with other names
+    assert g.nodes["claim:c1"]["statement"] == "Claim one says a thing about models."
+    # c1 also supports h2, which is not asked for; c2 contradicts h1, which is filtered out
+    assert [(u, v) for u, v, d in g.edges(data=True) if d["type"] == "EVIDENCE"] == [("claim:c1", "hypothesis:h1")]
+    assert keys(g, "hypothesis") == {"hypothesis:h1"} and not g.has_edge("hypothesis:h2", "hypothesis:h1")
+
+
+def test_entities_and_source_years():
+    assert {h: a["label"] for h, a in graphview.entities(DATA, "hypothesis").items()} == {"h1": "Hyp one", "h2": "Hyp two"}
+    assert graphview.source_years(DATA) == [2020]  # s2 has no year
 
 
 def test_select_filters():
@@ -64,7 +93,7 @@ def test_to_elements_shape_and_determinism():
     assert el == graphview.to_elements(graphview.select(DATA), focus="claim:c1")
     node = next(n["data"] for n in el["nodes"] if n["data"]["id"] == "claim:c2")
     assert node["label"] == "Claim" and node["kind"] == "claim" and node["entity"] == "c2"
-    assert node["text"] == "Claim two says <b>another</b>."  # data, not markup: the component shows text
+    assert node["text"] == "Claim two says <b>another</b> thing."  # data, not markup: the component shows text
     assert next(n["data"] for n in el["nodes"] if n["data"]["id"] == "claim:c1")["focus"] is True
     ids = {n["data"]["id"] for n in el["nodes"]}
     for e in el["edges"]:
@@ -76,9 +105,11 @@ def test_to_elements_shape_and_determinism():
 
 def test_to_elements_shortens_captions():
     g = nx.MultiDiGraph()
-    g.add_node("claim:x", kind="claim", id="x", name="word " * 40)
+    g.add_node("claim:x", kind="claim", id="x", label="word word…", statement="word " * 40)
     data_ = graphview.to_elements(g)["nodes"][0]["data"]
     assert len(data_["name"]) <= 48 and data_["name"].endswith("…")
+    assert data_["text"] == " ".join(["word"] * 40)  # the full statement, not kg's short label
+    assert data_["name"] == shorten("word " * 40, 48)  # kg's one shortening rule
 
 
 def test_from_subgraph():
@@ -110,6 +141,26 @@ def test_clicked(event, expected):
 def test_styles_cover_every_kind():
     assert {s.label for s in graphview.node_styles()} == {"Hypothesis", "Claim", "Source", "Run"}
     assert {s.label for s in graphview.edge_styles(["SUPPORTS", "FROM"])} == {"SUPPORTS", "FROM"}
+
+
+def test_edge_labels_follow_kg_edge_attributes():
+    assert graphview.edge_label({"type": "EVIDENCE", "relation": "qualifies"}) == "QUALIFIES"
+    assert graphview.edge_label({"type": "LINK", "relation": "replicates", "note": None}) == "REPLICATES"
+    assert graphview.edge_label({"type": "FROM"}) == "FROM"
+
+
+def test_one_colour_per_relation_everywhere():
+    """The graph's edges, the balance bars and the badges take a relation's colour from one place."""
+    domain, colours = palette.side_scale()
+    assert dict(zip(domain, colours, strict=False)) == {
+        "support": palette.edge_hex("SUPPORTS"), "against": palette.edge_hex("CONTRADICTS"), "qualify": palette.edge_hex("QUALIFIES"),
+    }
+    styles = {s.label: s for s in graphview.edge_styles()}
+    assert {label: s.color for label, s in styles.items() if label in ("SUPPORTS", "CONTRADICTS", "QUALIFIES")} == {
+        "SUPPORTS": palette.RELATION_HEX["supports"], "CONTRADICTS": palette.RELATION_HEX["contradicts"], "QUALIFIES": palette.RELATION_HEX["qualifies"],
+    }
+    assert palette.edge_hex("REPLICATES") == palette.edge_hex("LINK")  # claim-to-claim relations are links
+    assert set(palette.RELATION_BADGE) == set(palette.RELATION_HEX) == set(data.RELATIONS)
 
 
 @pytest.mark.parametrize(
@@ -187,8 +238,22 @@ def test_claim_yaml_round_trips_hostile_text():
 
 
 def test_parse_overrides():
-    assert data.parse_overrides("max_steps = 20\nlr=0.01\nname = abc  # comment\n\n") == ({"max_steps": 20, "lr": 0.01, "name": "abc"}, [])
-    assert data.parse_overrides("oops")[1] == ["line 1: expected `name = value`"]
+    assert data.parse_overrides("max_steps = 20\nlr=0.01\n# a comment\nname = abc\nns = [20, 50]\n\n") == (
+        {"max_steps": 20, "lr": 0.01, "name": "abc", "ns": [20, 50]}, [],
+    )
+    overrides, errors = data.parse_overrides("lr = 0.1\noops\n\n= 3")
+    assert overrides == {"lr": 0.1}
+    assert errors == ["line 2: expected key=value, got 'oops'", "line 4: expected key=value, got '= 3'"]
+
+
+def test_runs_form_reads_the_catalogue():
+    assert "sparse_parity" in data.job_names() and "smoke" in data.presets("sparse_parity")
+    assert data.check_params("sparse_parity", "smoke", {"n": 8}) == []
+    problems = data.check_params("sparse_parity", "smoke", {"n": -3, "no_such_param": 1})
+    assert len(problems) == 2 and "'n'" in problems[0] and "no_such_param" in problems[1]
+    table = data.params_table("sparse_parity", "smoke", {"n": 8})
+    row = table.set_index("parameter").loc["n"]
+    assert row["value"] == "8" and row["description"] == "input bits of the main run"
 
 
 def test_fingerprint_changes_on_edit(corpus):
@@ -196,3 +261,29 @@ def test_fingerprint_changes_on_edit(corpus):
     assert data.fingerprint(corpus) == before
     (corpus / "safety.yaml").write_text((corpus / "safety.yaml").read_text() + "\n")
     assert data.fingerprint(corpus) != before
+
+
+def test_whole_graph_of_a_store_without_networkx_is_kgs_graph(corpus):
+    """A Neo4j store has no networkx graph: the explorer's graph is rebuilt by kg from its entities."""
+    from claimgraph import load_graph_store
+
+    local = load_graph_store(corpus, runs=False)
+
+    class Remote:  # only the Store queries the rebuild uses, like Neo4jStore
+        def sources(self):
+            return local.sources()
+
+        def hypotheses(self):
+            return local.hypotheses()
+
+        def claims_of_source(self, source_id):
+            return local.claims_of_source(source_id)
+
+    def edges(g):
+        return sorted((u, v, sorted(a.items())) for u, v, a in g.edges(data=True) if a["type"] not in ("CITES", "TESTS"))
+
+    assert data.whole_graph(local) is local.graph
+    rebuilt = data.whole_graph(Remote())
+    assert dict(rebuilt.nodes(data=True)) == dict(local.graph.nodes(data=True))
+    assert edges(rebuilt) == edges(local.graph) and edges(rebuilt)
+

@@ -276,17 +276,6 @@ def test_contribute_prefills_from_the_url(app):
     assert at.selectbox(key="cf_h0").value == "learnability-prior"
 
 
-# --- runs: without the runner ----------------------------------------------------------------
-
-
-def test_runs_view_empty_state_without_repro(app, monkeypatch):
-    from ui import data
-
-    monkeypatch.setattr(data, "repro", lambda: data.Repro(False, "ModuleNotFoundError: No module named 'repro.api'"))
-    at = app("runs")
-    assert "The runner is not available here" in all_text(at)
-
-
 # --- corpus errors and reloads -----------------------------------------------------------------
 
 

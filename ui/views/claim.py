@@ -6,10 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, graphview, widgets as w
+from kg import Kind, node_key
+from kg.util import shorten
+from ui import graphview, palette
+from ui import widgets as w
 
 store = w.require_store()
-cid = w.choose("claim", store, lambda: [(c.id, w.short(c.statement, 80)) for s in store.sources() for c in store.claims_of_source(s.id)])
+cid = w.choose("claim", store, lambda: [(c.id, shorten(c.statement, 80)) for s in store.sources() for c in store.claims_of_source(s.id)])
 claim = store.claim(cid)
 if claim is None:
     w.header("Claim")
@@ -58,7 +61,7 @@ for link in claim.evidence:
             w.page_link("hypothesis", link.hypothesis, hyp.title if hyp else link.hypothesis, icon=":material/flag:")
             st.caption("Why: " + w.md(link.rationale))
         with b:
-            w.badges([(link.relation, w.RELATION_COLOUR[link.relation]), (link.strength, "blue")])
+            w.badges([(link.relation, palette.RELATION_BADGE[link.relation]), (link.strength, "blue")])
 
 st.subheader("Reproductions")
 verdicts = {(v.job, v.preset): v for v in store.verdicts(claim.id)}
@@ -81,8 +84,8 @@ for ref in claim.reproductions:
             if v is None:
                 w.badges([("not run yet", "gray")])
             else:
-                agrees = v.outcome == v.expect
-                w.badges([(v.outcome, w.OUTCOME_COLOUR.get(v.outcome, "gray")), ("agrees with the claim" if agrees else "disagrees" if v.outcome != "inconclusive" else "inconclusive", "green" if agrees else "gray")])
+                agreement = {True: ("agrees with the claim", "green"), False: ("disagrees", "gray"), None: ("inconclusive", "gray")}[v.agrees]
+                w.badges([(v.outcome, palette.OUTCOME_BADGE.get(v.outcome, "gray")), agreement])
 
 st.subheader("Related claims")
 links = store.claim_links(claim.id)
@@ -94,19 +97,19 @@ for link in links:
     verb = link.relation if link.direction == "out" else f"{link.relation} (by the other)"
     a, b = st.columns([5, 2])
     with a:
-        w.page_link("claim", link.other, w.short(other.statement, 140) if other else link.other)
+        w.page_link("claim", link.other, shorten(other.statement, 140) if other else link.other)
     b.caption(w.md(verb))
 if siblings:
     with st.expander(f"{len(siblings)} other claim(s) from the same source"):
         for c in siblings[:50]:
-            w.page_link("claim", c.id, w.short(c.statement, 140))
+            w.page_link("claim", c.id, shorten(c.statement, 140))
 
 st.subheader("Neighbourhood")
 depth = st.radio("Depth", [1, 2], horizontal=True, key="claim_depth", format_func=lambda d: f"{d} hop" + ("s" if d > 1 else ""))
-sub = store.neighbourhood(f"claim:{claim.id}", depth=depth)
-g = graphview.from_subgraph(sub)
+key = node_key(Kind.claim, claim.id)
+g = graphview.from_subgraph(store.neighbourhood(key, depth=depth))
 if g.number_of_nodes() > 200:
     st.caption(f"{g.number_of_nodes()} nodes: showing the first hop only.")
-    g = graphview.from_subgraph(store.neighbourhood(f"claim:{claim.id}", depth=1))
-w.network(graphview.to_elements(g, focus=f"claim:{claim.id}"), key="claim_graph", height=420)
+    g = graphview.from_subgraph(store.neighbourhood(key, depth=1))
+w.network(graphview.to_elements(g, focus=key), key="claim_graph", height=420)
 st.caption("Click a node to open its page.")

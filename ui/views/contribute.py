@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import contribute, data, widgets as w
+from kg.util import shorten
+from ui import contribute, data
+from ui import widgets as w
 
 store = w.require_store()
 w.header("Contribute a claim", "Fill in the form, check it, then paste the YAML into the file named below and open a pull request.")
@@ -26,7 +28,7 @@ n_links = st.segmented_control("Evidence links", [1, 2, 3], default=1, key="cf_n
 
 with st.form("claim_form", border=True):
     st.markdown("**The claim**")
-    source = st.selectbox("Source", list(sources), format_func=lambda i: f"{w.short(sources[i], 90)}  ·  {i}", index=None, key="cf_source", placeholder="which paper or post makes the claim")
+    source = st.selectbox("Source", list(sources), format_func=lambda i: f"{shorten(sources[i], 90)}  ·  {i}", index=None, key="cf_source", placeholder="which paper or post makes the claim")
     statement = st.text_area("Statement (one precise finding, in your own words, at least 20 characters)", key="cf_statement", height=90)
     c1, c2 = st.columns([2, 1])
     claim_id = c1.text_input("Id (lowercase-with-hyphens; left empty, one is suggested from the source and statement)", key="cf_id")
@@ -45,7 +47,7 @@ with st.form("claim_form", border=True):
     evidence = []
     for i in range(n_links or 1):
         ec = st.columns([3, 1.3, 1.2])
-        hyp = ec[0].selectbox(f"Hypothesis {i + 1}", list(hypotheses), format_func=lambda h: w.short(hypotheses[h], 80), index=None, key=f"cf_h{i}")
+        hyp = ec[0].selectbox(f"Hypothesis {i + 1}", list(hypotheses), format_func=lambda h: shorten(hypotheses[h], 80), index=None, key=f"cf_h{i}")
         rel = ec[1].selectbox(f"Relation {i + 1}", list(data.RELATIONS), index=None, key=f"cf_rel{i}")
         strength = ec[2].selectbox(f"Strength {i + 1}", list(data.STRENGTHS), index=None, key=f"cf_str{i}")
         rationale = st.text_input(f"Rationale {i + 1}: why it bears on the hypothesis, in one line", key=f"cf_rat{i}")
@@ -59,7 +61,7 @@ with st.form("claim_form", border=True):
     submitted = st.form_submit_button("Check the claim", type="primary", icon=":material/fact_check:")
 
 if not submitted:
-    st.caption("Nothing is written anywhere: the check runs on a temporary copy of the corpus.")
+    st.caption("Nothing is written anywhere: the check runs in memory, against the loaded corpus.")
     st.stop()
 
 form = {

@@ -3,19 +3,24 @@ hypothesis, relation, setting and year. Filters live in the URL, so a view can b
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
-from ui import data, graphview, widgets as w
+from kg import Kind
+from ui import data, graphview
+from ui import widgets as w
 
 store = w.require_store()
-inputs = data.explorer_data()
+whole = data.whole_graph(store)
+hypotheses = {hid: a["label"] for hid, a in graphview.entities(whole, Kind.hypothesis).items()}
 w.header("Graph explorer", "Claims (blue) point at the hypotheses they bear on (purple) and come from sources (brown). Click a node to open its page.")
 
-if not inputs["hypotheses"]:
+if not hypotheses:
     w.empty_state("Nothing to explore yet", "The corpus has no hypotheses.")
     st.stop()
 
-years_known = sorted({s["year"] for s in inputs["sources"].values() if s.get("year")})
+years_known = graphview.source_years(whole)
 qp = st.query_params
 
 
@@ -28,7 +33,7 @@ def _split(name: str, allowed) -> list[str]:
     return [v for v in (qp.get(name) or "").split(",") if v in allowed]
 
 
-_seed("gx_hyp", _split("h", inputs["hypotheses"]))
+_seed("gx_hyp", _split("h", hypotheses))
 _seed("gx_rel", _split("rel", data.RELATIONS))
 _seed("gx_set", _split("setting", data.SETTINGS))
 _seed("gx_sources", qp.get("sources", "1") != "0")
@@ -43,36 +48,34 @@ if years_known:
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
-    hyps = c1.multiselect("Hypotheses", list(inputs["hypotheses"]), format_func=lambda i: inputs["hypotheses"][i], key="gx_hyp", placeholder="all hypotheses")
+    hyps = c1.multiselect("Hypotheses", list(hypotheses), format_func=lambda i: hypotheses[i], key="gx_hyp", placeholder="all hypotheses")
     rels = c2.multiselect("Relation", list(data.RELATIONS), key="gx_rel", placeholder="all relations")
     sets = c3.multiselect("Setting", list(data.SETTINGS), key="gx_set", placeholder="all settings")
     c4, c5, c6 = st.columns([3, 2, 2])
-    years = None
+    years: tuple[int, int] | None = None
     if years_known and years_known[0] < years_known[-1]:
-        years = c4.slider("Source year", years_known[0], years_known[-1], key="gx_years")
-        if tuple(years) == (years_known[0], years_known[-1]):
-            years = None  # the full range also keeps sources without a year
+        # a range slider (its session value is the (low, high) pair seeded above)
+        low, high = cast(tuple[int, int], c4.slider("Source year", years_known[0], years_known[-1], key="gx_years"))
+        if (low, high) != (years_known[0], years_known[-1]):  # the full range also keeps sources without a year
+            years = (low, high)
     include_sources = c5.toggle("Show sources", key="gx_sources")
     max_claims = c6.number_input("At most this many claims", 10, 1000, step=10, key="gx_max")
 
-g = graphview.select(inputs, hyps, rels, sets, tuple(years) if years else None, include_sources, int(max_claims))
+g = graphview.select(whole, hyps, rels, sets, years, include_sources, int(max_claims))
 
 # the filters, as a shareable URL
-qp.from_dict(
-    {k: v for k, v in {
-        "h": ",".join(hyps), "rel": ",".join(rels), "setting": ",".join(sets),
-        "years": f"{years[0]}-{years[1]}" if years else "", "sources": "" if include_sources else "0",
-        "max": "" if int(max_claims) == 150 else str(int(max_claims)),
-    }.items() if v}
-)
+filters: dict[str, str] = {
+    "h": ",".join(hyps), "rel": ",".join(rels), "setting": ",".join(sets),
+    "years": f"{years[0]}-{years[1]}" if years else "", "sources": "" if include_sources else "0",
+    "max": "" if int(max_claims) == 150 else str(int(max_claims)),
+}
+qp.from_dict({k: v for k, v in filters.items() if v})
 
-kinds = {}
-for _, a in g.nodes(data=True):
-    kinds[a["kind"]] = kinds.get(a["kind"], 0) + 1
-summary = f"{kinds.get('hypothesis', 0)} hypotheses · {kinds.get('claim', 0)} claims · {kinds.get('source', 0)} sources · {g.number_of_edges()} edges"
+kinds = {kind: len(graphview.entities(g, kind)) for kind in (Kind.hypothesis, Kind.claim, Kind.source)}
+summary = f"{kinds[Kind.hypothesis]} hypotheses · {kinds[Kind.claim]} claims · {kinds[Kind.source]} sources · {g.number_of_edges()} edges"
 if g.graph.get("omitted"):
-    st.warning(f"{g.graph['matched']} claims match; showing the {kinds.get('claim', 0)} strongest. Narrow the filters or raise the limit to see more.", icon=":material/filter_alt:")
+    st.warning(f"{g.graph['matched']} claims match; showing the {kinds[Kind.claim]} strongest. Narrow the filters or raise the limit to see more.", icon=":material/filter_alt:")
 st.caption(summary)
-if not kinds.get("claim"):
+if not kinds[Kind.claim]:
     st.info("No claim matches these filters; only the hypotheses are drawn.", icon=":material/filter_alt_off:")
 w.network(graphview.to_elements(g), key="gx_graph", height=620)

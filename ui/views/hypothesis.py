@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, widgets as w
+from kg.util import shorten
+from ui import data, palette
+from ui import widgets as w
 
 SHOWN = 12  # cards per relation; the rest are in a table under them
 
@@ -64,7 +66,7 @@ for group, name in SLIDERS:  # seed the sliders from the session's weights once
 
 with st.expander("Weights: adjust them and the balance follows", expanded=False, icon=":material/tune:"):
     cols = st.columns(len(DICTS) + 1)
-    for col, group in zip(cols, DICTS):
+    for col, group in zip(cols, DICTS, strict=False):
         with col:
             st.markdown(f"**{group.title()}**")
             top = max(5.0, *getattr(defaults, group).values()) if group == "strength" else max(2.0, *getattr(defaults, group).values())
@@ -124,11 +126,11 @@ def claim_card(contribution) -> None:
     with st.container(border=True):
         top = st.columns([6, 1])
         with top[0]:
-            w.page_link("claim", row.claim, w.short(claim.statement, 140) if claim else row.claim)
+            w.page_link("claim", row.claim, shorten(claim.statement, 140) if claim else row.claim)
         top[1].metric("weight", f"{contribution.weight:.2f}", label_visibility="collapsed", help="this claim's weight")
-        bits = [(row.strength, {"strong": "blue", "moderate": "blue", "weak": "gray"}.get(row.strength, "gray")), (row.setting, "gray")]
+        bits = [(row.strength, palette.STRENGTH_BADGE.get(row.strength, "gray")), (row.setting, "gray")]
         for v in store.verdicts(row.claim)[:1]:
-            bits.append((f"run: {v.outcome}", w.OUTCOME_COLOUR.get(v.outcome, "gray")))
+            bits.append((f"run: {v.outcome}", palette.OUTCOME_BADGE.get(v.outcome, "gray")))
         if contribution.reproduction == "none" and claim and claim.reproductions:
             bits.append(("not run yet", "gray"))
         w.badges(bits)
@@ -136,15 +138,15 @@ def claim_card(contribution) -> None:
         loc = str(claim.locator) if claim else ""
         left, right = st.columns([3, 2])
         with left:
-            st.page_link(w.PAGES["source"], label=w.md(w.short(src, 90)), query_params={"id": row.source}, icon=":material/science:")
+            st.page_link(w.PAGES["source"], label=w.md(shorten(src, 90)), query_params={"id": row.source}, icon=":material/science:")
         right.caption(w.md(loc))
         if row.rationale:
             st.caption("Why: " + w.md(row.rationale))
 
 
-labels = {"supports": "Supports", "contradicts": "Contradicts", "qualifies": "Qualifies"}
+labels = {relation: relation.title() for relation in data.RELATIONS}
 tabs = st.tabs([f"{labels[r]} ({len(groups[r])})" for r in labels])
-for tab, relation in zip(tabs, labels):
+for tab, relation in zip(tabs, labels, strict=True):
     with tab:
         items = groups[relation]
         if not items:

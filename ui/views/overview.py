@@ -6,7 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui import data, widgets as w
+from kg.util import shorten
+from ui import data, palette
+from ui import widgets as w
 
 store = w.require_store()
 weights = data.weights()
@@ -41,6 +43,7 @@ if only_contested:
         w.empty_state("No contested hypothesis", "None has strong claims on both sides under these weights.", ":material/handshake:")
         st.stop()
 
+SIDES, SIDE_COLOURS = palette.side_scale()
 tab_cards, tab_table = st.tabs(["Cards", "Table"])
 
 with tab_cards:
@@ -55,7 +58,7 @@ with tab_cards:
         .encode(
             y=alt.Y("hypothesis:N", sort=[h.title for h, _ in rows], title=None, axis=alt.Axis(labelLimit=320)),
             x=alt.X("weight:Q", title="weighted evidence (against ← → support, qualify in grey)"),
-            color=alt.Color("side:N", scale=alt.Scale(domain=["support", "against", "qualify"], range=[w.RELATION_HEX["supports"], w.RELATION_HEX["contradicts"], w.RELATION_HEX["qualifies"]]), legend=alt.Legend(orient="bottom", title=None)),
+            color=alt.Color("side:N", scale=alt.Scale(domain=SIDES, range=SIDE_COLOURS), legend=alt.Legend(orient="bottom", title=None)),
             tooltip=["hypothesis", "side", alt.Tooltip("weight:Q", format=".2f")],
         )
         .properties(height=min(40 + 28 * len(rows), 600))
@@ -67,14 +70,14 @@ with tab_cards:
             left, mid, right = st.columns([5, 1.3, 2.2])
             with left:
                 w.page_link("hypothesis", h.id, h.title, icon=":material/flag:")
-                st.caption(w.md(w.short(h.statement, 220)))
+                st.caption(w.md(shorten(h.statement, 220)))
             counts = b.counts
             mid.metric("Balance", f"{b.score:+.2f}", help=w.balance_caption(b.score), label_visibility="visible")
             with right:
                 tags = [
-                    (f"{counts['supports']} for", "green"),
-                    (f"{counts['contradicts']} against", "red"),
-                    (f"{counts['qualifies']} qualifying", "gray"),
+                    (f"{counts['supports']} for", palette.RELATION_BADGE["supports"]),
+                    (f"{counts['contradicts']} against", palette.RELATION_BADGE["contradicts"]),
+                    (f"{counts['qualifies']} qualifying", palette.RELATION_BADGE["qualifies"]),
                     (f"{b.sources} sources", "blue"),
                 ]
                 if b.contested:

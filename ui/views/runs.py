@@ -7,23 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, widgets as w
-
-ACTIVE = {"queued", "running"}
+from ui import data, palette
+from ui import widgets as w
 
 w.header("Reproduction runs", "Small runnable jobs test claims; a run's verdict becomes evidence next to the claim.")
-rp = data.repro()
-if not rp.ok:
-    w.empty_state(
-        "The runner is not available here",
-        "The `repro` package could not be imported, so runs cannot be started or listed from this UI. "
-        "Install the project with `make setup`; `kg run` on the command line uses the same runner.",
-        ":material/power_off:",
-    )
-    with st.expander("Details"):
-        st.text(rp.reason)
-    st.stop()
-
 store = w.require_store()
 qp = st.query_params
 run_id = (qp.get("run") or "").strip()
@@ -32,14 +19,9 @@ run_id = (qp.get("run") or "").strip()
 # --- one run ----------------------------------------------------------------------------------
 
 
-def metrics_frame(metrics) -> pd.DataFrame:
-    rows = [m for m in metrics or [] if isinstance(m, dict)]
-    return pd.DataFrame(rows)
-
-
-def show_metrics(metrics) -> None:
+def show_metrics(metrics: list[dict]) -> None:
     """One line chart per metric family (losses, accuracies, the rest), one line per arm/run."""
-    df = metrics_frame(metrics)
+    df = pd.DataFrame(metrics)
     if df.empty or "step" not in df:
         st.caption("No metrics yet.")
         return
@@ -67,59 +49,48 @@ def show_metrics(metrics) -> None:
             st.line_chart(wide, height=220)
 
 
-def claims_tested_by(job: str, preset: str) -> list:
-    return data.claims_tested_by(store, job, preset)
-
-
-def show_run(run_id: str) -> None:
+def show_run(run_id: str) -> bool:
+    """Draw one run; True while it is still queued or running."""
     try:
-        res = rp.api.result(run_id)
-    except Exception as exc:  # noqa: BLE001 - an unknown id or a damaged run folder
+        res = data.run_result(run_id)
+    except (KeyError, ValueError, OSError) as exc:  # an unknown id or a damaged run folder
         st.error(f"Run {w.code(run_id)} could not be read: {w.md(exc)}", icon=":material/error:")
-        return
-    status = str(data.get(res, "status", "unknown"))
-    request = data.get(res, "request") or {}
-    job, preset = request.get("job", ""), request.get("preset", "")
+        return False
+    run = res.status
+    status, job, preset = run.status, run.job, run.preset
     with st.container(border=True):
         a, b = st.columns([4, 2])
         a.markdown(f"#### Run {w.code(run_id)}")
         a.caption(f"{w.code(job)} preset {w.code(preset)}")
         with b:
-            w.badges([(status, w.STATUS_COLOUR.get(status, "gray"))])
-            if status in ACTIVE and st.button("Cancel", key="cancel", icon=":material/stop_circle:"):
-                rp.api.cancel(run_id)
+            w.badges([(status, palette.STATUS_BADGE.get(status, "gray"))])
+            if not run.finished and st.button("Cancel", key="cancel", icon=":material/stop_circle:"):
+                data.cancel_run(run_id)
                 st.rerun()
-        progress = data.get(data.get(res, "status_detail"), "progress")
-        if status in ACTIVE:
-            done, total = data.get(progress, "done", 0) or 0, data.get(progress, "total", 0) or 0
+        if not run.finished:
+            done, total = (run.progress.done, run.progress.total) if run.progress else (0, 0)
             st.progress(min(1.0, done / total) if total else 0.0, text=f"{status}…")
-        error = data.get(res, "reason")
         if status == "failed":
-            st.error("The run failed: " + w.md(error or "no reason recorded"), icon=":material/error:")
-        verdict = data.get(res, "verdict")
-        if verdict:
-            outcome = str(data.get(verdict, "outcome", ""))
+            st.error("The run failed: " + w.md(run.reason or "no reason recorded"), icon=":material/error:")
+        if res.verdict is not None:
             st.markdown("**Verdict**")
-            w.badges([(outcome, w.OUTCOME_COLOUR.get(outcome, "gray"))])
-            st.caption(w.md(data.get(verdict, "reason", "")))
-            checks = data.get(verdict, "checks") or {}
-            if checks:
-                st.dataframe(pd.DataFrame([{"check": k, "passed": bool(v)} for k, v in checks.items()]), hide_index=True)
-        show_metrics(data.get(res, "metrics"))
-        claims = claims_tested_by(job, preset)
+            w.badges([(res.verdict.outcome, palette.OUTCOME_BADGE.get(res.verdict.outcome, "gray"))])
+            st.caption(w.md(res.verdict.reason))
+            if res.verdict.checks:
+                st.dataframe(pd.DataFrame([{"check": k, "passed": v} for k, v in res.verdict.checks.items()]), hide_index=True)
+        show_metrics(res.metrics)
+        claims = data.claims_tested_by(store, job, preset)
         if claims:
             st.markdown("**Claims this run bears on**")
             for c, ref in claims:
                 w.page_link("claim", c.id, c.statement, icon=":material/description:")
                 st.caption(f"expects {w.md(ref.expect)}")
         with st.expander("Parameters, environment and log"):
-            st.json(data.get(res, "params") or {}, expanded=False)
-            env = data.get(res, "env")
-            if env:
-                st.json(env, expanded=False)
-            log = data.get(res, "log_tail") or ""
-            st.text(log if isinstance(log, str) else "\n".join(map(str, log)))
-    return status
+            st.json(res.params, expanded=False)
+            if res.env:
+                st.json(res.env, expanded=False)
+            st.text(res.log_tail)
+    return not run.finished
 
 
 if run_id:
@@ -127,16 +98,15 @@ if run_id:
 
     @st.fragment(run_every=1.0)
     def live() -> None:
-        status = show_run(run_id)
-        if status not in ACTIVE and st.session_state.get("_run_live") == run_id:
+        active = show_run(run_id)
+        if not active and st.session_state.get("_run_live") == run_id:
             st.session_state["_run_live"] = None
             st.rerun()  # one full rerun when it ends, so the page stops polling
 
     if st.session_state.get("_run_live") == run_id:
         live()
     else:
-        status = show_run(run_id)
-        if status in ACTIVE:
+        if show_run(run_id):
             st.session_state["_run_live"] = run_id
             st.rerun()
     st.stop()
@@ -162,21 +132,21 @@ with st.container(border=True):
         st.session_state["run_preset"] = qp.get("preset")
     preset = c2.selectbox("Preset", presets, key="run_preset")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="run_seed")
-    backends = data.backends()
-    backend = c4.selectbox("Runner", backends, key="run_backend")
+    backend = c4.selectbox("Runner", data.BACKENDS, key="run_backend")
     overrides_text = st.text_area("Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder="max_steps = 200\nlr = 0.001")
-    overrides, parse_errors = data.parse_overrides(overrides_text)
-    params, problem = (None, "; ".join(parse_errors)) if parse_errors else data.check_params(job, preset, overrides)
+    overrides, problems = data.parse_overrides(overrides_text)
+    problems = problems or data.check_params(job, preset, overrides)
+    problem = "; ".join(problems)
     if problem:
         st.error(w.md(problem), icon=":material/error:")
     else:
         with st.expander("Resolved parameters", expanded=False):
-            st.dataframe(data.params_table(job, params), hide_index=True, width="stretch")
+            st.dataframe(data.params_table(job, preset, overrides), hide_index=True, width="stretch")
     force = st.checkbox("Run again even if an identical run exists", key="run_force")
     if st.button("Start run", type="primary", disabled=bool(problem), key="run_start", icon=":material/play_arrow:"):
         try:
-            new_id = rp.api.submit(job, preset, overrides, seed=int(seed), backend=backend, force=force)
-        except Exception as exc:  # noqa: BLE001 - shown inline
+            new_id = data.submit_run(job, preset, overrides, seed=int(seed), backend=backend, force=force)
+        except ValueError as exc:  # the job's own model rejected the parameters: shown inline
             st.error("Could not start the run: " + w.md(exc), icon=":material/error:")
         else:
             st.query_params.from_dict({"run": str(new_id)})

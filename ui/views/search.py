@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kg.util import shorten
 from ui import widgets as w
 
 KIND_ICON = {"hypothesis": ":material/flag:", "claim": ":material/description:", "source": ":material/science:"}
@@ -42,5 +43,5 @@ for hit in hits:
         with a:
             w.page_link(hit.kind, hit.id, hit.label, icon=KIND_ICON.get(hit.kind))
             if hit.matched and hit.matched.lower() != " ".join(hit.label.split()).lower():
-                st.caption("matched: " + w.md(w.short(hit.matched, 160)))
+                st.caption("matched: " + w.md(shorten(hit.matched, 160)))
         b.caption(f"{w.md(hit.kind)} · {hit.score:.0f}")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data, graphview, widgets as w
+from kg import Kind, node_key
+from kg.util import shorten
+from ui import data, graphview, palette
+from ui import widgets as w
 
 store = w.require_store()
-sid = w.choose("source", store, lambda: [(s.id, w.short(s.title, 80)) for s in store.sources()])
+sid = w.choose("source", store, lambda: [(s.id, shorten(s.title, 80)) for s in store.sources()])
 source = store.source(sid)
 if source is None:
     w.header("Source")
@@ -42,11 +45,11 @@ if not claims:
     st.page_link(w.PAGES["contribute"], label="Draft a claim from this source", query_params={"source": source.id}, icon=":material/edit_note:")
 for c in claims[:100]:
     with st.container(border=True):
-        w.page_link("claim", c.id, w.short(c.statement, 150))
+        w.page_link("claim", c.id, shorten(c.statement, 150))
         tags = [(c.setting, "gray")]
         for e in c.evidence:
             hyp = store.hypothesis(e.hypothesis)
-            tags.append((f"{e.relation} · {w.short(hyp.title if hyp else e.hypothesis, 50)}", w.RELATION_COLOUR[e.relation]))
+            tags.append((f"{e.relation} · {shorten(hyp.title if hyp else e.hypothesis, 50)}", palette.RELATION_BADGE[e.relation]))
         w.badges(tags)
         st.caption(w.md(str(c.locator)))
 if len(claims) > 100:
@@ -68,8 +71,9 @@ if cites:
             w.page_link("source", c.citing, other.title if other else c.citing)
 
 st.subheader("Neighbourhood")
-g = graphview.from_subgraph(store.neighbourhood(f"source:{source.id}", depth=2))
+key = node_key(Kind.source, source.id)
+g = graphview.from_subgraph(store.neighbourhood(key, depth=2))
 if g.number_of_nodes() > 200:
-    g = graphview.from_subgraph(store.neighbourhood(f"source:{source.id}", depth=1))
-w.network(graphview.to_elements(g, focus=f"source:{source.id}"), key="source_graph", height=420)
+    g = graphview.from_subgraph(store.neighbourhood(key, depth=1))
+w.network(graphview.to_elements(g, focus=key), key="source_graph", height=420)
 st.caption("Click a node to open its page.")
