@@ -110,7 +110,7 @@ def bench_queries(store, ref) -> dict[str, dict]:
     from kg.store import balance
 
     corpus = ref.corpus
-    pick = lambda ids, n=20: [ids[int(i * len(ids) / n)] for i in range(n)]  # noqa: E731
+    pick = lambda ids, n=20: [ids[int(i * len(ids) / n)] for i in range(n)]
     claims, sources, hyps = pick(list(corpus.claims)), pick(list(corpus.sources)), list(corpus.hypotheses)
     keys = [f"claim:{c}" for c in claims]
     words = ["grokking circuit", "weight decay", "sparse parity", "refusal jailbreak", "superposition feature", "in-context belief", "reward hacking", "phase transition", "fourier embedding", "steering vector"]
@@ -127,7 +127,7 @@ def bench_queries(store, ref) -> dict[str, dict]:
         "citations": timed(store.citations, sources),
         "origin": timed(lambda c: store.origin("claim", c), claims),
         "neighbourhood (claim, depth 1)": timed(lambda k: store.neighbourhood(k, 1), keys),
-        "path (claim to claim)": timed(lambda ab: store.path(*ab), list(zip(keys, reversed(keys)))[:10]),
+        "path (claim to claim)": timed(lambda ab: store.path(*ab), list(zip(keys, reversed(keys), strict=False))[:10]),
         "search": timed(store.search, words),
     }
 
@@ -143,8 +143,8 @@ def main() -> None:
     from neo4j import GraphDatabase
 
     from bench.synth import generate
-    from kg.neo4j_store import Neo4jStore
     from claimgraph import load_graph_store
+    from kg.neo4j_store import Neo4jStore
     from kg.sync import sync
 
     script = ROOT / "tools" / "neo4j" / "neo4j.sh"

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from repro import api                      # noqa: E402
-from repro.registry import job_names       # noqa: E402
+from repro import api  # noqa: E402
+from repro.registry import job_names  # noqa: E402
 
 
 def main() -> None:

@@ -5,6 +5,7 @@
     kg hypotheses [--format table|json]
     kg summary
     kg show hypothesis|claim|source ID
+    kg sensitivity HYPOTHESIS [--only-reproduced] [--exclude-source S] ...
     kg search TEXT
     kg path A B
     kg export --format json|graphml|csv|bibtex
@@ -34,13 +35,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for command in (corpus.validate, corpus.schema, corpus.hypotheses, corpus.summary, corpus.show, corpus.search, corpus.path, corpus.export):
+for command in (corpus.validate, corpus.schema, corpus.hypotheses, corpus.summary, corpus.show, corpus.sensitivity, corpus.search, corpus.path, corpus.export):
     app.command()(command)
 app.command()(sync.sync)
 app.command()(runs.run)
 app.add_typer(runs.runs_app, name="runs")
-for command in (ingest.ingest, ingest.resolve, ingest.suggest):
-    app.command()(command)
+for ingest_command in (ingest.ingest, ingest.resolve, ingest.suggest):
+    app.command()(ingest_command)
 
 
 def main() -> None:

@@ -95,13 +95,24 @@ def hypotheses(
         print_json([{"id": h.id, "title": h.title, **b.to_dict()} for h, b in rows])
         return
     table(
-        "Hypotheses (balance: -1 against .. +1 for)",
-        ["id", "hypothesis", "balance", "", "for", "against", "qualify", "claims", "sources", "contested"],
+        "Hypotheses (balance: -1 against .. +1 for; certainty: GRADE adapted, see `kg show hypothesis ID`)",
+        ["id", "hypothesis", "balance", "", "certainty", "range", "for", "against", "qualify", "claims", "groups", "flags"],
         [
-            [h.id, h.title, f"{b.score:+.2f}", bar(b.score), f"{b.support:.1f}", f"{b.against:.1f}", f"{b.qualify:.1f}", sum(b.counts.values()), b.sources, "CONTESTED" if b.contested else ""]
+            [
+                h.id, h.title, "untested" if b.untested else f"{b.score:+.2f}", bar(b.score), b.certainty[0],
+                f"{b.sensitivity.min:+.2f}..{b.sensitivity.max:+.2f}", f"{b.support:.1f}", f"{b.against:.1f}", f"{b.qualify:.1f}",
+                sum(b.counts.values()), b.independent_groups, _flags(b),
+            ]
             for h, b in rows
         ],
     )
+
+
+def _flags(b: Any) -> str:
+    flags = ["CONTESTED"] if b.contested else []
+    if b.sensitivity.rests_on:
+        flags.append(f"rests on {b.sensitivity.rests_on}")
+    return ", ".join(flags)
 
 
 def summary(corpus: CorpusPath = None) -> None:
@@ -149,6 +160,15 @@ def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
     if h.seed:
         field("seed", f"paragraph {h.seed.paragraph}" if h.seed.paragraph else h.seed.quote)
     out.print(f"balance: {b.score:+.2f} {bar(b.score)}  for {b.support:.2f}, against {b.against:.2f}, qualify {b.qualify:.2f}" + ("  CONTESTED" if b.contested else ""), markup=False)
+    if b.untested:
+        out.print("UNTESTED: nothing bears on it directly for or against; read the balance as no answer", markup=False)
+    level, reasons = b.certainty
+    out.print(f"certainty: {level}", markup=False)
+    for reason in reasons:
+        out.print(f"  - {reason}", markup=False)
+    s = b.sensitivity
+    out.print(f"leave one source out: {s.min:+.2f} .. {s.max:+.2f}" + (f"; rests on {s.rests_on} (without it {s.without[s.rests_on]:+.2f})" if s.rests_on else ""), markup=False)
+    out.print(f"independent groups: {b.independent_groups} deciding, {len(b.groups)} in all (a group is a source, or the sources of one declared origin)", markup=False)
     for relation, group in by_relation(store, h.id, w).items():
         if not group:
             continue
@@ -157,14 +177,18 @@ def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
         if out.is_terminal:  # a block per claim reads better than a table squeezed to the terminal
             for c, claim in zip(group, claims, strict=True):
                 assert claim is not None
-                out.print(f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(claim.id)}[/]  ({c.row.setting}, {c.row.strength}, reproduction: {c.reproduction})")
+                out.print(f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(claim.id)}[/]  ({c.row.kind}, {c.row.setting}, {c.row.strength}{'' if c.row.direct else ', indirect'}, reproduction: {c.reproduction})")
                 out.print(f"         {escape(claim.source)} · {escape(str(claim.locator))}", style="dim")
                 out.print(Padding(claim.statement, (0, 0, 0, 9)), markup=False, soft_wrap=False)
         else:
             table(
                 relation,
-                ["weight", "claim", "source", "locator", "setting", "strength", "reproduction", "statement"],
-                [[f"{c.weight:.2f}", c.row.claim, c.row.source, str(cl.locator) if cl else "", c.row.setting, c.row.strength, c.reproduction, cl.statement if cl else ""] for c, cl in zip(group, claims, strict=True)],
+                ["weight", "claim", "source", "group", "locator", "kind", "setting", "strength", "direct", "reproduction", "statement"],
+                [
+                    [f"{c.weight:.2f}", c.row.claim, c.row.source, c.row.independence_group, str(cl.locator) if cl else "", c.row.kind, c.row.setting,
+                     c.row.strength, "yes" if c.row.direct else "no", c.reproduction, cl.statement if cl else ""]
+                    for c, cl in zip(group, claims, strict=True)
+                ],
             )
     out.print("\nhow the balance is computed:\n" + w.describe(), markup=False)
 
@@ -269,3 +293,54 @@ def export(
     else:
         sys.stdout.write(text)
 
+
+
+def sensitivity(
+    hypothesis: Annotated[str, typer.Argument(help="A hypothesis id (see `kg hypotheses`)")],
+    only_reproduced: Annotated[bool, typer.Option("--only-reproduced", help="Keep only claims whose reproduction agrees")] = False,
+    without_observational: Annotated[bool, typer.Option("--without-observational", help="Leave out observational frontier reports")] = False,
+    exclude_source: Annotated[list[str] | None, typer.Option("--exclude-source", help="Leave out a source (repeatable)")] = None,
+    exclude_group: Annotated[list[str] | None, typer.Option("--exclude-group", help="Leave out a lab or origin (repeatable)")] = None,
+    count_opinions: Annotated[bool, typer.Option("--count-opinions", help="Let opinions weigh")] = False,
+    corpus: CorpusPath = None,
+    weights: WeightsPath = None,
+    format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
+) -> None:
+    """How much the balance of a hypothesis depends on any one source, and on named what-ifs."""
+    from kg.evidence import Toggles, aggregate
+
+    store, w = load(corpus), load_weights(weights)
+    if store.hypothesis(hypothesis) is None:
+        hits = store.search(hypothesis, limit=3, kinds={"hypothesis"})
+        fail(f"no hypothesis '{hypothesis}'" + (f"; did you mean {', '.join(h.id for h in hits)}?" if hits else ""))
+    rows = store.evidence(hypothesis)
+    full = aggregate(hypothesis, rows, w)
+    chosen = Toggles(
+        only_reproduced=only_reproduced, without_observational=without_observational,
+        exclude_sources=frozenset(exclude_source or ()), exclude_groups=frozenset(exclude_group or ()), count_opinions=count_opinions,
+    )
+    what_ifs = {
+        "as chosen" if chosen != Toggles() else "everything": chosen,
+        "only reproduced evidence": Toggles(only_reproduced=True),
+        "without observational frontier reports": Toggles(without_observational=True),
+        "counting opinions": Toggles(count_opinions=True),
+    }
+    scenarios = {name: aggregate(hypothesis, rows, w, t) for name, t in what_ifs.items()}
+    s = full.sensitivity
+    if format == TableOrJson.json:
+        print_json({
+            "hypothesis": hypothesis, "score": round(full.score, 4), "sensitivity": s.to_dict(),
+            "without": {src: round(v, 4) for src, v in sorted(s.without.items())},
+            "what_if": {name: {"score": round(b.score, 4), "certainty": b.certainty[0], "claims": len(b.contributions)} for name, b in scenarios.items()},
+        })
+        return
+    out.print(f"{hypothesis}: balance {full.score:+.2f}, leave one source out {s.min:+.2f} .. {s.max:+.2f}" + (f", rests on {s.rests_on}" if s.rests_on else ""), markup=False)
+    table("what if", ["scenario", "balance", "certainty", "claims"], [[name, f"{b.score:+.2f}", b.certainty[0], len(b.contributions)] for name, b in scenarios.items()])
+    table(
+        "without one source (largest change first)",
+        ["source", "balance without it", "change", "flips"],
+        [
+            [src, f"{v:+.2f}", f"{v - full.score:+.2f}", "FLIPS" if src == s.rests_on or (full.score > 0 >= v) or (full.score < 0 <= v) else ""]
+            for src, v in sorted(s.without.items(), key=lambda kv: (-abs(kv[1] - full.score), kv[0]))
+        ],
+    )

@@ -23,8 +23,9 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -254,7 +255,7 @@ class S2Client:
         for chunk in batched(unique, BATCH_SIZE):
             found, _missing = self._call(
                 f"batch of {len(chunk)} papers",
-                lambda chunk=chunk: self._sch.get_papers(chunk, fields=fields, return_not_found=True),
+                partial(self._sch.get_papers, chunk, fields=fields, return_not_found=True),
             )
             out.update(_assign(chunk, [p.raw_data for p in found]))
         return out
@@ -307,7 +308,7 @@ class S2Client:
             if limit <= 0:
                 return items, True
             params = {"fields": ",".join(fields), "offset": offset, "limit": limit}
-            page = self._call(f"{kind} of {paper_id} at {offset}", lambda params=params: self._get_json(url, params))
+            page = self._call(f"{kind} of {paper_id} at {offset}", partial(self._get_json, url, params))
             if not isinstance(page, dict) or "data" not in page:
                 raise S2Error(f"{kind} of {paper_id}: unexpected response shape")
             items.extend(page["data"] or [])
@@ -362,7 +363,7 @@ def _id_matches(requested: str, paper: dict) -> bool:
     return bool(key) and ext.get(key, "").lower() == value.lower()
 
 
-def _assign(requested: list[str], found: list[dict]) -> dict[str, dict | None]:
+def _assign(requested: Sequence[str], found: list[dict]) -> dict[str, dict | None]:
     """Map each requested id to its paper. The package drops the API's nulls, so order alone is not enough."""
     out: dict[str, dict | None] = {}
     if len(found) == len(requested):

@@ -79,6 +79,7 @@ def ingest(
         lookup = by_id.get(sid) or f"title:{srcs[sid].title}"
         usable = entry is not None and entry.get("lookup") == lookup
         if usable and (client is None or (not refresh and cache.is_fresh(entry))):
+            assert entry is not None  # usable implies an entry
             _count_cached(summary, sid, entry)
             tick(f"{sid}: cached", 1)
             continue
@@ -116,6 +117,7 @@ def ingest(
                 tick(f"{sid}: fetched", 1)
 
     for s in todo_titles if client is not None else []:
+        assert client is not None  # the loop runs only online
         lookup = f"title:{s.title}"
         try:
             paper = client.match_title(s.title)

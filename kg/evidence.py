@@ -1,47 +1,87 @@
-"""Evidence aggregation: the balance of a hypothesis, and the contribution of every claim to it.
+"""Evidence aggregation: how strong the case is for and against a hypothesis, and how sure we can be.
 
-The formula, in one place (the UI and the CLI print it from `Weights.describe()`):
+Everything the UI and the CLI show about a balance comes from here, and `Weights.describe()`
+prints the formula. Four parts:
 
-    weight(claim)  = strength x setting x reproduction x independence
-    support        = sum of weights of claims that support the hypothesis
-    against        = sum of weights of claims that contradict it
-    qualify        = sum of weights of claims that qualify it
-    balance        = (support - against) / (support + against + dilution x qualify)
-                     in [-1, 1]; 0 when nothing bears on it. Qualifications pull the balance toward 0:
-                     a hypothesis mostly hedged by its evidence should not read as settled.
-    contested      = at least one strong claim on each side
+1. Weight of one claim on one hypothesis
 
-`reproduction` is `reproduced` when the latest run of a claim's reproduction came out as the
-claim expects, `refuted` when it came out the other way, 1 otherwise. `independence` is
-`repeat` for a claim that replicates another claim (so ten repeats of one result do not
-count as ten results), 1 otherwise.
+    weight = strength x setting x kind x reproduction x independence
+
+   `kind`: experiments, observations and theory weigh 1; definitions never weigh; opinions
+   weigh 0 unless counted (`Toggles.count_opinions`), so the discussion a hypothesis was drawn
+   from is shown beside the evidence, not counted as evidence for it.
+   `reproduction`: x`reproduced` when the latest run of the claim's reproduction came out as
+   the claim expects, x`refuted` when it came out the other way, x1 otherwise.
+   `independence`: claims are grouped by independence group (the source's declared `origin`:
+   one lab, one dataset or evaluation, one line of follow-ups; else the source itself). Within
+   a group and a side (supports, contradicts, qualifies) the strongest claim counts fully, the
+   next `diminishing` as much, the next `diminishing`^2 ... so splitting one result into N
+   claims cannot multiply its weight: a group's side is bounded by its strongest claim /
+   (1 - diminishing). Claims from other groups are independent and count fully.
+
+2. Balance
+
+    balance = (support - against) / (support + against + dilution x qualify)   in [-1, 1]
+
+   Qualifications pull the balance toward 0. `contested`: a strong claim on each side.
+
+3. Certainty (GRADE, adapted to ML): `high | moderate | low | very-low`, with reasons.
+   Start from the best kind of evidence that bears on it directly: a controlled experiment
+   (with a control or ablation) high; an uncontrolled experiment or an observational report moderate; theory
+   low; only opinions very-low. Rate down one level for each of
+     indirectness    less than half the evidence weight tests the hypothesis directly;
+     inconsistency   contested, or the weaker side holds a third or more of the decisive weight;
+     imprecision     fewer than 3 independence groups decide it, or every empirical finding
+                     rests on a single run;
+     risk of bias    it all comes from one independence group; controlled experiments exist but
+                     carry less than half the empirical weight; a reproduction run disagrees; or
+                     none of the direct evidence for its direction is replicated by another group
+                     or reproduced by a run.
+   Rate up one level when two or more direct findings for its direction are replicated by
+   another group, and one when reproduction runs agree with their claims (none disagreeing);
+   only when there is empirical evidence, so theory and opinion alone stay at low or below.
+   `untested`: no experiment, observation or theory bears directly on the hypothesis for or
+   against; then the certainty is very-low and the balance should not be read as an answer.
+
+4. Sensitivity: the range of the balance over leaving out any one source (the full balance
+   included), and `rests_on`, the source whose removal flips the balance's sign (0 counts as
+   flipped); plus named `Toggles` (only reproduced evidence, no observational frontier
+   reports, leave out sources or groups, count opinions) that recompute the balance.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+LEVELS = ("very-low", "low", "moderate", "high")
+SIDES = ("supports", "contradicts", "qualifies")
+EMPIRICAL = ("experiment", "observation")
 
 
 class Weights(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strength: dict[str, float] = Field(default_factory=lambda: {"weak": 1.0, "moderate": 2.0, "strong": 3.0})
-    setting: dict[str, float] = Field(
-        default_factory=lambda: {"frontier": 1.0, "small-model": 0.8, "toy": 0.6, "theory": 0.5, "opinion": 0.25}
+    setting: dict[str, float] = Field(default_factory=lambda: {"frontier": 1.0, "small-model": 0.8, "toy": 0.6, "theory": 0.5, "opinion": 0.25})
+    kind: dict[str, float] = Field(
+        default_factory=lambda: {"experiment": 1.0, "observation": 1.0, "theory": 1.0, "definition": 0.0, "opinion": 0.0},
+        description="opinions weigh 0 unless counted; definitions never weigh",
     )
     reproduced: float = Field(default=1.5, description="multiplier when the latest run agrees with the claim")
     refuted: float = Field(default=0.5, description="multiplier when the latest run disagrees with the claim")
-    repeat: float = Field(default=0.5, description="multiplier for a claim that replicates another claim")
+    diminishing: float = Field(default=0.5, ge=0, lt=1, description="each further claim of one group on one side counts this much of the one before")
     dilution: float = Field(default=0.5, ge=0, description="how much qualifying weight pulls the balance toward 0")
 
     @classmethod
     def load(cls, path: Path | str | None) -> Weights:
-        """Defaults, overridden key by key by a JSON file (e.g. {"setting": {"opinion": 0}})."""
+        """Defaults, overridden key by key by a JSON file (e.g. {"kind": {"opinion": 1}})."""
         if path is None:
             return cls()
         overrides = json.loads(Path(path).read_text())
@@ -55,13 +95,40 @@ class Weights(BaseModel):
             return ", ".join(f"{k} {v:g}" for k, v in d.items())
 
         return (
-            "weight = strength x setting x reproduction x independence\n"
+            "weight = strength x setting x kind x reproduction x independence\n"
             f"  strength: {fmt(self.strength)}\n"
             f"  setting: {fmt(self.setting)}\n"
+            f"  kind: {fmt(self.kind)}\n"
             f"  reproduction: agrees {self.reproduced:g}, disagrees {self.refuted:g}, none or inconclusive 1\n"
-            f"  independence: replicates another claim {self.repeat:g}, otherwise 1\n"
-            f"balance = (support - against) / (support + against + {self.dilution:g} x qualify)"
+            f"  independence: within one source or declared origin, on one side, the k-th strongest claim x {self.diminishing:g}^(k-1)\n"
+            f"balance = (support - against) / (support + against + {self.dilution:g} x qualify)\n"
+            "certainty: GRADE adapted (start from the best kind of evidence; down for indirectness, inconsistency,\n"
+            "  imprecision, risk of bias; up for independent replications and agreeing reproductions)"
         )
+
+
+class Toggles(BaseModel):
+    """Named what-ifs for the sensitivity view: each recomputes the balance from a subset."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    only_reproduced: bool = Field(default=False, description="keep only claims whose reproduction run agrees with them")
+    without_observational: bool = Field(default=False, description="leave out observational reports of frontier models")
+    exclude_sources: frozenset[str] = Field(default=frozenset(), description="leave out these sources")
+    exclude_groups: frozenset[str] = Field(default=frozenset(), description="leave out these independence groups (labs, origins)")
+    count_opinions: bool = Field(default=False, description="let opinions weigh (as kind 1 x setting)")
+
+    def keeps(self, row: EvidenceRow, reproduction: str) -> bool:
+        if self.only_reproduced and reproduction != "agrees":
+            return False
+        if self.without_observational and row.kind == "observation" and row.setting == "frontier":
+            return False
+        return row.source not in self.exclude_sources and row.group not in self.exclude_groups
+
+    def weights(self, weights: Weights) -> Weights:
+        if not self.count_opinions:
+            return weights
+        return weights.model_copy(update={"kind": {**weights.kind, "opinion": 1.0}})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +143,16 @@ class EvidenceRow:
     rationale: str = ""
     # (outcome of the latest run, what the claim expects) for each reproduction with a run
     verdicts: tuple[tuple[str, str], ...] = ()
-    is_repeat: bool = False
+    kind: str = "experiment"  # experiment | observation | theory | definition | opinion
+    controlled: bool | None = None
+    runs: int | None = None
+    direct: bool = True
+    group: str = ""  # independence group: the source's origin, else the source
+    independent_replication: bool = False  # replicates, or is replicated by, a claim of another group
+
+    @property
+    def independence_group(self) -> str:
+        return self.group or self.source
 
 
 @dataclass(slots=True)
@@ -85,16 +161,44 @@ class Contribution:
     factors: dict[str, float]
     weight: float
     reproduction: str  # agrees | disagrees | inconclusive | none
+    raw: float = 0.0  # the weight before independence
+    rank: int = 0  # 0 for the strongest claim of its group on its side
 
     @property
     def signed(self) -> float:
         return {"supports": self.weight, "contradicts": -self.weight}.get(self.row.relation, 0.0)
+
+    @property
+    def counts_as_evidence(self) -> bool:
+        return self.row.kind not in ("opinion", "definition")
+
+
+@dataclass(frozen=True)
+class Group:
+    """One independence group's combined weight on each side."""
+
+    name: str
+    sources: tuple[str, ...]
+    weights: dict[str, float]
+    claims: int
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    min: float
+    max: float
+    rests_on: str | None  # the source whose removal flips the sign
+    without: dict[str, float]  # source -> balance without it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"min": round(self.min, 4), "max": round(self.max, 4), "rests_on": self.rests_on}
 
 
 @dataclass
 class Balance:
     hypothesis: str
     dilution: float = 0.5
+    diminishing: float = 0.5
     support: float = 0.0
     against: float = 0.0
     qualify: float = 0.0
@@ -102,17 +206,16 @@ class Balance:
 
     @property
     def score(self) -> float:
-        total = self.support + self.against + self.dilution * self.qualify
-        return 0.0 if total == 0 else (self.support - self.against) / total
+        return _score(self.support, self.against, self.qualify, self.dilution)
 
     @property
     def contested(self) -> bool:
-        sides = {c.row.relation for c in self.contributions if c.row.strength == "strong"}
+        sides = {c.row.relation for c in self.contributions if c.row.strength == "strong" and c.weight > 0}
         return {"supports", "contradicts"} <= sides
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"supports": 0, "contradicts": 0, "qualifies": 0}
+        counts = dict.fromkeys(SIDES, 0)
         for c in self.contributions:
             counts[c.row.relation] += 1
         return counts
@@ -129,7 +232,37 @@ class Balance:
                 tally[c.reproduction] += 1
         return tally
 
+    @cached_property
+    def groups(self) -> list[Group]:
+        """The independence groups, heaviest first."""
+        members: dict[str, list[Contribution]] = defaultdict(list)
+        for c in self.contributions:
+            members[c.row.independence_group].append(c)
+        groups = [
+            Group(name, tuple(sorted({c.row.source for c in cs})), {side: sum(c.weight for c in cs if c.row.relation == side) for side in SIDES}, len(cs))
+            for name, cs in members.items()
+        ]
+        return sorted(groups, key=lambda g: (-sum(g.weights.values()), g.name))
+
+    @property
+    def independent_groups(self) -> int:
+        """Groups that carry weight for or against (what decides the direction)."""
+        return sum(1 for g in self.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
+
+    @property
+    def untested(self) -> bool:
+        return not any(c.row.direct and c.counts_as_evidence and c.row.relation != "qualifies" for c in self.contributions)
+
+    @cached_property
+    def certainty(self) -> tuple[str, list[str]]:
+        return grade(self)
+
+    @cached_property
+    def sensitivity(self) -> Sensitivity:
+        return leave_one_source_out(self)
+
     def to_dict(self) -> dict[str, Any]:
+        level, reasons = self.certainty
         return {
             "hypothesis": self.hypothesis,
             "score": round(self.score, 4),
@@ -140,6 +273,11 @@ class Balance:
             "counts": self.counts,
             "sources": self.sources,
             "reproductions": self.reproductions,
+            "certainty": level,
+            "certainty_reasons": reasons,
+            "untested": self.untested,
+            "sensitivity": self.sensitivity.to_dict(),
+            "groups": [{"group": g.name, "sources": list(g.sources), "claims": g.claims, **{side: round(w, 4) for side, w in g.weights.items()}} for g in self.groups],
         }
 
     def explain(self) -> list[dict[str, Any]]:
@@ -149,9 +287,12 @@ class Balance:
             {
                 "claim": c.row.claim,
                 "source": c.row.source,
+                "group": c.row.independence_group,
                 "relation": c.row.relation,
                 "strength": c.row.strength,
                 "setting": c.row.setting,
+                "kind": c.row.kind,
+                "direct": c.row.direct,
                 "reproduction": c.reproduction,
                 "factors": c.factors,
                 "weight": round(c.weight, 4),
@@ -161,33 +302,159 @@ class Balance:
         ]
 
 
-def contribution(row: EvidenceRow, weights: Weights) -> Contribution:
+def _score(support: float, against: float, qualify: float, dilution: float) -> float:
+    total = support + against + dilution * qualify
+    return 0.0 if total == 0 else (support - against) / total
+
+
+def reproduction_of(row: EvidenceRow) -> str:
     outcomes = [("agrees" if outcome == expect else "disagrees") if outcome in ("reproduced", "not-reproduced") else "inconclusive" for outcome, expect in row.verdicts]
-    reproduction = "disagrees" if "disagrees" in outcomes else "agrees" if "agrees" in outcomes else "inconclusive" if outcomes else "none"
-    factors = {
+    return "disagrees" if "disagrees" in outcomes else "agrees" if "agrees" in outcomes else "inconclusive" if outcomes else "none"
+
+
+def base_factors(row: EvidenceRow, weights: Weights, reproduction: str) -> dict[str, float]:
+    return {
         "strength": weights.strength.get(row.strength, 1.0),
         "setting": weights.setting.get(row.setting, 1.0),
+        "kind": weights.kind.get(row.kind, 1.0),
         "reproduction": {"agrees": weights.reproduced, "disagrees": weights.refuted}.get(reproduction, 1.0),
-        "independence": weights.repeat if row.is_repeat else 1.0,
     }
-    weight = factors["strength"] * factors["setting"] * factors["reproduction"] * factors["independence"]
-    return Contribution(row, factors, weight, reproduction)
 
 
-def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None = None) -> Balance:
+def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None = None, toggles: Toggles | None = None) -> Balance:
     weights = weights or Weights()
-    balance = Balance(hypothesis, weights.dilution)
-    _add(balance, rows, weights)
-    return balance
-
-
-def _add(balance: Balance, rows: list[EvidenceRow], weights: Weights) -> None:
+    if toggles is not None:
+        weights = toggles.weights(weights)
+    balance = Balance(hypothesis, weights.dilution, weights.diminishing)
+    by_side: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
     for row in rows:
-        c = contribution(row, weights)
+        reproduction = reproduction_of(row)
+        if toggles is not None and not toggles.keeps(row, reproduction):
+            continue
+        factors = base_factors(row, weights, reproduction)
+        raw = factors["strength"] * factors["setting"] * factors["kind"] * factors["reproduction"]
+        c = Contribution(row, factors, raw, reproduction, raw)
+        by_side[(row.independence_group, row.relation)].append(c)
         balance.contributions.append(c)
-        if row.relation == "supports":
+    # Independence: within a group and a side, the k-th strongest counts diminishing^(k-1).
+    for members in by_side.values():
+        members.sort(key=lambda c: (-c.weight, c.row.claim))
+        for rank, c in enumerate(members):
+            c.rank = rank
+            c.factors["independence"] = weights.diminishing**rank
+            c.weight *= c.factors["independence"]
+    for c in balance.contributions:
+        if c.row.relation == "supports":
             balance.support += c.weight
-        elif row.relation == "contradicts":
+        elif c.row.relation == "contradicts":
             balance.against += c.weight
         else:
             balance.qualify += c.weight
+    return balance
+
+
+# --- certainty ----------------------------------------------------------------------------------
+
+
+def grade(b: Balance) -> tuple[str, list[str]]:
+    """The certainty level and the reasons for it, step by step (see the module docstring)."""
+    evidence = [c for c in b.contributions if c.counts_as_evidence and c.weight > 0]
+    if b.untested:
+        return "very-low", ["untested: no experiment, observation or theory bears directly on it for or against"]
+    # The start is the best kind among the evidence that tests the hypothesis directly: a
+    # controlled experiment on something narrower than the hypothesis does not make it high.
+    direct_evidence = [c for c in evidence if c.row.direct]
+    kinds = {c.row.kind for c in direct_evidence}
+    controlled = any(c.row.kind == "experiment" and c.row.controlled for c in direct_evidence)
+    if controlled:
+        level, reasons = 3, ["starts high: controlled experiments (with a control or ablation)"]
+    elif kinds & set(EMPIRICAL):
+        level, reasons = 2, ["starts moderate: experiments without a control, or observational reports"]
+    else:
+        level, reasons = 1, ["starts low: theory only, no empirical evidence"]
+    total = sum(c.weight for c in evidence)
+
+    direct = sum(c.weight for c in evidence if c.row.direct)
+    if direct < 0.5 * total:
+        level -= 1
+        reasons.append(f"down for indirectness: only {direct / total:.0%} of the weight tests the hypothesis directly")
+
+    for_, against = b.support, b.against
+    minority = min(for_, against) / (for_ + against) if for_ + against else 0.0
+    if b.contested or minority >= 1 / 3:
+        level -= 1
+        why = "strong claims on both sides" if b.contested else f"the weaker side holds {minority:.0%} of the decisive weight"
+        reasons.append(f"down for inconsistency: {why}")
+
+    groups = b.independent_groups
+    empirical = [c for c in evidence if c.row.kind in EMPIRICAL]
+    single_run = bool(empirical) and all(c.row.runs == 1 for c in empirical)
+    if groups < 3 or single_run:
+        why = f"{groups} independent source group(s) decide it" if groups < 3 else "every empirical finding rests on a single run"
+        level -= 1
+        reasons.append(f"down for imprecision: {why}")
+
+    # The side the balance leans to, and its direct evidence: what a replication must back.
+    winning = {"supports"} if b.score > 0 else {"contradicts"} if b.score < 0 else {"supports", "contradicts"}
+    backing = [c for c in direct_evidence if c.row.relation in winning]
+    replicated = [c for c in backing if c.row.kind in EMPIRICAL and c.row.independent_replication]
+    bias = []
+    if len({c.row.independence_group for c in evidence}) == 1:
+        bias.append("all from one source or lab")
+    empirical_weight = sum(c.weight for c in empirical)
+    if controlled and sum(c.weight for c in empirical if c.row.controlled) < 0.5 * empirical_weight:
+        bias.append("most empirical weight has no control")  # (without any control it already started lower)
+    if any(c.reproduction == "disagrees" for c in evidence):
+        bias.append("a reproduction run disagrees with a claim")
+    if not any(c.row.independent_replication or c.reproduction == "agrees" for c in backing):
+        bias.append("none of the direct evidence for its direction is replicated or reproduced")
+    if bias:
+        level -= 1
+        reasons.append("down for risk of bias: " + "; ".join(bias))
+
+    if empirical:
+        if len(replicated) >= 2:
+            level += 1
+            reasons.append(f"up: {len(replicated)} direct findings for its direction replicated by another group")
+        runs = [c.reproduction for c in evidence if c.reproduction in ("agrees", "disagrees")]
+        if runs and all(r == "agrees" for r in runs):
+            level += 1
+            reasons.append(f"up: {len(runs)} reproduction run(s) agree with their claims")
+    else:
+        level = min(level, 1)
+    level = max(0, min(3, level))
+    return LEVELS[level], reasons
+
+
+# --- sensitivity --------------------------------------------------------------------------------
+
+
+def _side_sum(weights: list[float], diminishing: float) -> float:
+    return sum(w * diminishing**rank for rank, w in enumerate(sorted(weights, reverse=True)))
+
+
+def leave_one_source_out(b: Balance) -> Sensitivity:
+    """The balance without each source in turn. Only the groups a source belongs to change, so
+    each leave-one-out costs the size of its groups, not of the whole evidence."""
+    raw: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)  # (group, side) -> [(source, weight before independence)]
+    for c in b.contributions:
+        raw[(c.row.independence_group, c.row.relation)].append((c.row.source, c.raw))
+    d = b.diminishing
+    totals = {"supports": b.support, "contradicts": b.against, "qualifies": b.qualify}
+    side_sums = {key: _side_sum([w for _, w in members], d) for key, members in raw.items()}
+    keys_of_source: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for key, members in raw.items():
+        for source, _ in members:
+            keys_of_source[source].add(key)
+    full = b.score
+    without: dict[str, float] = {}
+    for source, keys in keys_of_source.items():
+        t = dict(totals)
+        for key in keys:
+            kept = [w for s, w in raw[key] if s != source]
+            t[key[1]] += _side_sum(kept, d) - side_sums[key]
+        without[source] = _score(t["supports"], t["contradicts"], t["qualifies"], b.dilution)
+    values = [full, *without.values()]
+    flips = [s for s, v in without.items() if (full > 0 and v <= 0) or (full < 0 and v >= 0)]
+    rests_on = max(flips, key=lambda s: (abs(full - without[s]), s)) if flips else None
+    return Sensitivity(min(values), max(values), rests_on, without)

@@ -62,6 +62,7 @@ def to_csv(store: GraphStore, weights: Weights | None = None) -> str:
     for hyp, bal in overview(store, weights):
         for c in sorted(bal.contributions, key=lambda c: (-c.weight, c.row.claim)):
             claim = store.claim(c.row.claim)
+            assert claim is not None  # evidence rows come from the store's own claims
             writer.writerow([hyp.id, claim.id, claim.source, c.row.relation, c.row.strength, c.row.setting, c.reproduction, f"{c.weight:.3f}", str(claim.locator), claim.statement, c.row.rationale])
     return buf.getvalue()
 

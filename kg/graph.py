@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from kg.loading import Corpus
 from kg.records import CitationEdge, ClaimVerdict
-from kg.schema import Claim
 from kg.util import shorten
 
 if TYPE_CHECKING:
@@ -56,9 +55,21 @@ def split_key(key: str) -> tuple[str, str]:
     return kind, entity_id
 
 
-def is_repeat(claim: Claim) -> bool:
-    """A claim that replicates another claim repeats its evidence (the balance counts it less)."""
-    return any(link.relation == "replicates" for link in claim.links)
+def group_of(corpus: Corpus, source_id: str) -> str:
+    """A source's independence group: its declared origin (lab, dataset, line of follow-ups), else itself."""
+    source = corpus.sources.get(source_id)
+    return (source.origin if source else None) or source_id
+
+
+def independently_replicated(corpus: Corpus) -> set[str]:
+    """Claims that replicate, or are replicated by, a claim from another independence group."""
+    found: set[str] = set()
+    for c in corpus.claims.values():
+        for link in c.links:
+            other = corpus.claims.get(link.claim)
+            if link.relation == "replicates" and other and group_of(corpus, c.source) != group_of(corpus, other.source):
+                found.update((c.id, other.id))
+    return found
 
 
 def run_label(v: ClaimVerdict) -> str:
@@ -72,7 +83,10 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
     g.add_nodes_from(
         (
             node_key(Kind.source, s.id),
-            {"kind": Kind.source.value, "id": s.id, "label": s.title, "year": s.year, "source_kind": s.kind, "authors": list(s.authors), "aliases": list(s.aliases)},
+            {
+                "kind": Kind.source.value, "id": s.id, "label": s.title, "year": s.year, "source_kind": s.kind,
+                "authors": list(s.authors), "aliases": list(s.aliases), "group": s.origin or s.id,
+            },
         )
         for s in corpus.sources.values()
     )
@@ -80,10 +94,15 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
         (node_key(Kind.hypothesis, h.id), {"kind": Kind.hypothesis.value, "id": h.id, "label": h.title, "statement": h.statement})
         for h in corpus.hypotheses.values()
     )
+    replicated = independently_replicated(corpus)
     g.add_nodes_from(
         (
             node_key(Kind.claim, c.id),
-            {"kind": Kind.claim.value, "id": c.id, "label": shorten(c.statement), "statement": c.statement, "setting": c.setting, "source": c.source, "repeat": is_repeat(c)},
+            {
+                "kind": Kind.claim.value, "id": c.id, "label": shorten(c.statement), "statement": c.statement, "setting": c.setting,
+                "source": c.source, "claim_kind": c.effective_kind, "controlled": c.controlled, "runs": c.runs,
+                "group": group_of(corpus, c.source), "replicated": c.id in replicated,
+            },
         )
         for c in corpus.claims.values()
     )
@@ -92,7 +111,7 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
         ck = node_key(Kind.claim, c.id)
         edges.append((ck, node_key(Kind.source, c.source), {"type": Edge.FROM.value}))
         for i, e in enumerate(c.evidence):
-            attrs = {"type": Edge.EVIDENCE.value, "relation": e.relation, "strength": e.strength, "rationale": e.rationale, "ord": i}
+            attrs: dict[str, Any] = {"type": Edge.EVIDENCE.value, "relation": e.relation, "strength": e.strength, "rationale": e.rationale, "ord": i}
             edges.append((ck, node_key(Kind.hypothesis, e.hypothesis), attrs))
         for i, link in enumerate(c.links):
             edges.append((ck, node_key(Kind.claim, link.claim), {"type": Edge.LINK.value, "relation": link.relation, "note": link.note, "ord": i}))

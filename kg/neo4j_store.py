@@ -13,7 +13,7 @@ import json
 import os
 import threading
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from kg.evidence import EvidenceRow
 from kg.loading import Origin
@@ -22,6 +22,9 @@ from kg.schema import Claim, Hypothesis, Model, Source, model_in
 from kg.search import Hit, SearchIndex
 from kg.store import LinkRow, Subgraph, search_entries
 from kg.sync import META_ID, READ_META
+
+if TYPE_CHECKING:
+    from neo4j import Driver, ManagedTransaction, Record
 
 _KIND = {"claims": "claim", "sources": "source", "hypotheses": "hypothesis"}
 
@@ -51,7 +54,8 @@ Q_ORIGIN = {
 Q_EVIDENCE = """
 MATCH (c:Claim)-[e:EVIDENCE]->(:Hypothesis {id: $id})
 RETURN c.id AS claim, c.source AS source, e.relation AS relation, e.strength AS strength, c.setting AS setting,
-       e.rationale AS rationale, c.repeat AS repeat,
+       e.rationale AS rationale, c.claim_kind AS kind, c.controlled AS controlled, c.runs AS runs, e.direct AS direct,
+       c.group AS group, c.replicated AS replicated,
        [(:Run)-[t:TESTS]->(c) | [t.ord, t.outcome, t.expect]] AS verdicts
 ORDER BY c.ord
 """
@@ -139,14 +143,22 @@ def _rebuild_value(annotation: Any, value: Any) -> Any:
 
 
 
-def _doc(model: type[Model], doc: str | None):
-    return None if doc is None else rebuild(model, json.loads(doc))
+_M = TypeVar("_M", bound=Model)
+
+
+@overload
+def _doc(model: type[_M], doc: str) -> _M: ...
+@overload
+def _doc(model: type[_M], doc: None) -> None: ...
+def _doc(model: type[_M], doc: str | None) -> _M | None:
+    rebuilt: _M | None = None if doc is None else rebuild(model, json.loads(doc))
+    return rebuilt
 
 
 class Neo4jStore:
     """`kg.store.Store` over a Neo4j server that `kg sync` filled."""
 
-    def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None, *, driver=None):
+    def __init__(self, uri: str, user: str | None = None, password: str | None = None, database: str | None = None, *, driver: Driver | None = None):
         from neo4j import GraphDatabase
 
         self.uri = uri
@@ -187,11 +199,11 @@ class Neo4jStore:
     def __enter__(self) -> Neo4jStore:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _read(self, query: str, **params) -> list:
-        def work(tx):
+    def _read(self, query: str, **params: Any) -> list[Record]:
+        def work(tx: ManagedTransaction) -> list[Record]:
             return list(tx.run(query, params))
 
         # Notifications off: "property key does not exist" on an empty graph is not news.
@@ -218,9 +230,10 @@ class Neo4jStore:
     def sources(self) -> list[Source]:
         return [_doc(Source, r["doc"]) for r in self._read(Q_DOCS["source"])]
 
-    def _one(self, model, kind: str, entity_id: str):
+    def _one(self, model: type[_M], kind: str, entity_id: str) -> _M | None:
         records = self._read(Q_DOC[kind], id=entity_id)
-        return _doc(model, records[0]["doc"]) if records else None
+        doc: str | None = records[0]["doc"] if records else None
+        return _doc(model, doc)
 
     def origin(self, kind: str, entity_id: str) -> Origin | None:
         kind = _KIND.get(kind, kind)
@@ -236,13 +249,18 @@ class Neo4jStore:
         rows = []
         for r in self._read(Q_EVIDENCE, id=hypothesis_id):
             verdicts = tuple((outcome, expect) for _, outcome, expect in sorted(r["verdicts"], key=lambda v: v[0]))
-            rows.append(EvidenceRow(r["claim"], r["source"], r["relation"], r["strength"], r["setting"], r["rationale"], verdicts, bool(r["repeat"])))
+            rows.append(
+                EvidenceRow(
+                    r["claim"], r["source"], r["relation"], r["strength"], r["setting"], r["rationale"], verdicts,
+                    r["kind"], r["controlled"], r["runs"], bool(r["direct"]), r["group"], bool(r["replicated"]),
+                )
+            )
         return rows
 
     def claims_of_source(self, source_id: str) -> list[Claim]:
         return [_doc(Claim, r["doc"]) for r in self._read(Q_CLAIMS_OF_SOURCE, id=source_id)]
 
-    def claim_links(self, claim_id: str):
+    def claim_links(self, claim_id: str) -> list[LinkRow]:
         rows = [LinkRow(claim_id, r["other"], r["relation"], r["direction"]) for r in self._read(Q_CLAIM_LINKS, id=claim_id)]
         return sorted(rows, key=lambda r: (r.direction, r.relation, r.other))
 
@@ -255,7 +273,7 @@ class Neo4jStore:
         return [ClaimVerdict.model_validate_json(r["doc"]) for r in records]
 
     # graph walks
-    def neighbourhood(self, key: str, depth: int = 1):
+    def neighbourhood(self, key: str, depth: int = 1) -> Subgraph:
         """Every node within `depth` hops (either direction) and the edges among them, sorted."""
         if not self._read(Q_EXISTS, key=key)[0]["n"]:
             return Subgraph()

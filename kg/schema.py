@@ -33,6 +33,7 @@ Relation = Literal["supports", "contradicts", "qualifies"]
 Strength = Literal["weak", "moderate", "strong"]
 ClaimRelation = Literal["replicates", "fails-to-replicate", "disputes", "extends"]
 Expectation = Literal["reproduced", "not-reproduced"]
+ClaimKind = Literal["experiment", "observation", "theory", "definition", "opinion"]
 
 # The same vocabularies as tuples, for code that lists the choices (UI menus, docs).
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
@@ -40,6 +41,9 @@ SETTINGS: tuple[str, ...] = get_args(Setting)
 RELATIONS: tuple[str, ...] = get_args(Relation)
 STRENGTHS: tuple[str, ...] = get_args(Strength)
 CLAIM_RELATIONS: tuple[str, ...] = get_args(ClaimRelation)
+CLAIM_KINDS: tuple[str, ...] = get_args(ClaimKind)
+# When a claim does not say what it is, its setting is the best guess.
+KIND_OF_SETTING: dict[str, str] = {"toy": "experiment", "small-model": "experiment", "frontier": "observation", "theory": "theory", "opinion": "opinion"}
 
 
 class SourceIds(Model):
@@ -64,6 +68,12 @@ class Source(Model):
     venue: ShortText | None = None
     ids: SourceIds = Field(default_factory=SourceIds)
     aliases: list[ShortText] = Field(default_factory=list, description="Informal names people use for it, e.g. 'badllama'")
+    origin: Slug | None = Field(
+        None,
+        description="A shared origin that makes sources not independent: the same lab or group, the same dataset or "
+        "evaluation, or a follow-up by the same authors (e.g. 'evans-group'). Sources with one origin count as one body "
+        "of evidence; without it a source is its own origin.",
+    )
     note: Text | None = None
 
 
@@ -136,6 +146,11 @@ class EvidenceLink(Model):
     relation: Relation
     strength: Strength
     rationale: Text
+    direct: bool = Field(
+        True,
+        description="False when the claim bears on the hypothesis only indirectly: its setting or scope is narrower than "
+        "the hypothesis's, or it does not test the comparison the hypothesis makes (certainty is rated down).",
+    )
 
 
 class ClaimLink(Model):
@@ -165,11 +180,29 @@ class Claim(Model):
     statement: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=1500)]
     locator: Locator
     setting: Setting
+    kind: ClaimKind | None = Field(
+        None,
+        description="What the claim is: an experiment (a controlled or comparative run), an observation (a report of "
+        "behaviour, e.g. of a frontier model), a theory (a proof or derivation), a definition (never weighs) or an opinion "
+        "(an argument; weighs 0 by default). Default: from the setting (toy/small-model: experiment, frontier: "
+        "observation, theory: theory, opinion: opinion).",
+    )
+    controlled: bool | None = Field(
+        None, description="True when the finding comes with a control arm or an ablation that rules out the obvious alternative"
+    )
+    runs: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Independent runs (seeds, models or samples) the finding rests on; 1 means a single run"
+    )
     scope: Scope | None = None
     evidence: list[EvidenceLink] = Field(default_factory=list)
     links: list[ClaimLink] = Field(default_factory=list)
     reproductions: list[ReproductionRef] = Field(default_factory=list)
     tags: list[Slug] = Field(default_factory=list)
+
+    @property
+    def effective_kind(self) -> str:
+        """The kind the claim declares, else the one its setting implies."""
+        return self.kind or KIND_OF_SETTING[self.setting]
 
     @field_validator("evidence")
     @classmethod

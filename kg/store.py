@@ -9,13 +9,13 @@ so both stores give the same balance by construction. `tests/contract/` holds th
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kg.evidence import Balance, EvidenceRow, Weights, aggregate
-from kg.graph import Edge, Kind, build_graph, is_repeat, node_key, split_key
+from kg.evidence import Balance, Contribution, EvidenceRow, Weights, aggregate
+from kg.graph import Edge, Kind, build_graph, group_of, independently_replicated, node_key, split_key
 from kg.loading import Corpus, Origin
 from kg.records import CitationEdge, ClaimVerdict
 from kg.schema import Claim, Hypothesis, Source
@@ -37,8 +37,8 @@ class LinkRow:
 
 @dataclass
 class Subgraph:
-    nodes: list[dict] = field(default_factory=list)  # {key, kind, id, label}
-    edges: list[dict] = field(default_factory=list)  # {source, target, type, relation?}
+    nodes: list[dict[str, Any]] = field(default_factory=list)  # {key, kind, id, label}
+    edges: list[dict[str, Any]] = field(default_factory=list)  # {source, target, type, relation?}
 
 
 class Store(Protocol):
@@ -71,9 +71,9 @@ def overview(store: Store, weights: Weights | None = None) -> list[tuple[Hypothe
     return [(h, balance(store, h.id, weights)) for h in store.hypotheses()]
 
 
-def by_relation(store: Store, hypothesis_id: str, weights: Weights | None = None) -> dict[str, list]:
+def by_relation(store: Store, hypothesis_id: str, weights: Weights | None = None) -> dict[str, list[Contribution]]:
     """The contributions behind a hypothesis grouped by relation, heaviest first."""
-    groups: dict[str, list] = {"supports": [], "contradicts": [], "qualifies": []}
+    groups: dict[str, list[Contribution]] = {"supports": [], "contradicts": [], "qualifies": []}
     for c in sorted(balance(store, hypothesis_id, weights).contributions, key=lambda c: (-c.weight, c.row.claim)):
         groups[c.row.relation].append(c)
     return groups
@@ -154,11 +154,15 @@ class GraphStore:
         verdicts: dict[str, list[tuple[str, str]]] = {}
         for v in self._verdicts:
             verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
+        replicated = independently_replicated(self.corpus)
         rows: dict[str, list[EvidenceRow]] = {}
         for c in self.corpus.claims.values():
-            repeat = is_repeat(c)
+            group = group_of(self.corpus, c.source)
             for e in c.evidence:
-                row = EvidenceRow(c.id, c.source, e.relation, e.strength, c.setting, e.rationale, tuple(verdicts.get(c.id, ())), repeat)
+                row = EvidenceRow(
+                    c.id, c.source, e.relation, e.strength, c.setting, e.rationale, tuple(verdicts.get(c.id, ())),
+                    c.effective_kind, c.controlled, c.runs, e.direct, group, c.id in replicated,
+                )
                 rows.setdefault(e.hypothesis, []).append(row)
         return rows
 
@@ -212,7 +216,8 @@ class GraphStore:
         import networkx as nx
 
         try:
-            return nx.shortest_path(self.graph.to_undirected(as_view=True), key_a, key_b)
+            shortest: list[str] = nx.shortest_path(self.graph.to_undirected(as_view=True), key_a, key_b)
+            return shortest
         except nx.NetworkXNoPath:
             return None
 
@@ -222,7 +227,36 @@ class GraphStore:
         return self._index.search(text, limit, kinds)
 
 
-def search_entries(sources, hypotheses, claims) -> list[Entry]:
+class _SourceLike(Protocol):
+    """What search reads of a source: a `Source`, or a row from Neo4j."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def aliases(self) -> Sequence[str]: ...
+    @property
+    def authors(self) -> Sequence[str]: ...
+
+
+class _HypothesisLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def statement(self) -> str: ...
+
+
+class _ClaimLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def statement(self) -> str: ...
+
+
+def search_entries(sources: Iterable[_SourceLike], hypotheses: Iterable[_HypothesisLike], claims: Iterable[_ClaimLike]) -> list[Entry]:
     """What search looks at, per entity (both stores build their index from this)."""
     entries = [Entry("source", s.id, s.title, (s.title, *s.aliases, " ".join(s.authors), s.id)) for s in sources]
     entries += [Entry("hypothesis", h.id, h.title, (h.title, h.statement, h.id)) for h in hypotheses]

@@ -30,7 +30,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -38,6 +38,9 @@ from kg.graph import Edge, Kind, split_key
 from kg.loading import Corpus
 from kg.store import GraphStore
 from kg.util import batched
+
+if TYPE_CHECKING:
+    from neo4j import Driver, ManagedTransaction, Record, Session
 
 BATCH = 2000
 META_ID = "sync"
@@ -93,7 +96,7 @@ CALL (n, row) {
 CALL (n, row) {
   UNWIND row.evidence AS e
   MATCH (h:Hypothesis {id: e.hypothesis})
-  CREATE (n)-[:EVIDENCE {relation: e.relation, strength: e.strength, rationale: e.rationale, ord: e.ord}]->(h)
+  CREATE (n)-[:EVIDENCE {relation: e.relation, strength: e.strength, rationale: e.rationale, direct: e.direct, ord: e.ord}]->(h)
 }
 CALL (n, row) {
   UNWIND row.links AS l
@@ -216,7 +219,7 @@ def source_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> l
     for i, (key, d) in enumerate(nodes):
         props = {
             "key": key, "kind": d["kind"], "label": d["label"], "title": d["label"], "source_kind": d["source_kind"],
-            "year": d["year"], "authors": d["authors"], "aliases": d["aliases"], "doc": store.corpus.sources[d["id"]].model_dump_json(),
+            "year": d["year"], "authors": d["authors"], "aliases": d["aliases"], "group": d["group"], "doc": store.corpus.sources[d["id"]].model_dump_json(),
         }
         h = _hash(props)
         rows.append(Row(d["id"], h, _pos(store.corpus, "sources", d["id"], i), {"props": {**props, "h": h}}))
@@ -242,11 +245,12 @@ def claim_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> li
     for i, (key, d) in enumerate(nodes):
         props = {
             "key": key, "kind": d["kind"], "label": d["label"], "statement": d["statement"], "source": d["source"],
-            "setting": d["setting"], "repeat": d["repeat"], "doc": store.corpus.claims[d["id"]].model_dump_json(),
+            "setting": d["setting"], "claim_kind": d["claim_kind"], "controlled": d["controlled"], "runs": d["runs"], "group": d["group"],
+            "replicated": d["replicated"], "doc": store.corpus.claims[d["id"]].model_dump_json(),
         }
         sources = [sid for sid, _ in _out(store.graph, key, Edge.FROM)]
         evidence = [
-            {"hypothesis": hid, "relation": e["relation"], "strength": e["strength"], "rationale": e["rationale"], "ord": e["ord"]}
+            {"hypothesis": hid, "relation": e["relation"], "strength": e["strength"], "rationale": e["rationale"], "direct": e["direct"], "ord": e["ord"]}
             for hid, e in _out(store.graph, key, Edge.EVIDENCE)
         ]
         links = [{"claim": cid, "relation": e["relation"], "note": e["note"], "ord": e["ord"]} for cid, e in _out(store.graph, key, Edge.LINK)]
@@ -355,30 +359,30 @@ class SyncReport:
     def _counts(self) -> str:
         return ", ".join(f"{n} {name}" for name, n in self.counts.items())
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"changed": self.changed, "seconds": round(self.seconds, 3), "phases": {k: round(v, 3) for k, v in self.phases.items()}, "counts": self.counts, "changes": {k: vars(v) for k, v in self.changes.items()}}
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-def _write(session, query: str, **params) -> None:
-    def work(tx):
+def _write(session: Session, query: str, **params: Any) -> None:
+    def work(tx: ManagedTransaction) -> None:
         tx.run(query, params).consume()
 
     session.execute_write(work)
 
 
-def _session(driver, database: str | None):
+def _session(driver: Driver, database: str | None) -> Session:
     # Notifications off: "property key does not exist" on an empty graph is not news.
     return driver.session(database=database, notifications_min_severity="OFF")
 
 
-def _read(session, query: str, **params) -> list:
+def _read(session: Session, query: str, **params: Any) -> list[Record]:
     return session.execute_read(lambda tx: list(tx.run(query, params)))
 
 
-def ensure_schema(driver, database: str | None = None) -> None:
+def ensure_schema(driver: Driver, database: str | None = None) -> None:
     with _session(driver, database) as session:
         for statement in SCHEMA:
             session.run(statement).consume()
@@ -462,9 +466,9 @@ def sync(
         for name in reversed(ORDER):
             gone = plan[name][2]
             query = DELETE_NODES.get(name) or DELETE_EDGES[name]
-            for batch in batched(gone, batch_size):
-                _write(session, query, ids=batch)
-                step(name, len(batch))
+            for id_batch in batched(gone, batch_size):
+                _write(session, query, ids=id_batch)
+                step(name, len(id_batch))
         if total or dirty:
             report.seconds = time.perf_counter() - t0
             _write(session, END_META, id=META_ID, now=time.time(), summary=report.summary())

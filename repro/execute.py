@@ -22,7 +22,7 @@ def environment(device: Any) -> dict[str, Any]:
     import pydantic
     import torch
 
-    env = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+    env: dict[str, Any] = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
            "pydantic": pydantic.__version__, "platform": platform.platform(), "host": socket.gethostname(),
            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
            "code_version": code_version(), "git": git_describe()}

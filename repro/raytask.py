@@ -66,7 +66,7 @@ def run_on_ray(req: dict, emit: Callable[[dict], None], should_stop: Callable[[]
                                                      num_returns="streaming")
     gen = task.remote(req["job"], req["params"], req["seed"])
     try:
-        for ref in gen:
+        for ref in gen:  # type: ignore[attr-defined]  # ray types .remote() as ObjectRef; num_returns="streaming" returns an ObjectRefGenerator
             event = ray.get(ref)
             should_stop()   # raises Cancelled when a cancel was requested
             if event["kind"] == "done":

@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TextIO
 
 from kg.util import now_iso
 from repro.execute import execute
@@ -43,7 +44,7 @@ class Worker:
         self.store = RunStore(run_dir.parent)
         self.run_id = run_dir.name
         self.req = self.store.read(self.run_id, "request.json")
-        self._slot = None
+        self._slot: TextIO | None = None
         self._last_cancel_check = 0.0
 
     # events from the job -> files

@@ -88,8 +88,9 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
     seed_everything(seed)
     g = torch.Generator(device=dev).manual_seed(seed)
     support = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[: P.k].to(dev)
-    model = torch.nn.Sequential(torch.nn.Linear(n, P.width), torch.nn.ReLU(), torch.nn.Linear(P.width, 1)).to(dev)
-    W0 = model[0].weight.detach().clone()
+    hidden_layer = torch.nn.Linear(n, P.width)
+    model = torch.nn.Sequential(hidden_layer, torch.nn.ReLU(), torch.nn.Linear(P.width, 1)).to(dev)
+    W0 = hidden_layer.weight.detach().clone()
     opt = torch.optim.SGD(model.parameters(), lr=P.lr, weight_decay=P.weight_decay)
     x_test, y_test = sample(n, P.test_size, support, g, dev)
 
@@ -98,13 +99,13 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
         if step % P.eval_every == 0:
             with torch.no_grad():
                 acc = ((model(x_test).squeeze(1) * y_test) > 0).float().mean().item()
-                W = model[0].weight.abs()
+                W = hidden_layer.weight.abs()
                 col = W.sum(0)
                 share = (col[support].sum() / col.sum()).item()
-                moved = (model[0].weight - W0).abs().sum(0)       # movement since init, per input
+                moved = (hidden_layer.weight - W0).abs().sum(0)       # movement since init, per input
                 # Hidden progress: the neurons most tuned to S (top 1%), by the share of their
                 # squared input weight on S. Chance is k/n; it climbs while accuracy is flat.
-                W2 = model[0].weight.pow(2)
+                W2 = hidden_layer.weight.pow(2)
                 per_neuron = W2[:, support].sum(1) / W2.sum(1)
                 top_neuron = per_neuron.topk(max(1, P.width // 100)).values.mean().item()
                 top = set(col.topk(P.k).indices.tolist())
@@ -183,7 +184,7 @@ def verdict(result: dict) -> Verdict:
         hidden = late["step"] > early["step"] and late["top_neuron_share"] >= P.hidden_factor * early["top_neuron_share"]
 
     # Scaling: medians over seeds per n.
-    medians = {}
+    medians: dict[int, float | None] = {}
     for n in sorted(set(P.sweep_ns)):
         runs = [r for r in result["sweep"] if r["n"] == n]
         solved = sorted(r["solved_at"] for r in runs if r["solved_at"] is not None)

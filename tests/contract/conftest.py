@@ -23,8 +23,8 @@ from kg.store import GraphStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "neo4j"))
-import neo4j_server  # noqa: E402
-from corpora import CORPORA, build  # noqa: E402
+import neo4j_server
+from corpora import CORPORA, build
 
 
 @pytest.fixture(params=CORPORA)

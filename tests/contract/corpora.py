@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.records import CitationEdge, ClaimVerdict, Verdict
-from kg.loading import Corpus, Origin
-from kg.schema import Claim, ClaimLink, EvidenceLink, Hypothesis, Locator, Source
 from claimgraph import load_graph_store
+from kg.loading import Corpus, Origin
+from kg.records import CitationEdge, ClaimVerdict, Verdict
+from kg.schema import Claim, ClaimLink, EvidenceLink, Hypothesis, Locator, Source
 from kg.store import GraphStore
 from kg.util import default_corpus
 from kg.validation import validate

@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from replay import ReplayServer, World  # noqa: E402
+from replay import ReplayServer, World
 
-from ingest.cache import Cache  # noqa: E402
-from ingest.client import Backoff, S2Client  # noqa: E402
+from ingest.cache import Cache
+from ingest.client import Backoff, S2Client
 
 # The replay world records Semantic Scholar's answers for the sources the corpus had when they
 # were recorded; a frozen copy of those sources keeps these tests independent of corpus growth.

@@ -81,7 +81,7 @@ def test_rate_limit_seen_by_the_server(server, make_client):
     for _ in range(12):
         c.paper(NANDA)
     times = [r.t for r in server.requests("/paper/")]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(times) == 12
     assert min(gaps) >= 1 / rate - 0.01, gaps  # never faster than the limit
     observed = (len(times) - 1) / (times[-1] - times[0])
@@ -101,7 +101,7 @@ def test_429_burst_backs_off_exponentially_and_recovers(server, make_client):
     assert c.paper(NANDA)["externalIds"]["ArXiv"] == "2301.05217"
     reqs = server.requests()
     assert [r.status for r in reqs] == [429, 429, 429, 429, 200]
-    gaps = [b.t - a.t for a, b in zip(reqs, reqs[1:])]
+    gaps = [b.t - a.t for a, b in zip(reqs, reqs[1:], strict=False)]
     # attempt k waits uniform(0.5, 1) * base * 2**k: the floors are 25, 50, 100, 200 ms
     for k, gap in enumerate(gaps):
         assert gap >= 0.5 * 0.05 * 2**k - 0.005, gaps

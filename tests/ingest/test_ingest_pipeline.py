@@ -15,9 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.cache import Cache
-from kg.util import atomic_write_json
 from ingest.edges import citation_edges, suggestions
 from ingest.metadata import cached_metadata
+from kg.util import atomic_write_json
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

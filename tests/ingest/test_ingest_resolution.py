@@ -3,9 +3,8 @@ id/title rules for matching a source to an S2 paper, and the `kg resolve` CLI.""
 
 from __future__ import annotations
 
-import os
-
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -47,9 +46,9 @@ def test_resolution_accuracy(corpus):
     rest = [i for i in SET if not i.get("seed")]
     seed_grades = [_grade(cat, i) for i in seed]
     rest_grades = [_grade(cat, i) for i in rest]
-    seed_wrong = [i["mention"] for i, g in zip(seed, seed_grades) if not g[0]]
-    rest_wrong = [i["mention"] for i, g in zip(rest, rest_grades) if not g[0]]
-    confident_wrong = [i["mention"] for i, g in zip(seed + rest, seed_grades + rest_grades) if g[1]]
+    seed_wrong = [i["mention"] for i, g in zip(seed, seed_grades, strict=False) if not g[0]]
+    rest_wrong = [i["mention"] for i, g in zip(rest, rest_grades, strict=False) if not g[0]]
+    confident_wrong = [i["mention"] for i, g in zip(seed + rest, seed_grades + rest_grades, strict=False) if g[1]]
     print(f"\nseed {len(seed) - len(seed_wrong)}/{len(seed)}, rest {len(rest) - len(rest_wrong)}/{len(rest)}, "
           f"confident wrong {len(confident_wrong)}")
     assert seed_wrong == []

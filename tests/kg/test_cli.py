@@ -44,7 +44,21 @@ def test_show_hypothesis_explains_the_balance(base_corpus):
     assert proc.returncode == 0, proc.stderr
     assert "balance: +1.00" in proc.stdout
     assert "grokking-fourier" in proc.stdout
-    assert "weight = strength x setting x reproduction x independence" in proc.stdout
+    assert "weight = strength x setting x kind x reproduction x independence" in proc.stdout
+    assert "certainty: " in proc.stdout and "leave one source out:" in proc.stdout
+
+
+def test_sensitivity_lists_what_ifs_and_each_source_left_out(base_corpus):
+    import json
+
+    proc = kg("sensitivity", "general-algorithms", "--corpus", str(base_corpus), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data["without"]) == {"nanda2023-progress-measures", "barak2022-hidden-progress"} or data["without"]
+    assert {"everything", "only reproduced evidence", "without observational frontier reports", "counting opinions"} <= set(data["what_if"])
+    assert data["sensitivity"]["min"] <= data["score"] <= data["sensitivity"]["max"]
+    unknown = kg("sensitivity", "no-such-hypothesis", "--corpus", str(base_corpus))
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error: no hypothesis")
 
 
 def test_show_claim_and_source(base_corpus):

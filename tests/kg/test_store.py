@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kg.records import CitationEdge, ClaimVerdict, Verdict
 from claimgraph import load_graph_store
+from kg.records import CitationEdge, ClaimVerdict, Verdict
 from kg.store import GraphStore, balance, by_relation, overview, resolve_key
 from kg.validation import validate
 
