@@ -111,7 +111,7 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
         ck = node_key(Kind.claim, c.id)
         edges.append((ck, node_key(Kind.source, c.source), {"type": Edge.FROM.value}))
         for i, e in enumerate(c.evidence):
-            attrs: dict[str, Any] = {"type": Edge.EVIDENCE.value, "relation": e.relation, "strength": e.strength, "rationale": e.rationale, "ord": i}
+            attrs: dict[str, Any] = {"type": Edge.EVIDENCE.value, "relation": e.relation, "strength": e.strength, "rationale": e.rationale, "direct": e.direct, "ord": i}
             edges.append((ck, node_key(Kind.hypothesis, e.hypothesis), attrs))
         for i, link in enumerate(c.links):
             edges.append((ck, node_key(Kind.claim, link.claim), {"type": Edge.LINK.value, "relation": link.relation, "note": link.note, "ord": i}))
