@@ -110,16 +110,16 @@ def main() -> None:
         res = grokking.run(P, Context(seed=seed, device="cpu"))
         ours_s = time.perf_counter() - t0
         verdict = grokking.verdict(res)
-        arms = res["arms"]
-        paper = {"wd": paper_arm(T, P.weight_decay, arms["wd"]["steps"], seed, P),
-                 "control": paper_arm(T, P.control_weight_decay, arms["control"]["steps"], seed, P)}
-        steps = arms["wd"]["steps"] + arms["control"]["steps"]
+        arms = res.arms
+        paper = {"wd": paper_arm(T, P.weight_decay, arms.wd.steps, seed, P),
+                 "control": paper_arm(T, P.control_weight_decay, arms.control.steps, seed, P)}
+        steps = arms.wd.steps + arms.control.steps
         paper_s = paper["wd"]["seconds"] + paper["control"]["seconds"]
         row = {"seed": seed, "steps": steps, "ours_s": ours_s, "paper_s": paper_s,
                "ours_ms_per_step": 1000 * ours_s / steps, "paper_ms_per_step": 1000 * paper_s / steps,
                "speedup": paper_s / ours_s, "verdict": verdict.outcome,
-               "ours_wd_test_acc": arms["wd"]["final_test_acc"], "paper_wd_test_acc": paper["wd"]["final_test_acc"],
-               "ours_control_test_acc": arms["control"]["final_test_acc"],
+               "ours_wd_test_acc": arms.wd.final_test_acc, "paper_wd_test_acc": paper["wd"]["final_test_acc"],
+               "ours_control_test_acc": arms.control.final_test_acc,
                "paper_control_test_acc": paper["control"]["final_test_acc"], "paper": paper}
         rows.append(row)
         print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != "paper"}), flush=True)

@@ -22,6 +22,7 @@ WORDS = (
     "frontier model emergent misalignment out-of-context reasoning steering vector synthetic document"
 ).split()
 SETTINGS = ["toy", "small-model", "frontier", "theory", "opinion"]
+KINDS = ("experiment", "experiment", "observation", "theory", "opinion")
 RELATIONS = ["supports", "supports", "contradicts", "qualifies"]
 STRENGTHS = ["weak", "moderate", "strong"]
 CLAIMS_PER_FILE = 5000
@@ -51,6 +52,7 @@ def generate(n_claims: int, out: Path, claims_per_source: int = 10, n_hypotheses
                 f"- id: source-{i:06d}\n  kind: paper\n  title: {_q(title)}\n"
                 f"  authors: [{_q('Author ' + str(rng.randrange(5000)))}, {_q('Author ' + str(rng.randrange(5000)))}]\n"
                 f"  year: {rng.randrange(2015, 2027)}\n  ids: {{arxiv: \"{2000 + i // 100000:04d}.{i % 100000:05d}\"}}\n"
+                + (f"  origin: lab-{rng.randrange(max(1, n_sources // 20)):05d}\n" if rng.random() < 0.3 else "")  # some labs publish a lot
             )
 
     files = 0
@@ -64,11 +66,13 @@ def generate(n_claims: int, out: Path, claims_per_source: int = 10, n_hypotheses
                     f"- id: claim-{i:07d}\n  source: source-{i // claims_per_source:06d}\n  statement: {_q(statement)}\n"
                     f"  locator: {{section: \"{rng.randrange(1, 9)}.{rng.randrange(1, 5)}\", figure: \"{rng.randrange(1, 12)}\"}}\n"
                     f"  setting: {rng.choice(SETTINGS)}\n"
+                    f"  kind: {rng.choice(KINDS)}\n  controlled: {rng.choice(['true', 'false'])}\n"
                     f"  scope: {{model: {_q(rng.choice(['GPT-2', 'Llama-2', '1-layer transformer', 'MLP']))}, task: {_q(rng.choice(WORDS))}}}\n"
                     "  evidence:\n"
                 )
                 for hid in rng.sample(hyp_ids, rng.randrange(1, 4)):
-                    f.write(f"    - {{hypothesis: {hid}, relation: {rng.choice(RELATIONS)}, strength: {rng.choice(STRENGTHS)}, rationale: {_q(' '.join(rng.choices(WORDS, k=6)))}}}\n")
+                    direct = ", direct: false" if rng.random() < 0.3 else ""
+                    f.write(f"    - {{hypothesis: {hid}, relation: {rng.choice(RELATIONS)}, strength: {rng.choice(STRENGTHS)}{direct}, rationale: {_q(' '.join(rng.choices(WORDS, k=6)))}}}\n")
                 if i > 0 and rng.random() < 0.1:
                     f.write(f"  links:\n    - {{claim: claim-{rng.randrange(i):07d}, relation: {rng.choice(['replicates', 'extends', 'disputes'])}}}\n")
     return {"claims": n_claims, "sources": n_sources, "hypotheses": n_hypotheses, "claim_files": files}

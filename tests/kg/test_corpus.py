@@ -126,3 +126,24 @@ def test_no_locator_quotes_and_no_seed_quotes(repo_root):
     assert seeded == [], f"hypotheses with seed.quote: {seeded}"
     unpointed = [h.id for h in report.corpus.hypotheses.values() if h.seed is None or h.seed.paragraph is None]
     assert unpointed == [], f"hypotheses without seed.paragraph: {unpointed}"
+
+
+def test_the_corpus_holds_evidence_against_every_hypothesis(repo_root):
+    """Issue 11's bar for a balanced corpus: enough sources and claims, 40+ contradicting links,
+    and every hypothesis contradicted by 2+ claims from 2+ independent, non-opinion sources."""
+    from kg.graph import group_of
+
+    corpus = validate(repo_root / "claims").corpus
+    assert len(corpus.sources) >= 70 and len(corpus.claims) >= 200
+    links = [(c, e) for c in corpus.claims.values() for e in c.evidence]
+    assert sum(e.relation == "contradicts" for _, e in links) >= 40
+    for h in corpus.hypotheses:
+        against = [c for c, e in links if e.hypothesis == h and e.relation == "contradicts" and c.effective_kind not in ("opinion", "definition")]
+        assert len(against) >= 2 and len({group_of(corpus, c.source) for c in against}) >= 2, h
+
+
+def test_every_claim_says_what_kind_of_claim_it_is(repo_root):
+    corpus = validate(repo_root / "claims").corpus
+    assert [c.id for c in corpus.claims.values() if c.kind is None] == []
+    seed = [c for c in corpus.claims.values() if c.source.startswith("seed-")]
+    assert seed and all(c.kind in ("opinion", "definition") for c in seed), "the seed discussion's claims are the discussion, not evidence"
