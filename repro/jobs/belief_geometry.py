@@ -79,6 +79,37 @@ PRESETS: dict[str, dict] = {
 PLOT = [{"title": "held-out cross-entropy vs optimal", "y": ["eval_ce", "optimal_ce"]}]
 
 # ---------------------------------------------------------------------------------------------
+# Result: what `run` returns and `verdict` reads (stored as result.json, so the names are the JSON keys)
+
+
+class Probe(BaseModel):
+    """One linear probe onto the belief, scored on the held-out half."""
+    model_config = ConfigDict(extra="forbid")
+    plain_r2: float
+    within_r2: float                          # R^2 after removing each current token's mean belief
+    unexplained: float                        # 1 - within_r2
+
+
+class Probes(BaseModel):
+    """One model (trained, or the untrained control) on the held-out sequences."""
+    model_config = ConfigDict(extra="forbid")
+    ce: float
+    final: Probe                              # from the final layer's residual stream
+    concat: Probe                             # from all layers concatenated
+    token_only: Probe                         # from the current token alone: the floor
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: Params
+    optimal_ce: float
+    uniform_ce: float
+    trained: Probes
+    untrained: Probes
+    steps: int
+    seconds: float
+
+# ---------------------------------------------------------------------------------------------
 # The process
 
 
@@ -163,7 +194,7 @@ class Transformer(torch.nn.Module):
 # Probes
 
 
-def probe_scores(feats: np.ndarray, tokens: np.ndarray, beliefs: np.ndarray, n_train: int) -> dict:
+def probe_scores(feats: np.ndarray, tokens: np.ndarray, beliefs: np.ndarray, n_train: int) -> Probe:
     """Least-squares probe from [features, one-hot(token), 1] to the belief. Rows are
     (sequence, position) pairs, the first n_train rows from the fitting sequences."""
     X = np.concatenate([feats, np.eye(3)[tokens], np.ones((len(feats), 1))], 1)
@@ -177,11 +208,11 @@ def probe_scores(feats: np.ndarray, tokens: np.ndarray, beliefs: np.ndarray, n_t
     tok_mean = np.stack([ytr[tokens[:n_train] == v].mean(0) if (tokens[:n_train] == v).any() else ytr.mean(0)
                          for v in range(3)])
     within = 1 - sse / ((yte - tok_mean[tokens[n_train:]]) ** 2).sum()
-    return {"plain_r2": float(plain), "within_r2": float(within), "unexplained": float(1 - within)}
+    return Probe(plain_r2=float(plain), within_r2=float(within), unexplained=float(1 - within))
 
 
 @torch.no_grad()
-def analyse(model, tokens, beliefs, dev) -> dict:
+def analyse(model, tokens, beliefs, dev) -> Probes:
     logits, resid = model(tokens.to(dev), keep_residuals=True)
     B, L = tokens.shape
     n_train = (B // 2) * L
@@ -191,14 +222,14 @@ def analyse(model, tokens, beliefs, dev) -> dict:
     concat = probe_scores(np.concatenate([flat(r) for r in resid], 1), toks, bel, n_train)
     token_only = probe_scores(np.zeros((B * L, 0)), toks, bel, n_train)
     ce = F.cross_entropy(logits[:, :-1].reshape(-1, 3).double(), tokens[:, 1:].reshape(-1).to(dev)).item()
-    return {"ce": ce, "final": final, "concat": concat, "token_only": token_only}
+    return Probes(ce=ce, final=final, concat=concat, token_only=token_only)
 
 
 # ---------------------------------------------------------------------------------------------
 # The job
 
 
-def run(params: Params, ctx: Context) -> dict:
+def run(params: Params, ctx: Context) -> Result:
     P, dev, t0 = params, ctx.device, time.perf_counter()
     seed_everything(ctx.seed)
     g = torch.Generator().manual_seed(ctx.seed)
@@ -227,32 +258,31 @@ def run(params: Params, ctx: Context) -> dict:
         ctx.progress(step + 1, P.max_steps)
 
     trained, control = analyse(model, eval_tokens, eval_beliefs, dev), analyse(untrained, eval_tokens, eval_beliefs, dev)
-    ctx.log(f"trained within-token R2 final {trained['final']['within_r2']:.3f} concat {trained['concat']['within_r2']:.3f}; "
-            f"untrained {control['final']['within_r2']:.3f} / {control['concat']['within_r2']:.3f}")
-    return {"params": P.model_dump(), "optimal_ce": optimal_ce, "uniform_ce": math.log(3),
-            "trained": trained, "untrained": control, "steps": P.max_steps, "seconds": time.perf_counter() - t0}
+    ctx.log(f"trained within-token R2 final {trained.final.within_r2:.3f} concat {trained.concat.within_r2:.3f}; "
+            f"untrained {control.final.within_r2:.3f} / {control.concat.within_r2:.3f}")
+    return Result(params=P, optimal_ce=optimal_ce, uniform_ce=math.log(3), trained=trained, untrained=control,
+                  steps=P.max_steps, seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
 # Verdict
 
 
-def verdict(result: dict) -> Verdict:
-    P = Params(**result["params"])
-    tr, un, opt = result["trained"], result["untrained"], result["optimal_ce"]
-    ratio = tr["concat"]["unexplained"] / max(un["concat"]["unexplained"], 1e-12)
-    numbers = dict(ce=tr["ce"], optimal_ce=opt, ce_gap=tr["ce"] - opt,
-                   within_r2_concat=tr["concat"]["within_r2"], within_r2_final=tr["final"]["within_r2"],
-                   untrained_within_r2_concat=un["concat"]["within_r2"], untrained_within_r2_final=un["final"]["within_r2"],
+def verdict(result: Result) -> Verdict:
+    P, tr, un, opt = result.params, result.trained, result.untrained, result.optimal_ce
+    ratio = tr.concat.unexplained / max(un.concat.unexplained, 1e-12)
+    numbers = dict(ce=tr.ce, optimal_ce=opt, ce_gap=tr.ce - opt,
+                   within_r2_concat=tr.concat.within_r2, within_r2_final=tr.final.within_r2,
+                   untrained_within_r2_concat=un.concat.within_r2, untrained_within_r2_final=un.final.within_r2,
                    unexplained_ratio_concat=ratio,
-                   unexplained_ratio_final=tr["final"]["unexplained"] / max(un["final"]["unexplained"], 1e-12),
-                   plain_r2_final=tr["final"]["plain_r2"], untrained_plain_r2_final=un["final"]["plain_r2"],
-                   token_only_plain_r2=tr["token_only"]["plain_r2"])
+                   unexplained_ratio_final=tr.final.unexplained / max(un.final.unexplained, 1e-12),
+                   plain_r2_final=tr.final.plain_r2, untrained_plain_r2_final=un.final.plain_r2,
+                   token_only_plain_r2=tr.token_only.plain_r2)
     inconclusive = None
-    if tr["ce"] > opt + P.undertrained_gap:
-        inconclusive = f"CE {tr['ce']:.4f} is more than {P.undertrained_gap} above optimal {opt:.4f}: undertrained"
-    checks = {"near_optimal": tr["ce"] <= opt + P.ce_gap,
-              "probe": tr["concat"]["within_r2"] >= P.r2_min,
+    if tr.ce > opt + P.undertrained_gap:
+        inconclusive = f"CE {tr.ce:.4f} is more than {P.undertrained_gap} above optimal {opt:.4f}: undertrained"
+    checks = {"near_optimal": tr.ce <= opt + P.ce_gap,
+              "probe": tr.concat.within_r2 >= P.r2_min,
               "beats_control": ratio <= P.control_ratio}
     return decide(checks, numbers, inconclusive)
 

@@ -95,6 +95,44 @@ PLOT = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# Result: what `run` returns and `verdict` reads (stored as result.json, so the names are the JSON keys)
+
+
+class Arm(BaseModel):
+    """One training arm, measured at its last step (first-step fields are None if never reached)."""
+    model_config = ConfigDict(extra="forbid")
+    weight_decay: float
+    steps: int
+    seconds: float
+    memorised_at: int | None                  # S1: first evaluated step with train acc >= 0.99
+    generalised_at: int | None                # S2: first evaluated step with test acc >= 0.95
+    final_train_acc: float
+    final_test_acc: float
+    final_train_loss: float
+    final_test_loss: float
+    best_test_acc: float
+    test_acc_at_75pct: float                  # at 3/4 of the steps run: is test acc still climbing?
+    fourier_top_share: float
+    neuron_top_freq_share: float
+    key_freqs: list[int]
+    excluded_loss: float
+    excluded_loss_per_freq: list[float]
+    restricted_loss: float
+
+
+class Arms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wd: Arm
+    control: Arm
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: Params
+    arms: Arms
+    steps: int                                # both arms together
+
+# ---------------------------------------------------------------------------------------------
 # Data and model
 
 
@@ -214,7 +252,7 @@ def progress_measures(logits: torch.Tensor, labels: torch.Tensor, is_train: torc
 
 
 def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: bool,
-              step_offset: int, total_steps: int) -> dict:
+              step_offset: int, total_steps: int) -> Arm:
     P, dev = params, ctx.device
     seed_everything(ctx.seed)                                 # same init and split for both arms
     train_idx, test_idx = make_split(P.p, P.frac_train, ctx.seed)
@@ -283,7 +321,7 @@ def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: boo
         ctx.metric(**row)
         rows[-1] = {**row, **extra}
     final = rows[-1]
-    return dict(
+    return Arm(
         weight_decay=wd, steps=last_step, seconds=time.perf_counter() - t0,
         memorised_at=first_step(rows, "train_acc", 0.99), generalised_at=first_step(rows, "test_acc", 0.95),
         final_train_acc=final["train_acc"], final_test_acc=final["test_acc"],
@@ -296,36 +334,34 @@ def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: boo
     )
 
 
-def run(params: Params, ctx: Context) -> dict:
+def run(params: Params, ctx: Context) -> Result:
     total = 2 * params.max_steps
     ctx.log(f"grokking p={params.p} frac={params.frac_train} d={params.d_model} on {ctx.device}")
     wd = train_arm("wd", params.weight_decay, params, ctx, stop_early=True, step_offset=0, total_steps=total)
     # The wd arm usually stops early; let the bar continue from its budget, not its stop step.
     control = train_arm("control", params.control_weight_decay, params, ctx, stop_early=False,
                         step_offset=params.max_steps, total_steps=total)
-    return {"params": params.model_dump(), "arms": {"wd": wd, "control": control},
-            "steps": wd["steps"] + control["steps"]}
+    return Result(params=params, arms=Arms(wd=wd, control=control), steps=wd.steps + control.steps)
 
 
 # ---------------------------------------------------------------------------------------------
 # Verdict
 
 
-def verdict(result: dict) -> Verdict:
-    P = Params(**result["params"])
-    wd, ctl = result["arms"]["wd"], result["arms"]["control"]
-    S1, S2 = wd["memorised_at"], wd["generalised_at"]
-    ratio = wd["excluded_loss"] / max(wd["final_train_loss"], 1e-12)
+def verdict(result: Result) -> Verdict:
+    P, wd, ctl = result.params, result.arms.wd, result.arms.control
+    S1, S2 = wd.memorised_at, wd.generalised_at
+    ratio = wd.excluded_loss / max(wd.final_train_loss, 1e-12)
     numbers = dict(S1_memorised=S1, S2_generalised=S2, delay=(S2 / max(S1, 1)) if S1 is not None and S2 is not None else None,
-                   wd_final_test_acc=wd["final_test_acc"], control_final_test_acc=ctl["final_test_acc"],
-                   control_best_test_acc=ctl["best_test_acc"], control_final_train_acc=ctl["final_train_acc"],
-                   control_final_test_loss=ctl["final_test_loss"], wd_fourier_top_share=wd["fourier_top_share"],
-                   control_fourier_top_share=ctl["fourier_top_share"], wd_key_freqs=wd["key_freqs"],
+                   wd_final_test_acc=wd.final_test_acc, control_final_test_acc=ctl.final_test_acc,
+                   control_best_test_acc=ctl.best_test_acc, control_final_train_acc=ctl.final_train_acc,
+                   control_final_test_loss=ctl.final_test_loss, wd_fourier_top_share=wd.fourier_top_share,
+                   control_fourier_top_share=ctl.fourier_top_share, wd_key_freqs=wd.key_freqs,
                    wd_excluded_over_train_loss=ratio, budget=P.max_steps)
     inconclusive = None
-    climb = wd["final_test_acc"] - wd.get("test_acc_at_75pct", wd["final_test_acc"])
+    climb = wd.final_test_acc - wd.test_acc_at_75pct
     numbers["wd_test_acc_climb_last_quarter"] = climb
-    if S1 is None or ctl["memorised_at"] is None:
+    if S1 is None or ctl.memorised_at is None:
         inconclusive = "an arm never memorised the training set (train acc < 0.99), so the budget is too short to judge"
     elif S2 is None and climb >= 0.1:
         inconclusive = (f"the wd arm has not generalised yet but its test acc is still climbing "
@@ -334,8 +370,8 @@ def verdict(result: dict) -> Verdict:
         "memorises": S1 is not None and S1 <= P.memorise_by,
         "groks": S2 is not None,
         "delayed": S1 is not None and S2 is not None and S2 >= P.delay_factor * S1,
-        "control_fails": ctl["final_test_acc"] < 0.95 and ctl["best_test_acc"] < 0.95,
-        "fourier": wd["fourier_top_share"] >= P.fourier_share_min,
+        "control_fails": ctl.final_test_acc < 0.95 and ctl.best_test_acc < 0.95,
+        "fourier": wd.fourier_top_share >= P.fourier_share_min,
         "excluded": ratio >= P.excluded_ratio_min,
     }
     return decide(checks, numbers, inconclusive)

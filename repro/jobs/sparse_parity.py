@@ -36,7 +36,7 @@ import time
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from repro.core import Context, Verdict, decide, first_step, seed_everything
+from repro.core import Context, Verdict, decide, seed_everything
 
 # ---------------------------------------------------------------------------------------------
 # Config
@@ -73,6 +73,44 @@ PLOT = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# Result: what `run` returns and `verdict` reads (stored as result.json, so the names are the JSON keys)
+
+
+class Eval(BaseModel):
+    """One evaluation of one model: also a row of the metrics stream."""
+    model_config = ConfigDict(extra="forbid")
+    run: str                                  # "main", or "n{n}-s{i}" in the sweep
+    n: int
+    step: int
+    test_acc: float
+    relevant_share: float                     # share of first-layer |W| on the k relevant inputs
+    top_neuron_share: float                   # the hidden-progress measure (module docstring)
+    relevant_in_topk: int                     # relevant inputs among the k largest input columns
+    w_dist_l1: float                          # ||W - W0||_1
+
+
+class Run(BaseModel):
+    """One trained model; solved_at is None if it never reached test acc 0.99."""
+    model_config = ConfigDict(extra="forbid")
+    n: int
+    seed: int
+    solved_at: int | None
+    steps: int
+
+
+class MainRun(Run):
+    rows: list[Eval]                          # every evaluation, for the sharpness and hidden-progress checks
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: Params
+    main: MainRun
+    sweep: list[Run]                          # sweep_ns x sweep_seeds, the main run reused at n == params.n
+    steps: int
+    seconds: float
+
+# ---------------------------------------------------------------------------------------------
 # Data, model, one training run
 
 
@@ -82,7 +120,7 @@ def sample(n: int, batch: int, support: torch.Tensor, g: torch.Generator, device
 
 
 def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
-              done: list[int], budget: int) -> dict:
+              done: list[int], budget: int) -> MainRun:
     """Train one MLP on an n-bit, k-sparse parity. dense=True logs every evaluation."""
     dev = ctx.device
     seed_everything(seed)
@@ -94,7 +132,8 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
     opt = torch.optim.SGD(model.parameters(), lr=P.lr, weight_decay=P.weight_decay)
     x_test, y_test = sample(n, P.test_size, support, g, dev)
 
-    rows, solved_at = [], None
+    rows: list[Eval] = []
+    solved_at = None
     for step in range(P.max_steps + 1):
         if step % P.eval_every == 0:
             with torch.no_grad():
@@ -109,12 +148,12 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
                 per_neuron = W2[:, support].sum(1) / W2.sum(1)
                 top_neuron = per_neuron.topk(max(1, P.width // 100)).values.mean().item()
                 top = set(col.topk(P.k).indices.tolist())
-                row = dict(run=tag, n=n, step=step, test_acc=acc, relevant_share=share, top_neuron_share=top_neuron,
+                row = Eval(run=tag, n=n, step=step, test_acc=acc, relevant_share=share, top_neuron_share=top_neuron,
                            relevant_in_topk=len(top & set(support.tolist())),
                            w_dist_l1=moved.sum().item())
             rows.append(row)
             if dense:
-                ctx.metric(**row)
+                ctx.metric(**row.model_dump())
             if acc >= 0.99:
                 solved_at = step
                 break
@@ -128,15 +167,15 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
         done[0] += 1
         ctx.progress(min(done[0], budget - 1), budget, note=tag)   # the budget is an estimate
     if not dense:
-        ctx.metric(**rows[-1])                                    # one summary row per sweep model
-    return dict(n=n, seed=seed, solved_at=solved_at, steps=rows[-1]["step"], rows=rows)
+        ctx.metric(**rows[-1].model_dump())                       # one summary row per sweep model
+    return MainRun(n=n, seed=seed, solved_at=solved_at, steps=rows[-1].step, rows=rows)
 
 
 # ---------------------------------------------------------------------------------------------
 # The job
 
 
-def run(params: Params, ctx: Context) -> dict:
+def run(params: Params, ctx: Context) -> Result:
     P, t0 = params, time.perf_counter()
     # Progress is counted in steps against a rough estimate (steps to solve grow ~n^1.4 here).
     est = lambda n: int(min(P.max_steps, 45 * n ** 1.4))
@@ -145,49 +184,50 @@ def run(params: Params, ctx: Context) -> dict:
     ctx.log(f"sparse parity n={P.n} k={P.k} width={P.width}; sweep n={P.sweep_ns} x {P.sweep_seeds} seeds on {ctx.device}")
 
     main = train_one(P.n, ctx.seed, P, ctx, "main", dense=True, done=done, budget=budget)
+    # The sweep keeps one summary per model, not its evaluations.
+    summary = lambda r: Run(n=r.n, seed=r.seed, solved_at=r.solved_at, steps=r.steps)
     sweep = []
     for n in P.sweep_ns:
         for i in range(P.sweep_seeds):
             if n == P.n and i == 0:
-                sweep.append({k: v for k, v in main.items() if k != "rows"})   # reuse the main run
+                sweep.append(summary(main))                       # reuse the main run
                 continue
             r = train_one(n, ctx.seed * 1000 + i, P, ctx, f"n{n}-s{i}", dense=False, done=done, budget=budget)
-            sweep.append({k: v for k, v in r.items() if k != "rows"})
+            sweep.append(summary(r))
     ctx.progress(budget, budget)
-    return {"params": P.model_dump(), "main": main, "sweep": sweep,
-            "steps": done[0], "seconds": time.perf_counter() - t0}
+    return Result(params=P, main=main, sweep=sweep, steps=done[0], seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
 # Verdict
 
 
-def verdict(result: dict) -> Verdict:
-    P = Params(**result["params"])
-    rows, S = result["main"]["rows"], result["main"]["solved_at"]
+def verdict(result: Result) -> Verdict:
+    P, rows, S = result.params, result.main.rows, result.main.solved_at
     numbers: dict = {"S_solve": S, "n": P.n, "k": P.k}
     inconclusive = None if S is not None else f"the main run did not solve within {P.max_steps} steps"
 
     # Sharpness: flat before 0.5*S, fast climb from 0.6 to 0.99.
     flat = sharp = hidden = False
     if S is not None:
-        flat = all(r["test_acc"] <= 0.60 for r in rows if r["step"] <= 0.5 * S)
-        t60 = first_step(rows, "test_acc", 0.60)
+        flat = all(r.test_acc <= 0.60 for r in rows if r.step <= 0.5 * S)
+        # First evaluation with test acc >= 0.60; it exists, since the solving one has >= 0.99.
+        t60 = next(r.step for r in rows if r.test_acc >= 0.60)
         numbers["climb_steps"] = S - t60
         sharp = (S - t60) <= 0.3 * S
-        early = next((r for r in rows if r["step"] >= 250), rows[0])
-        flat_rows = [r for r in rows if early["step"] <= r["step"] < t60 and r["test_acc"] < 0.55]
+        early = next((r for r in rows if r.step >= 250), rows[0])
+        flat_rows = [r for r in rows if early.step <= r.step < t60 and r.test_acc < 0.55]
         late = flat_rows[-1] if flat_rows else early
-        numbers.update(early_step=early["step"], early_hidden=early["top_neuron_share"],
-                       flat_end_step=late["step"], flat_end_hidden=late["top_neuron_share"],
-                       flat_end_acc=late["test_acc"], chance_share=P.k / P.n)
-        hidden = late["step"] > early["step"] and late["top_neuron_share"] >= P.hidden_factor * early["top_neuron_share"]
+        numbers.update(early_step=early.step, early_hidden=early.top_neuron_share,
+                       flat_end_step=late.step, flat_end_hidden=late.top_neuron_share,
+                       flat_end_acc=late.test_acc, chance_share=P.k / P.n)
+        hidden = late.step > early.step and late.top_neuron_share >= P.hidden_factor * early.top_neuron_share
 
     # Scaling: medians over seeds per n.
     medians: dict[int, float | None] = {}
     for n in sorted(set(P.sweep_ns)):
-        runs = [r for r in result["sweep"] if r["n"] == n]
-        solved = sorted(r["solved_at"] for r in runs if r["solved_at"] is not None)
+        runs = [r for r in result.sweep if r.n == n]
+        solved = sorted(r.solved_at for r in runs if r.solved_at is not None)
         if len(solved) * 2 <= len(runs) - 1 or not solved:
             inconclusive = inconclusive or f"most sweep runs at n={n} did not solve within {P.max_steps} steps"
             medians[n] = None

@@ -68,6 +68,21 @@ PLOT = [{"title": "dimensions per feature, densest (0) to sparsest instance",
          "y": ["dims_per_feature_0", "dims_per_feature_3", "dims_per_feature_6", "dims_per_feature_9"]}]
 
 # ---------------------------------------------------------------------------------------------
+# Result: what `run` returns and `verdict` reads (stored as result.json, so the names are the JSON keys).
+# Lists run over instances, densest first.
+
+
+class Result(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: Params
+    feature_probability: list[float]
+    represented: list[int]                    # features with ||W_j|| > 0.5
+    dims_per_feature: list[float]             # n_hidden / ||W||_F^2
+    feature_dimensionality: list[list[float]]  # D_j per instance and feature
+    steps: int
+    seconds: float
+
+# ---------------------------------------------------------------------------------------------
 # Model and measures
 
 
@@ -99,7 +114,7 @@ def measures(W: torch.Tensor, n_hidden: int) -> dict:
 # The job
 
 
-def run(params: Params, ctx: Context) -> dict:
+def run(params: Params, ctx: Context) -> Result:
     P, dev, t0 = params, ctx.device, time.perf_counter()
     seed_everything(ctx.seed)
     g = torch.Generator(device=dev).manual_seed(ctx.seed)
@@ -127,8 +142,9 @@ def run(params: Params, ctx: Context) -> dict:
         ctx.progress(step + 1, P.steps)
 
     final = measures(model.W, P.n_hidden)
-    return {"params": P.model_dump(), "feature_probability": prob.squeeze(1).tolist(), **final,
-            "steps": P.steps, "seconds": time.perf_counter() - t0}
+    return Result(params=P, feature_probability=prob.squeeze(1).tolist(), represented=final["represented"],
+                  dims_per_feature=final["dims_per_feature"], feature_dimensionality=final["feature_dimensionality"],
+                  steps=P.steps, seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,9 +172,8 @@ def spearman(xs: list[float], ys: list[float]) -> float:
     return cov / var if var else 0.0
 
 
-def verdict(result: dict) -> Verdict:
-    P = Params(**result["params"])
-    rep, dpf = result["represented"], result["dims_per_feature"]
+def verdict(result: Result) -> Verdict:
+    P, rep, dpf = result.params, result.represented, result.dims_per_feature
     numbers = dict(densest_represented=rep[0], densest_dims_per_feature=dpf[0],
                    sparsest_represented=rep[-1], sparsest_dims_per_feature=dpf[-1],
                    features_per_dim=[1 / d if d else None for d in dpf], n_hidden=P.n_hidden)
