@@ -39,7 +39,7 @@ def measure(corpus: Path) -> dict:
     report = validate(corpus)
     t1 = time.perf_counter()
     store = GraphStore(report.corpus)
-    store.graph  # built lazily: force it
+    _ = store.graph  # built lazily: force it
     t2 = time.perf_counter()
     balances = [(h, b.to_dict()) for h, b in overview(store)]  # score, certainty, sensitivity, groups
     t3 = time.perf_counter()

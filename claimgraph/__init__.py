@@ -11,6 +11,7 @@ records. The CLI (`cli/`) and the UI (`ui/`) open stores through here.
 from claimgraph.wiring import (
     collect_verdicts,
     job_catalog,
+    job_code_version,
     load_citations,
     load_graph_store,
     open_store,
@@ -18,4 +19,4 @@ from claimgraph.wiring import (
     validate_text,
 )
 
-__all__ = ["collect_verdicts", "job_catalog", "load_citations", "load_graph_store", "open_store", "validate", "validate_text"]
+__all__ = ["collect_verdicts", "job_catalog", "job_code_version", "load_citations", "load_graph_store", "open_store", "validate", "validate_text"]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.edges import citation_edges
 from kg import validation
 from kg.loading import Corpus
 from kg.problems import Problem
-from kg.records import CitationEdge, ClaimVerdict
+from kg.records import CitationEdge, ClaimVerdict, VerdictOfRecord
 from kg.store import CorpusError, GraphStore, Store
 from kg.util import default_corpus
 from repro import api
@@ -25,9 +26,16 @@ def job_catalog() -> Catalog:
     return api.catalog()
 
 
+def job_code_version(job: str) -> str | None:
+    """The current code version of a job (what its verdicts of record must match), None if unknown."""
+    return api.job_code_version(job) if job in job_catalog().jobs else None
+
+
 def validate(path: Path | str | None = None, strict: bool = False, check_duplicates: bool = True) -> validation.Report:
-    """`kg validate`: the core's checks plus the reproductions' jobs, presets and parameters."""
-    return validation.validate(path or default_corpus(), strict=strict, check_duplicates=check_duplicates, jobs=job_catalog())
+    """`kg validate`: the core's checks plus the reproductions' jobs, presets and parameters, and
+    the verdicts of record (`<corpus>/verdicts/*.json`): known job, valid params, current code."""
+    return validation.validate(path or default_corpus(), strict=strict, check_duplicates=check_duplicates, jobs=job_catalog(),
+                               code_versions=job_code_version)
 
 
 def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims") -> list[Problem]:
@@ -35,24 +43,55 @@ def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str
     return validation.validate_text(text, corpus, name, kind, jobs=job_catalog())
 
 
-def collect_verdicts(corpus: Corpus, runs: Path | str | None = None) -> list[ClaimVerdict]:
-    """The latest verdict of every reproduction a claim names, read from the run store as data."""
+def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: Iterable[VerdictOfRecord] = (),
+                     local: bool = True) -> list[ClaimVerdict]:
+    """The verdict of every reproduction a claim names, with where it comes from (`status`):
+
+    - the verdict of record of that job, preset and resolved params, when its job code is
+      current (`record`);
+    - else the latest succeeded local run of the request in the run store (`local`: any seed,
+      unpublished), unless `local=False`;
+    - a verdict of record whose job code has changed shows too (`stale`), and weighs nothing.
+    """
+    catalog = job_catalog()
+    published = {_request_key(r.job, r.preset, r.params): r for r in records}
+    versions: dict[str, str | None] = {}
     latest: dict[str, api.RunVerdict | None] = {}  # several claims often name the same request
     verdicts = []
     for claim in corpus.claims.values():
         for ref in claim.reproductions:
-            key = json.dumps([ref.job, ref.preset, ref.params], sort_keys=True, default=str)
+            common = {"claim": claim.id, "job": ref.job, "preset": ref.preset, "expect": ref.expect}
+            key = _request_key(ref.job, ref.preset, catalog.resolve(ref.job, ref.preset, dict(ref.params)))
+            record = published.get(key)
+            if record is not None:
+                if ref.job not in versions:
+                    versions[ref.job] = job_code_version(ref.job)
+                status = "record" if record.code_version == versions[ref.job] else "stale"
+                verdicts.append(
+                    ClaimVerdict(
+                        **common, verdict=record.verdict(), run_id=record.run_id, finished_at=record.date,
+                        code_version=record.code_version, status=status, seeds=record.seed_numbers,
+                    )
+                )
+                if status == "record":
+                    continue
+            if not local:
+                continue
             if key not in latest:  # each lookup scans the run store
                 latest[key] = api.latest_verdict(ref.job, ref.preset, dict(ref.params), store=runs)
             found = latest[key]
             if found is not None:
                 verdicts.append(
                     ClaimVerdict(
-                        claim=claim.id, job=ref.job, preset=ref.preset, expect=ref.expect, verdict=found.verdict,
-                        run_id=found.run_id, seed=found.seed, finished_at=found.finished_at, code_version=found.code_version,
+                        **common, verdict=found.verdict, run_id=found.run_id, seed=found.seed, finished_at=found.finished_at,
+                        code_version=found.code_version, status="local",
                     )
                 )
     return verdicts
+
+
+def _request_key(job: str, preset: str, resolved: dict[str, object]) -> str:
+    return json.dumps([job, preset, resolved], sort_keys=True, default=str)
 
 
 def load_citations(corpus: Corpus) -> list[CitationEdge]:
@@ -61,12 +100,14 @@ def load_citations(corpus: Corpus) -> list[CitationEdge]:
 
 
 def load_graph_store(path: Path | str | None = None, runs: bool = True) -> GraphStore:
-    """The embedded store over a corpus folder. Raises CorpusError when the corpus has errors."""
+    """The embedded store over a corpus folder, with its verdicts of record and (unless
+    runs=False) the latest local runs. Raises CorpusError when the corpus has errors."""
     report = validate(path, check_duplicates=False)
     if report.errors:
         first = report.errors[0]
         raise CorpusError(f"the corpus has {len(report.errors)} error(s), the first at {first}; run `kg validate` to see them all")
-    verdicts = collect_verdicts(report.corpus) if runs else []
+    # Verdicts of record are corpus data: they come with it even when the run store is not read.
+    verdicts = collect_verdicts(report.corpus, records=[f.record for f in report.records], local=runs)
     return GraphStore(report.corpus, verdicts, load_citations(report.corpus))
 
 

@@ -214,7 +214,9 @@ def _show_claim(store: Store, c: Any) -> None:
     for ref in c.reproductions:
         out.print(f"  reproduction {ref.job}/{ref.preset} expects {ref.expect}", markup=False)
     for v in store.verdicts(c.id):
-        out.print(f"  latest run {v.run_id} ({v.job}/{v.preset}): {v.summary}", markup=False)
+        # the summary says which: verdict of record, stale verdict of record, or local run (unpublished)
+        run = f" run {v.run_id}" if v.status == "local" else ""
+        out.print(f"  {v.job}/{v.preset}{run}: {v.summary}", markup=False)
 
 
 def _show_source(store: Store, s: Any) -> None:

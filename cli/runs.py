@@ -5,6 +5,7 @@
     kg runs [--job J] [--status S]            table of runs
     kg runs show ID [--png PATH]              summary, verdict, curves
     kg runs cancel ID
+    kg runs publish JOB [--preset smoke] [--set key=value]...   write the job's verdict of record
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -21,7 +23,7 @@ from cli.output import fail, out, table, usage_error
 OUTCOME_STYLE = {"reproduced": "green", "not-reproduced": "red", "inconclusive": "yellow"}
 RunsDir = Annotated[str | None, typer.Option("--runs-dir", envvar="KG_RUNS_DIR", help="run store root (default: runs/)")]
 
-runs_app = typer.Typer(help="Reproduction runs: list, show, cancel.", no_args_is_help=False)
+runs_app = typer.Typer(help="Reproduction runs: list, show, cancel, publish.", no_args_is_help=False)
 
 
 class Backend(StrEnum):
@@ -190,3 +192,41 @@ def cancel(
     except (KeyError, ValueError) as exc:
         fail(str(exc).strip("'\""))
     out.print(f"{run_id}: {st.status} {st.reason}", markup=False)
+
+
+@runs_app.command("publish")
+def publish(
+    ctx: typer.Context,
+    job: Annotated[str, typer.Argument(help="A job in repro/jobs")],
+    preset: Annotated[str, typer.Option("--preset", "-p")] = "smoke",
+    set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="the parameter overrides the seeds ran with: key=value (JSON values)")] = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", "-c", help="Corpus folder (default: the bundled claims/)")] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Write the verdict of record of a job and preset to <corpus>/verdicts/JOB.PRESET.json.
+
+    It takes the latest succeeded local run of each seed with the preset's params (and --set) on
+    the current job code: at least three seeds; all agree -> their outcome, else inconclusive.
+    """
+    from kg.util import default_corpus, parse_overrides
+    from kg.verdicts import write_record
+    from repro import api
+
+    runs_dir = runs_dir or (ctx.obj or {}).get("runs_dir")
+    catalog = api.catalog()
+    if job not in catalog.job_names():
+        fail(f"unknown job {job!r}; known jobs: {', '.join(catalog.job_names())}")
+    try:
+        overrides = parse_overrides(set_ or [])
+    except ValueError as exc:
+        usage_error(f"--set: {exc}")
+    try:
+        record = api.verdict_of_record(job, preset, overrides, store=runs_dir)
+    except ValueError as exc:  # NotEnoughSeeds names the runs to make
+        fail(str(exc))
+    root = corpus or default_corpus()
+    if not root.is_dir():
+        fail(f"no corpus folder {root}")
+    path = write_record(root, record)
+    seeds = ", ".join(str(n) for n in record.seed_numbers)
+    out.print(f"wrote {path}: {record.outcome} ({record.note}; seeds {seeds}; code {record.code_version})", markup=False)

@@ -11,7 +11,8 @@ source may share a slug. Edges, all pointing away from the claim that asserts so
     claim -LINK{relation,note}-> claim       replicates | fails-to-replicate | disputes | extends
     hypothesis -REFINES-> hypothesis         a hypothesis and its parent
     source -CITES{intents,influential}-> source   from the Semantic Scholar cache
-    run -TESTS{outcome,expect,...}-> claim   the latest run of each of a claim's reproductions
+    run -TESTS{outcome,expect,status,...}-> claim   each reproduction's verdict of record (status
+                                             record or stale, node id record:<job>.<preset>) or latest local run
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def independently_replicated(corpus: Corpus) -> set[str]:
 
 
 def run_label(v: ClaimVerdict) -> str:
-    return f"{v.job}/{v.preset}: {v.outcome}"
+    tag = {"record": " (verdict of record)", "stale": " (stale verdict of record)"}.get(v.status, "")
+    return f"{v.job}/{v.preset}: {v.outcome}{tag}"
 
 
 def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations: Iterable[CitationEdge] = ()) -> nx.MultiDiGraph:
@@ -130,7 +132,7 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
             g.add_node(rk, kind=Kind.run.value, id=v.run_id, label=run_label(v), outcome=v.outcome, job=v.job)
         attrs = {
             "type": Edge.TESTS.value, "claim": v.claim, "job": v.job, "preset": v.preset, "expect": v.expect,
-            "outcome": v.outcome, "run_id": v.run_id, "finished_at": v.finished_at, "summary": v.summary, "verdict": v,
+            "outcome": v.outcome, "run_id": v.run_id, "finished_at": v.finished_at, "summary": v.summary, "status": v.status, "verdict": v,
         }
         edges.append((rk, node_key(Kind.claim, v.claim), attrs))
     # Only edges between nodes that exist: a dangling reference in a bad corpus must not invent nodes.

@@ -56,7 +56,7 @@ MATCH (c:Claim)-[e:EVIDENCE]->(:Hypothesis {id: $id})
 RETURN c.id AS claim, c.source AS source, e.relation AS relation, e.strength AS strength, c.setting AS setting,
        e.rationale AS rationale, c.claim_kind AS kind, c.controlled AS controlled, c.runs AS runs, e.direct AS direct,
        c.group AS group, c.replicated AS replicated,
-       [(:Run)-[t:TESTS]->(c) | [t.ord, t.outcome, t.expect]] AS verdicts
+       [(:Run)-[t:TESTS]->(c) WHERE coalesce(t.status, 'local') <> 'stale' | [t.ord, t.outcome, t.expect]] AS verdicts
 ORDER BY c.ord
 """
 Q_CLAIMS_OF_SOURCE = "MATCH (c:Claim)-[:FROM]->(:Source {id: $id}) RETURN c.doc AS doc ORDER BY c.id"

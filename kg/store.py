@@ -153,7 +153,8 @@ class GraphStore:
     def _all_evidence(self) -> dict[str, list[EvidenceRow]]:
         verdicts: dict[str, list[tuple[str, str]]] = {}
         for v in self._verdicts:
-            verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
+            if v.weighs:  # a stale verdict of record weighs as no verdict
+                verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
         replicated = independently_replicated(self.corpus)
         rows: dict[str, list[EvidenceRow]] = {}
         for c in self.corpus.claims.values():

@@ -6,7 +6,7 @@ The Neo4j model mirrors `kg.graph` (same node keys, same edge types):
     (c:Claim)-[:FROM]->(:Source)        (c)-[:EVIDENCE {relation, strength, rationale, ord}]->(:Hypothesis)
     (c)-[:LINK {relation, note}]->(:Claim)  (:Hypothesis)-[:REFINES]->(:Hypothesis)
     (:Source)-[:CITES {k, h, ord, intents, influential}]->(:Source)
-    (:Run)-[:TESTS {k, h, ord, claim, job, preset, expect, outcome, run_id, finished_at, summary}]->(:Claim)
+    (:Run)-[:TESTS {k, h, ord, claim, job, preset, expect, outcome, run_id, finished_at, summary, status}]->(:Claim)
     (:KgMeta {id: 'sync', version, synced_at})    bumped whenever a sync changes something
 
 How it stays idempotent and convergent:
@@ -290,7 +290,8 @@ def tests_rows(store: GraphStore) -> list[Row]:
     for i, (k, (run_id, claim, d)) in enumerate(zip(keys, kept, strict=False)):
         props = {
             "k": k, "claim": claim, "job": d["job"], "preset": d["preset"], "expect": d["expect"], "outcome": d["outcome"],
-            "run_id": run_id, "finished_at": d["finished_at"], "summary": d["summary"], "doc": d["verdict"].model_dump_json(), "ord": i,
+            "run_id": run_id, "finished_at": d["finished_at"], "summary": d["summary"], "status": d["status"],
+            "doc": d["verdict"].model_dump_json(), "ord": i,
         }
         h = _hash(props)
         rows.append(Row(k, h, {"ord": i}, {"run_id": run_id, "claim": claim, "k": k, "props": {**props, "h": h}}))

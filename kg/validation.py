@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process, utils
 
 from kg.loading import Corpus, Origin, load_corpus, load_text
 from kg.problems import Problem
+from kg.verdicts import RecordFile, load_records
 
 NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
 NEAR_DUPLICATE_SOURCE = 95  # ratio on normalised titles
@@ -36,6 +37,7 @@ class JobCatalog(Protocol):
 class Report:
     corpus: Corpus
     problems: list[Problem] = field(default_factory=list)
+    records: list[RecordFile] = field(default_factory=list)  # the well-formed verdicts of record
 
     @property
     def errors(self) -> list[Problem]:
@@ -50,19 +52,24 @@ class Report:
         return not self.errors
 
 
-def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True, jobs: JobCatalog | None = None) -> Report:
-    """Load and check a corpus. `jobs` is the reproduction catalogue; without it (the core knows
-    no jobs) the reproductions claims name are not checked."""
+def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True, jobs: JobCatalog | None = None,
+             code_versions: Callable[[str], str | None] | None = None) -> Report:
+    """Load and check a corpus and its verdicts of record (`verdicts/*.json`). `jobs` is the
+    reproduction catalogue and `code_versions` gives a job's current code version; without them
+    (the core knows no jobs) reproductions and verdicts of record are checked for shape only."""
     corpus, problems = load_corpus(root)
+    records, record_problems = load_records(root) if Path(root).is_dir() else ([], [])
+    problems += record_problems
     problems += check_references(corpus)
     if jobs is not None:
         problems += check_reproductions(corpus, jobs)
+        problems += check_records(records, jobs, code_versions)
     if check_duplicates:
         problems += near_duplicates(corpus)
     if strict:
         problems = [Problem(p.file, p.line, p.message, p.hint, "error") for p in problems]
     problems.sort(key=lambda p: (p.file, p.line))
-    return Report(corpus, problems)
+    return Report(corpus, problems, records)
 
 
 def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims", jobs: JobCatalog | None = None) -> list[Problem]:
@@ -149,6 +156,32 @@ def check_reproductions(corpus: Corpus, jobs: JobCatalog) -> list[Problem]:
                 continue
             for message, hint in jobs.check(ref.job, ref.preset, ref.params):
                 problems.append(Problem(at.file, at.line, f"'{claim.id}': reproduction {ref.job}/{ref.preset}: {message}", hint))
+    return problems
+
+
+def check_records(records: Iterable[RecordFile], jobs: JobCatalog, code_versions: Callable[[str], str | None] | None = None) -> list[Problem]:
+    """Every verdict of record names a known job and preset and parameters the job accepts; one
+    whose job code has changed since is stale (a warning: it weighs as no verdict)."""
+    problems, names = [], jobs.job_names()
+    for found in records:
+        r = found.record
+        if r.job not in names:
+            hint = _suggest(r.job, names) or f"known jobs: {', '.join(names)}"
+            problems.append(Problem(found.file, found.line("job"), f"verdict of record for unknown job '{r.job}'", hint))
+            continue
+        issues = jobs.check(r.job, r.preset, r.params)
+        for message, hint in issues:
+            key = "preset" if message.startswith("unknown preset") else "params"
+            problems.append(Problem(found.file, found.line(key), f"verdict of record {r.job}/{r.preset}: {message}", hint))
+        current = code_versions(r.job) if code_versions is not None and not issues else None
+        if current is not None and current != r.code_version:
+            seeds = " ".join(str(n) for n in r.seed_numbers)
+            problems.append(Problem(
+                found.file, found.line("code_version"),
+                f"stale verdict of record {r.job}/{r.preset}: its seeds ran on job code {r.code_version}, the job is now {current}; it weighs as no verdict",
+                f"re-run seeds {seeds} with `kg run {r.job} --preset {r.preset} --seed N` (and its params), then `kg runs publish {r.job} --preset {r.preset}`",
+                "warning",
+            ))
     return problems
 
 

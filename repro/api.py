@@ -11,22 +11,25 @@ imports torch: the request is matched as data through the catalogue (repro.catal
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kg.records import Verdict
+from kg.records import MIN_SEEDS, Hardware, SeedVerdict, Verdict, VerdictOfRecord
+from kg.util import now_iso
 from repro.catalog import Catalog
 from repro.runners import get_runner, reap_children
-from repro.store import ACTIVE, TERMINAL, RunStore, code_version, request_key
+from repro.store import ACTIVE, TERMINAL, RunStore, code_version, job_code_version, request_key
 
 StoreLike = RunStore | str | os.PathLike[str] | None
 
 __all__ = [
-    "Progress", "RunResult", "RunStatus", "RunVerdict", "StoreLike", "TERMINAL",
-    "cancel", "catalog", "latest_verdict", "list_runs", "result", "status", "submit", "wait",
+    "NotEnoughSeeds", "Progress", "RunResult", "RunStatus", "RunVerdict", "StoreLike", "TERMINAL",
+    "cancel", "catalog", "job_code_version", "latest_verdict", "list_runs", "result", "status", "submit",
+    "verdict_of_record", "wait",
 ]
 
 
@@ -129,7 +132,7 @@ def submit(job: str, preset: str = "smoke", params: dict[str, Any] | None = None
             return existing
     settings = catalog().preset(job, preset)
     request = {"job": job, "preset": preset, "params": resolved, "overrides": params or {}, "seed": int(seed),
-               "code_version": version, "key": key, "num_gpus": settings["num_gpus"],
+               "code_version": version, "job_code_version": job_code_version(job), "key": key, "num_gpus": settings["num_gpus"],
                "timeout_s": timeout_s if timeout_s is not None else settings["timeout_s"],
                **runner.request_fields()}
     run_id = s.create(request)
@@ -217,3 +220,73 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | Non
             best = RunVerdict(run_id=run_id, job=job, preset=preset, seed=req.get("seed"), finished_at=finished,
                               code_version=req.get("code_version"), verdict=Verdict.model_validate(v))
     return best
+
+
+# --- verdicts of record ----------------------------------------------------------------------
+
+
+class NotEnoughSeeds(ValueError):
+    """Fewer than MIN_SEEDS seeds have a succeeded run of the request on the current job code.
+    The message names the `kg run` commands that would supply the missing seeds."""
+
+    def __init__(self, job: str, preset: str, overrides: dict[str, Any], version: str, seeds: list[int], older: int):
+        self.job, self.preset, self.seeds = job, preset, seeds
+        missing = [n for n in range(len(seeds) + MIN_SEEDS) if n not in seeds][: MIN_SEEDS - len(seeds)]
+        options = (f" --preset {preset}" if preset != "smoke" else "") + "".join(
+            f" --set '{k}={json.dumps(v)}'" for k, v in sorted(overrides.items()))
+        have = f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}" if seeds else "no seed"
+        older_note = f" ({older} run(s) on older job code do not count)" if older else ""
+        commands = " and ".join(f"`kg run {job}{options} --seed {n}`" for n in missing)
+        super().__init__(
+            f"{job}/{preset} has succeeded runs for {have} on the current job code {version}{older_note}; "
+            f"a verdict of record needs {MIN_SEEDS}: run {commands}, then publish again"
+        )
+
+
+def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | None = None,
+                      store: StoreLike = None) -> VerdictOfRecord:
+    """The verdict of record the local runs support (`kg runs publish` writes it): the latest
+    succeeded run of each seed of this job, preset and resolved params on the current job code
+    version, judged by the rule (kg.records.agreement: at least three seeds; all agree -> their
+    outcome, else inconclusive). Raises ValueError for an unknown job or preset or params the
+    catalogue rejects, NotEnoughSeeds when fewer than three seeds have such a run."""
+    s = _store(store)
+    overrides = dict(params or {})
+    problems = catalog().check(job, preset, overrides)
+    if problems:
+        raise ValueError(f"bad parameters for {job}/{preset}: " + "; ".join(f"{m} ({h})" for m, h in problems))
+    resolved = catalog().resolve(job, preset, overrides)
+    version = job_code_version(job)
+    latest: dict[int, tuple[str, str, dict[str, Any]]] = {}  # seed -> (run id, finished at, verdict)
+    older = 0
+    for run_id in s.run_ids():
+        req = s.read(run_id, "request.json", {})
+        if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
+            continue
+        st, v = s.status(run_id), s.read(run_id, "verdict.json")
+        if st.get("status") != "succeeded" or not v:
+            continue
+        if req.get("job_code_version") != version:
+            older += 1
+            continue
+        seed, finished = int(req.get("seed", 0)), st.get("finished_at") or ""
+        if seed not in latest or finished > latest[seed][1]:
+            latest[seed] = (run_id, finished, v)
+    if len(latest) < MIN_SEEDS:
+        raise NotEnoughSeeds(job, preset, overrides, version, sorted(latest), older)
+    seeds = []
+    for seed, (run_id, finished, v) in sorted(latest.items()):
+        verdict = Verdict.model_validate(v)
+        seeds.append(SeedVerdict(seed=seed, outcome=verdict.outcome, reason=verdict.reason, numbers=verdict.numbers,
+                                 run_id=run_id, finished_at=finished))
+    envs = [s.read(run_id, "env.json", {}) or {} for run_id, _, _ in latest.values()]
+    return VerdictOfRecord.from_seeds(job, preset, resolved, version, seeds, _hardware(envs), now_iso())
+
+
+def _hardware(envs: list[dict[str, Any]]) -> Hardware:
+    def joined(key: str) -> str | None:
+        values = sorted({str(e[key]) for e in envs if e.get(key)})
+        return ", ".join(values) or None
+
+    device = joined("device") or "unknown"
+    return Hardware(device=device, gpu=joined("gpu"), torch=joined("torch"))

@@ -1,7 +1,7 @@
 """The run store: one directory per run, written atomically, readable by any process.
 
     <root>/<run_id>/
-        request.json   job, preset, resolved params, seed, backend, code version, dedup key
+        request.json   job, preset, resolved params, seed, backend, code version, job code version, dedup key
         status.json    queued | running | succeeded | failed | cancelled, reason, pid, times
         progress.json  {done, total, note}, rewritten a few times a second while running
         metrics.jsonl  one metric row per line, appended as the job streams them
@@ -48,6 +48,47 @@ def code_version() -> str:
         h.update(str(path.relative_to(REPRO_DIR)).encode())
         h.update(path.read_bytes())
     return "src-" + h.hexdigest()[:12]
+
+
+def job_sources(job: str) -> list[Path]:
+    """The files that decide a job's result: `repro/jobs/<job>.py` and every `repro` module it
+    imports, followed transitively (read with `ast`, so torch is never imported)."""
+    import ast
+
+    start = REPRO_DIR / "jobs" / f"{job}.py"
+    if not start.is_file():
+        raise ValueError(f"unknown job {job!r}: no {start.relative_to(REPRO_DIR.parent)}")
+    seen: dict[Path, None] = {}
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen[path] = None
+        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                if name == "repro" or not name.startswith("repro."):
+                    continue
+                parts = name.split(".")[1:]
+                for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
+                    if candidate.is_file():
+                        todo.append(candidate)
+    return sorted(seen)
+
+
+def job_code_version(job: str) -> str:
+    """A hash of one job's code: its module and the repro modules it imports (`job_sources`).
+    A verdict of record names it; editing the job or `repro/core.py` makes the record stale,
+    editing another job or a runner does not. Raises ValueError for an unknown job."""
+    h = hashlib.sha256()
+    for path in job_sources(job):
+        h.update(str(path.relative_to(REPRO_DIR)).encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+    return "job-" + h.hexdigest()[:12]
 
 
 def git_describe() -> str | None:

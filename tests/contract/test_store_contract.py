@@ -154,10 +154,11 @@ def test_hostile_yaml_answers(store):
     assert c.locator.figure == "`3`"
     assert store.source("match-n-detach-delete-n").authors == ["O'Brien, `Tick`", '"Quote" Author', "$param {id: 1}"]
     rows = store.evidence("drop-constraint-all")
-    assert [(r.claim, r.relation, r.strength, r.is_repeat) for r in rows] == [
-        ("claim-with-quotes", "supports", "strong", False),
-        ("claim-replicates", "supports", "moderate", True),
-        ("claim-disputes", "contradicts", "strong", False),
+    # a replication within one source is not independent: one group, diminishing returns
+    assert [(r.claim, r.relation, r.strength, r.group, r.independent_replication) for r in rows] == [
+        ("claim-with-quotes", "supports", "strong", "match-n-detach-delete-n", False),
+        ("claim-replicates", "supports", "moderate", "match-n-detach-delete-n", False),
+        ("claim-disputes", "contradicts", "strong", "return-1-union-call", False),
     ]
     assert rows[0].rationale == "Because ') RETURN 1 // says so"
     assert rows[0].verdicts == (("reproduced", "reproduced"), ("not-reproduced", "reproduced"))
@@ -192,7 +193,7 @@ def test_hostile_ids_answers(store):
     assert store.stats() == {"sources": 2, "hypotheses": 2, "claims": 4, "evidence": 4, "runs": 2, "citations": 2}
     assert [h.id for h in store.hypotheses()] == [H1, H2]
     assert store.claim(C4).id == C4
-    assert [(r.claim, r.relation, r.is_repeat) for r in store.evidence(H1)] == [(C1, "supports", False), (C2, "contradicts", True)]
+    assert [(r.claim, r.relation, r.group, r.independent_replication) for r in store.evidence(H1)] == [(C1, "supports", S1, False), (C2, "contradicts", S1, False)]
     assert [c.id for c in store.claims_of_source(S1)] == sorted([C1, C2])
     assert [(link.other, link.direction) for link in store.claim_links(C2)] == [(C3, "in"), (C1, "out")]
     assert store.path(node_key("claim", C3), node_key("hypothesis", H1)) in (
