@@ -184,7 +184,8 @@ def all_inputs(n: int, device) -> torch.Tensor:
 
 
 def sample_tables(P: Params, ctx: Context, g: torch.Generator) -> np.ndarray:
-    """`samples` truth tables as uint8 [samples, 2^n], each from a fresh parameter draw."""
+    """`samples` truth tables, each from a fresh parameter draw, bit-packed: uint8
+    [samples, 2^n / 8] (16 bytes a function, so 1e8 draws fit in 1.6 GB)."""
     dev = ctx.device
     X = all_inputs(P.n_inputs, dev)                                     # [2^n, n]
     widths = [P.n_inputs] + P.hidden + [1]
@@ -198,7 +199,7 @@ def sample_tables(P: Params, ctx: Context, g: torch.Generator) -> np.ndarray:
             h = torch.baddbmm(bias, h, W)
             if i < len(widths) - 2:
                 h = torch.relu(h)
-        out.append((h[..., 0] > 0).to(torch.uint8).cpu().numpy())
+        out.append(np.packbits((h[..., 0] > 0).cpu().numpy(), axis=1))
         done += B
         ctx.progress(done, P.samples, note="sampling")
     return np.concatenate(out)
@@ -241,15 +242,29 @@ class ArmResult(BaseModel):
     top_functions: list[dict] = Field(description="the most frequent functions: P, number of 1s, C")
 
 
-def measure(tables: np.ndarray, P: Params, uniform_q01: float, rng: np.random.Generator, ctx: Context,
-            arm: str) -> ArmResult:
-    N, L = tables.shape
-    packed = np.ascontiguousarray(np.packbits(tables, axis=1)).view(f"V{L // 8}").ravel()
-    _, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
+def count_functions(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct functions among the packed draws: (a draw showing each, how many draws show it)."""
+    keys = np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel()
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    return first, counts
+
+
+def measure(packed: np.ndarray, L: int, first: np.ndarray, counts: np.ndarray, perm: np.ndarray | None,
+            P: Params, uniform_q01: float, rng: np.random.Generator, ctx: Context, arm: str) -> ArmResult:
+    """The measures of the draws' truth tables, each permuted by `perm` (the control) or not.
+    A fixed permutation maps distinct functions to distinct functions, so both arms share the
+    counts: only the tables, and so the complexities, differ."""
+    N = len(packed)
+
+    def tables(rows):
+        t = np.unpackbits(packed[rows], axis=1, count=L)
+        return t if perm is None else t[:, perm]
+
     fitted = np.flatnonzero(counts >= P.min_count)
-    C_fit = lz_complexity(tables[first[fitted]])
+    T_fit = tables(first[fitted])
+    C_fit = lz_complexity(T_fit)
     logp = np.log10(counts[fitted] / N)
-    ones = tables[first[fitted]].sum(1)
+    ones = T_fit.sum(1)
     ctx.log(f"{arm}: {len(counts)} distinct functions, {len(fitted)} seen >= {P.min_count} times")
 
     # Within groups of equal number of 1s: rank correlation, weighted by group size.
@@ -268,13 +283,14 @@ def measure(tables: np.ndarray, P: Params, uniform_q01: float, rng: np.random.Ge
 
     # Entropy-matched shift and simple mass on a subsample of draws.
     pick = rng.choice(N, size=min(P.shift_samples, N), replace=False)
-    sub = tables[pick]
+    sub = tables(pick)
     own = lz_complexity(sub)
     shuffled = np.take_along_axis(sub, np.argsort(rng.random(sub.shape), axis=1), axis=1)
     diff = lz_complexity(shuffled) - own
     order = np.argsort(-counts)[:5]
-    top_fns = [{"p": float(counts[i] / N), "ones": int(tables[first[i]].sum()),
-                "complexity": round(float(lz_complexity(tables[first[i]])[0]), 2)} for i in order]
+    T_top = tables(first[order])
+    top_fns = [{"p": float(counts[i] / N), "ones": int(t.sum()), "complexity": round(float(c), 2)}
+               for i, t, c in zip(order, T_top, lz_complexity(T_top))]
     return ArmResult(distinct_functions=len(counts), functions_fitted=len(fitted),
                      mass_fitted=float(counts[fitted].sum() / N), raw_rho=spearman(logp, C_fit),
                      within_rho=within, within_groups=len(rhos), shift=float(diff.mean()),
@@ -303,13 +319,14 @@ def run(params: Params, ctx: Context) -> Result:
     rng = np.random.default_rng(ctx.seed)
     ctx.log(f"sampling {P.samples} MLPs {P.n_inputs}-{'-'.join(map(str, P.hidden))}-1, "
             f"sigma_w {P.weight_sd:g}, sigma_b {P.bias_sd:g}, on {ctx.device}")
-    tables = sample_tables(P, ctx, g)
-    L = tables.shape[1]
+    packed = sample_tables(P, ctx, g)
+    L = 2 ** P.n_inputs
+    first, counts = count_functions(packed)
     uniform = lz_complexity(rng.integers(0, 2, size=(P.uniform_samples, L), dtype=np.uint8))
     q01 = float(np.quantile(uniform, 0.01))
-    network = measure(tables, P, q01, rng, ctx, "network")
+    network = measure(packed, L, first, counts, None, P, q01, rng, ctx, "network")
     ctx.metric(arm="network", **_row(network))
-    control = measure(tables[:, rng.permutation(L)], P, q01, rng, ctx, "control")
+    control = measure(packed, L, first, counts, rng.permutation(L), P, q01, rng, ctx, "control")
     ctx.metric(arm="control", **_row(control))
     return Result(params=P, network=network, control=control, uniform_q01=q01,
                   uniform_mean=float(uniform.mean()), seconds=time.perf_counter() - t0)
