@@ -62,6 +62,18 @@ def test_trend_and_context_checks():
     assert v.outcome == "not-reproduced" and v.checks["uses_context"] is False
 
 
+def test_full_also_requires_beating_the_pretraining_bayes_estimator():
+    full = dict(validate_params("icl_task_diversity", "full", {}).model_dump(), task_counts=[4, 64, 4096])
+    r = result()
+    r.params = job.Params(**full)
+    v = job.verdict(r)                          # M=64: 1.5 < its dMMSE 2.1, and dMMSE is 1.8 x ridge
+    assert v.checks["beats_dmmse"] is True and v.numbers["arms_beating_own_dmmse"] == [64]
+    r.arms[1].fresh.mse = 2.2                   # now no arm does better than its own dMMSE
+    v = job.verdict(r)
+    assert v.checks["beats_dmmse"] is False and v.outcome == "not-reproduced"
+    assert "beats_dmmse" not in job.verdict(result()).checks      # smoke does not require it
+
+
 def test_undertrained_is_inconclusive():
     v = job.verdict(result(small=dict(pretrain__mse=0.9)))      # 2 x dMMSE on its own tasks
     assert v.outcome == "inconclusive" and "did not fit" in v.reason

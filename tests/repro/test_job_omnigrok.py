@@ -10,23 +10,25 @@ from repro.jobs import omnigrok as job
 from repro.registry import validate_params
 
 
-def arm(name, alpha, wd, mem, gen, **kw) -> job.ArmResult:
-    values = dict(name=name, alpha=alpha, weight_decay=wd, memorised_at=mem, generalised_at=gen,
-                  test_acc_at_memorisation=0.9, final_train_acc=1.0, final_test_acc=0.96,
-                  best_test_acc_after_memorisation=0.96, test_acc_at_75pct=0.96, norm_initial=10.0, norm_final=9.0)
-    values.update(kw)
-    return job.ArmResult(**values)
+def arm(**values) -> job.ArmResult:
+    base = dict(test_acc_at_memorisation=0.9, final_train_acc=1.0, final_test_acc=0.96,
+                best_test_acc_after_memorisation=0.96, test_acc_at_75pct=0.96, norm_initial=10.0, norm_final=9.0)
+    return job.ArmResult(**{**base, **values})
 
 
 def result(standard=None, large=None, control=None) -> job.Result:
-    arms = [arm("alpha=1", 1.0, 0.1, 100, 100, **(standard or {})),
-            arm("alpha=8", 8.0, 0.1, 900, 5000, test_acc_at_memorisation=0.22, final_test_acc=0.95,
-                norm_initial=75.6, norm_final=19.0, **(large or {})),
-            arm("control", 8.0, 0.0, 1000, None, test_acc_at_memorisation=0.17, final_test_acc=0.17,
-                best_test_acc_after_memorisation=0.18, test_acc_at_75pct=0.17, norm_initial=75.6, norm_final=74.5,
-                **(control or {}))]
-    return job.Result(params=validate_params("omnigrok", "smoke", {}), reference_test_acc=0.965, arms=arms,
-                      steps=8000, seconds=40.0)
+    """Shaped like the paper: the large arm memorises at 900 with test 0.22 and generalises at 5000."""
+    standard = {**dict(name="alpha=1", alpha=1.0, weight_decay=0.1, memorised_at=100, generalised_at=100),
+                **(standard or {})}
+    large = {**dict(name="alpha=6", alpha=6.0, weight_decay=0.1, memorised_at=900, generalised_at=5000,
+                    test_acc_at_memorisation=0.22, final_test_acc=0.95, norm_initial=75.6, norm_final=19.0),
+             **(large or {})}
+    control = {**dict(name="control", alpha=6.0, weight_decay=0.0, memorised_at=1000, generalised_at=None,
+                      test_acc_at_memorisation=0.17, final_test_acc=0.17, best_test_acc_after_memorisation=0.18,
+                      test_acc_at_75pct=0.17, norm_initial=75.6, norm_final=74.5),
+               **(control or {})}
+    return job.Result(params=validate_params("omnigrok", "smoke", {}), reference_test_acc=0.965,
+                      arms=[arm(**standard), arm(**large), arm(**control)], steps=8000, seconds=40.0)
 
 
 def test_reproduced():
@@ -56,6 +58,17 @@ def test_standard_init_with_delay_and_unshrunk_norm_fail_their_checks():
     assert v.outcome == "not-reproduced" and v.checks["standard_prompt"] is False
     v = job.verdict(result(large=dict(norm_final=60.0)))
     assert v.outcome == "not-reproduced" and v.checks["norm_shrinks"] is False
+
+
+def test_generalisation_must_not_come_earlier_with_a_larger_alpha():
+    # Three weight-decay arms: alpha=3 generalising after alpha=6 breaks the ordering.
+    r = result()
+    middle = r.arms[1].model_copy(update=dict(name="alpha=3", alpha=3.0, generalised_at=6000))
+    r.arms.insert(1, middle)
+    v = job.verdict(r)
+    assert v.outcome == "not-reproduced" and v.checks["later_with_alpha"] is False
+    r.arms[1] = middle.model_copy(update=dict(generalised_at=2000))
+    assert job.verdict(r).outcome == "reproduced"
 
 
 def test_inconclusive_when_an_arm_never_memorises_or_is_still_climbing():
