@@ -21,7 +21,9 @@ the empirical minimum by full-batch gradient descent (only matters with label no
 default is noiseless targets, which have the same population loss K(w) and so the same lambda).
 Sampler settings (measured on seed 0, 4 chains): the trials' localisation gamma = 10 with step
 3e-5 read the most singular networks far low (4-6-6-4:1 at 0.53 of theory, 8-8-8-8:2 at 0.77);
-gamma = 1 with step 5e-5 and 4,000 steps reads 0.73-1.09 of theory, the control at 1.01 d/2.
+gamma = 1 with step 5e-5 and 4,000 steps reads, on seeds 0 / 1 / 2 (6-4-6:2, 8-8-8-8:2, 4-6-6-4:1,
+5-5-5:1), 1.03 1.09 0.73 0.88 / 0.98 0.94 0.89 0.86 / 0.93 1.06 0.81 0.89 of theory, and the
+control 1.01 / 0.98 / 0.98 of d/2; the DLNs sit at 0.14-0.58 of d/2.
 
 Negative control, in the same run: a single linear layer (`control`, a regular model) at a
 low-rank point. Its learning coefficient is d/2 whatever the rank, so its estimate must sit at

@@ -117,3 +117,10 @@ def test_llc_smoke_reproduces_and_the_regular_control_sits_at_half_d():
     assert abs(res.control.estimate / res.control.half_d - 1) <= res.params.control_tol
     assert v.numbers["control_below_regular"] is False            # the control fails "far below d/2"
     assert all(math.isfinite(r["llc_control"]) for r in metrics if "llc_control" in r)
+
+
+def test_llc_result_round_trips_through_json():
+    import json
+    r = result()
+    back = llc.Result.model_validate(json.loads(json.dumps(r.model_dump(mode="json"))))
+    assert back == r and llc.verdict(back) == llc.verdict(r)

@@ -105,3 +105,10 @@ def test_simplicity_bias_smoke_reproduces_and_the_control_fails():
     assert not (ctl.shift > P.shift_z * ctl.shift_se and ctl.shift >= P.min_shift)
     assert res.network.shift > 10 * max(abs(ctl.shift), 0.1)
     assert math.isfinite(ctl.within_rho) and ctl.within_rho > res.network.within_rho
+
+
+def test_simplicity_bias_result_round_trips_through_json():
+    import json
+    r = result()
+    back = sb.Result.model_validate(json.loads(json.dumps(r.model_dump(mode="json"))))
+    assert back == r and sb.verdict(back) == sb.verdict(r)
