@@ -115,7 +115,7 @@ class Params(BaseModel):
 PRESETS: dict[str, dict] = {
     # Four DLNs and the control, 4 stacked chains x 4,000 steps each: ~50-60 s CPU on one thread.
     "smoke": dict(timeout_s=300),
-    # Towards Furman & Lau's scale on one GPU: 10 DLNs (d up to ~19k), n = 1e5 (n*beta 8.7k, so
+    # Towards Furman & Lau's scale on one GPU: 10 DLNs (d up to 20k), n = 1e5 (n*beta 8.7k, so
     # a smaller step), 8 chains x 20k steps each. Not run: estimated ~1 ms per (launch-bound)
     # step, 10 x 20k steps, about 4 min. Its step size is a guess to check first (an lr grid).
     "full": dict(networks=["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1", "10-20-20-10:3",
