@@ -15,9 +15,8 @@ def evalset(mse, ridge, dmmse, to_ridge, to_dmmse, gap) -> job.EvalSet:
                        dpmse_to_dmmse=to_dmmse, dmmse_dpmse_to_ridge=gap)
 
 
-def arm(M, fresh, pretrain, shuffled, at_75=None) -> job.Arm:
-    return job.Arm(n_tasks=M, steps=3000, seconds=30.0, fresh=fresh, pretrain=pretrain,
-                   fresh_shuffled_mse=shuffled, fresh_mse_at_75pct=at_75 if at_75 is not None else fresh.mse)
+def arm(M, fresh, pretrain, shuffled) -> job.Arm:
+    return job.Arm(n_tasks=M, steps=3000, seconds=30.0, fresh=fresh, pretrain=pretrain, fresh_shuffled_mse=shuffled)
 
 
 def result(small=None, mid=None, large=None) -> job.Result:
@@ -42,9 +41,11 @@ def test_reproduced():
 
 
 def test_large_m_not_generalising_and_flat_is_not_reproduced():
-    v = job.verdict(result(large=dict(fresh__mse=2.5, fresh__dpmse_to_ridge=1.5, fresh_mse_at_75pct=2.5)))
+    # Fits its own tasks (1.03 x dMMSE) but is 2.2 x ridge on new ones: a generalisation failure.
+    v = job.verdict(result(large=dict(fresh__mse=2.5, fresh__dpmse_to_ridge=1.5)))
     assert v.outcome == "not-reproduced"
     assert v.checks["large_generalises"] is False and v.checks["large_like_ridge"] is False
+    assert v.checks["large_no_gap"] is False
     assert v.checks["small_like_dmmse"] is True
 
 
@@ -77,8 +78,8 @@ def test_full_also_requires_beating_the_pretraining_bayes_estimator():
 def test_undertrained_is_inconclusive():
     v = job.verdict(result(small=dict(pretrain__mse=0.9)))      # 2 x dMMSE on its own tasks
     assert v.outcome == "inconclusive" and "did not fit" in v.reason
-    still_falling = result(large=dict(fresh__mse=1.8, fresh__dpmse_to_ridge=0.8, fresh_mse_at_75pct=2.1))
-    v = job.verdict(still_falling)
+    # Misses the fresh-task bar, but is as far from optimal on its own tasks: undertrained.
+    v = job.verdict(result(large=dict(fresh__mse=1.6, pretrain__mse=1.4)))
     assert v.outcome == "inconclusive" and "undertrained" in v.reason
 
 
