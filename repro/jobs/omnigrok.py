@@ -82,9 +82,9 @@ class Params(BaseModel):
 PRESETS: dict[str, dict] = {
     # 2 CPU cores, one thread: 3 stacked arms x 7000 full-batch steps, about a minute.
     "smoke": dict(timeout_s=600),
-    # One GPU (also feasible on CPU): the paper's MLP (width 200, 3 layers), 1000 training digits,
-    # an alpha sweep, 100k steps at lr x weight decay 6.7x smaller than smoke, so every time scale
-    # stretches (about 5-10 min, estimated, not yet run).
+    # One GPU: the paper's MLP (width 200, 3 layers), 1000 training digits, an alpha sweep, 100k
+    # steps at lr x weight decay 6.7x smaller than smoke, so every time scale stretches (5 stacked
+    # arms, launch-bound: about 2-5 min on one GPU, estimated, not yet run; hours on 2 CPU cores).
     "full": dict(n_train=1000, width=200, depth=3, alphas=[1.0, 2.0, 4.0, 8.0], lr=1e-3,
                  weight_decay=0.03, steps=100_000, eval_every=250, num_gpus=1, timeout_s=3600),
 }

@@ -245,13 +245,13 @@ def run(params: Params, ctx: Context) -> Result:
     opt = torch.optim.AdamW(model.parameters(), lr=P.lr, weight_decay=P.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=P.lr, total_steps=P.steps)
     gd = torch.Generator(device=dev).manual_seed(ctx.seed)
-    loss = torch.tensor(float("nan"))
+    loss = None
     for step in range(P.steps + 1):
         if step % P.eval_every == 0 or step == P.steps:
             questions = evaluate(model, facts, dev)
             for q in questions:
                 ctx.metric(step=step, question=f"{q.group}/{q.direction}", em=q.exact_match,
-                           rank=q.rank_percentile, train_loss=loss.item())
+                           rank=q.rank_percentile, train_loss=None if loss is None else loss.item())
         if step == P.steps:
             break
         batch = data[torch.randint(len(data), (P.batch_size,), generator=gd, device=dev)]
@@ -262,7 +262,7 @@ def run(params: Params, ctx: Context) -> Result:
         opt.step()
         sched.step()
         ctx.progress(step + 1, P.steps)
-    return Result(params=P, questions=questions, final_train_loss=loss.item(), steps=P.steps,
+    return Result(params=P, questions=questions, final_train_loss=loss.item(), steps=P.steps,   # steps >= 1
                   seconds=time.perf_counter() - t0)
 
 
