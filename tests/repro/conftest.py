@@ -14,6 +14,11 @@ TINY = {
     "grokking": dict(p=13, max_steps=40, eval_every=20, fourier_every=20),
     "belief_geometry": dict(n_layers=1, d_model=16, d_mlp=16, max_steps=20, eval_every=10, n_eval_seqs=40),
     "superposition": dict(steps=200, eval_every=100, batch_size=64),
+    "reversal_curse": dict(facts_per_group=8, part_vocab=6, d_model=16, n_heads=2, n_layers=1, steps=30, eval_every=10),
+    "omnigrok": dict(n_train=50, width=16, steps=60, eval_every=20),
+    "icl_task_diversity": dict(task_counts=[2, 16], d_model=16, n_heads=2, n_layers=1, steps=30, eval_every=10, n_eval=32),
+    "simplicity_bias": dict(hidden=[8], samples=2000, chunk=1000, shift_samples=500, uniform_samples=200, min_functions=5),
+    "llc": dict(networks=["3-2-3:1", "2-2-2:1"], control="2-2:1", n=200, chains=2, steps=60, batch_size=50, eval_every=20),
 }
 # A run that takes minutes unless stopped: for cancel, kill and timeout tests.
 LONG = dict(n=60, k=4, width=64, max_steps=10_000_000, eval_every=100_000, test_size=64, sweep_ns=[])
