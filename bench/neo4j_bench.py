@@ -113,7 +113,18 @@ def bench_queries(store, ref) -> dict[str, dict]:
     pick = lambda ids, n=20: [ids[int(i * len(ids) / n)] for i in range(n)]
     claims, sources, hyps = pick(list(corpus.claims)), pick(list(corpus.sources)), list(corpus.hypotheses)
     keys = [f"claim:{c}" for c in claims]
-    words = ["grokking circuit", "weight decay", "sparse parity", "refusal jailbreak", "superposition feature", "in-context belief", "reward hacking", "phase transition", "fourier embedding", "steering vector"]
+    words = [
+        "grokking circuit",
+        "weight decay",
+        "sparse parity",
+        "refusal jailbreak",
+        "superposition feature",
+        "in-context belief",
+        "reward hacking",
+        "phase transition",
+        "fourier embedding",
+        "steering vector",
+    ]
     return {
         "stats": timed(lambda _: store.stats(), [0] * 10),
         "hypotheses": timed(lambda _: store.hypotheses(), [0] * 10),

@@ -45,7 +45,7 @@ from repro.jobs import grokking  # noqa: E402
 
 def stub(name: str, **attrs) -> None:
     mod = types.ModuleType(name)
-    mod.__spec__ = importlib.machinery.ModuleSpec(name, None)   # torch inspects module specs
+    mod.__spec__ = importlib.machinery.ModuleSpec(name, None)  # torch inspects module specs
     mod.__dict__.update(attrs)
     sys.modules[name] = mod
 
@@ -66,18 +66,19 @@ def load_paper(paper_dir: Path):
             stub(name)
     sys.path.insert(0, str(pkg_root))
     import pmp.transformers as T
+
     return T
 
 
 def paper_arm(T, wd: float, steps: int, seed: int, P: grokking.Params) -> dict:
-    cfg = T.Config(lr=P.lr, weight_decay=wd, p=P.p, d_model=P.d_model, frac_train=P.frac_train,
-                   num_epochs=steps, seed=seed, d_vocab=P.p + 1, d_mlp=P.d_mlp, num_heads=P.n_heads,
-                   device=torch.device("cpu"))
+    cfg = T.Config(
+        lr=P.lr, weight_decay=wd, p=P.p, d_model=P.d_model, frac_train=P.frac_train, num_epochs=steps, seed=seed, d_vocab=P.p + 1, d_mlp=P.d_mlp, num_heads=P.n_heads, device=torch.device("cpu")
+    )
     torch.manual_seed(seed)
     with contextlib.redirect_stdout(io.StringIO()):
         t0 = time.perf_counter()
         world = T.Trainer(config=cfg)
-        for epoch in range(cfg.num_epochs):                       # train_model's loop
+        for epoch in range(cfg.num_epochs):  # train_model's loop
             world.do_a_training_step(epoch)
             if cfg.is_it_time_to_save(epoch=epoch):
                 world.save_epoch(epoch=epoch)
@@ -88,8 +89,7 @@ def paper_arm(T, wd: float, steps: int, seed: int, P: grokking.Params) -> dict:
             test = torch.tensor(world.test)
             logits = world.model(test)[:, -1, :-1]
             test_acc = (logits.argmax(-1) == (test[:, 0] + test[:, 1]) % cfg.p).float().mean().item()
-    return {"steps": steps, "seconds": seconds, "ms_per_step": 1000 * seconds / steps,
-            "final_test_loss": world.test_losses[-1], "final_test_acc": test_acc}
+    return {"steps": steps, "seconds": seconds, "ms_per_step": 1000 * seconds / steps, "final_test_loss": world.test_losses[-1], "final_test_acc": test_acc}
 
 
 def main() -> None:
@@ -111,16 +111,24 @@ def main() -> None:
         ours_s = time.perf_counter() - t0
         verdict = grokking.verdict(res)
         arms = res.arms
-        paper = {"wd": paper_arm(T, P.weight_decay, arms.wd.steps, seed, P),
-                 "control": paper_arm(T, P.control_weight_decay, arms.control.steps, seed, P)}
+        paper = {"wd": paper_arm(T, P.weight_decay, arms.wd.steps, seed, P), "control": paper_arm(T, P.control_weight_decay, arms.control.steps, seed, P)}
         steps = arms.wd.steps + arms.control.steps
         paper_s = paper["wd"]["seconds"] + paper["control"]["seconds"]
-        row = {"seed": seed, "steps": steps, "ours_s": ours_s, "paper_s": paper_s,
-               "ours_ms_per_step": 1000 * ours_s / steps, "paper_ms_per_step": 1000 * paper_s / steps,
-               "speedup": paper_s / ours_s, "verdict": verdict.outcome,
-               "ours_wd_test_acc": arms.wd.final_test_acc, "paper_wd_test_acc": paper["wd"]["final_test_acc"],
-               "ours_control_test_acc": arms.control.final_test_acc,
-               "paper_control_test_acc": paper["control"]["final_test_acc"], "paper": paper}
+        row = {
+            "seed": seed,
+            "steps": steps,
+            "ours_s": ours_s,
+            "paper_s": paper_s,
+            "ours_ms_per_step": 1000 * ours_s / steps,
+            "paper_ms_per_step": 1000 * paper_s / steps,
+            "speedup": paper_s / ours_s,
+            "verdict": verdict.outcome,
+            "ours_wd_test_acc": arms.wd.final_test_acc,
+            "paper_wd_test_acc": paper["wd"]["final_test_acc"],
+            "ours_control_test_acc": arms.control.final_test_acc,
+            "paper_control_test_acc": paper["control"]["final_test_acc"],
+            "paper": paper,
+        }
         rows.append(row)
         print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != "paper"}), flush=True)
     load = os.getloadavg()
@@ -128,9 +136,11 @@ def main() -> None:
     print("| seed | steps (both arms) | ours (s) | paper loop (s) | ours ms/step | paper ms/step | speedup | verdict | wd-arm test acc ours / paper |")
     print("|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in rows:
-        print(f"| {r['seed']} | {r['steps']} | {r['ours_s']:.1f} | {r['paper_s']:.1f} | {r['ours_ms_per_step']:.1f} | "
-              f"{r['paper_ms_per_step']:.1f} | {r['speedup']:.1f}x | {r['verdict']} | "
-              f"{r['ours_wd_test_acc']:.3f} / {r['paper_wd_test_acc']:.3f} |")
+        print(
+            f"| {r['seed']} | {r['steps']} | {r['ours_s']:.1f} | {r['paper_s']:.1f} | {r['ours_ms_per_step']:.1f} | "
+            f"{r['paper_ms_per_step']:.1f} | {r['speedup']:.1f}x | {r['verdict']} | "
+            f"{r['ours_wd_test_acc']:.3f} / {r['paper_wd_test_acc']:.3f} |"
+        )
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "repro_grokking_vs_paper.json").write_text(json.dumps({"rows": rows, "loadavg": load}, indent=1))

@@ -43,13 +43,20 @@ def main() -> None:
             st = api.wait(run_id, store=store)
             r = api.result(run_id, store=store)
             res = r.result or {}
-            row = {"job": job, "seed": seed, "run_id": run_id, "status": st.status,
-                   "outcome": (r.verdict or {}).get("outcome"), "steps": res.get("steps"),
-                   "job_s": st.get("wall_s"), "end_to_end_s": round(time.perf_counter() - t0, 1),
-                   "numbers": (r.verdict or {}).get("numbers"), "env": r.env}
+            row = {
+                "job": job,
+                "seed": seed,
+                "run_id": run_id,
+                "status": st.status,
+                "outcome": (r.verdict or {}).get("outcome"),
+                "steps": res.get("steps"),
+                "job_s": st.get("wall_s"),
+                "end_to_end_s": round(time.perf_counter() - t0, 1),
+                "numbers": (r.verdict or {}).get("numbers"),
+                "env": r.env,
+            }
             rows.append(row)
-            print(f"{job:16s} seed {seed}: {row['status']:9s} {row['outcome']!s:15s} steps {row['steps']!s:>6s} "
-                  f"job {row['job_s']!s:>6s} s  end-to-end {row['end_to_end_s']} s", flush=True)
+            print(f"{job:16s} seed {seed}: {row['status']:9s} {row['outcome']!s:15s} steps {row['steps']!s:>6s} job {row['job_s']!s:>6s} s  end-to-end {row['end_to_end_s']} s", flush=True)
     load = os.getloadavg()
     print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
     print("| job | seed | device | outcome | steps | job wall (s) | end to end (s) |")

@@ -51,7 +51,7 @@ def generate(n_claims: int, out: Path, claims_per_source: int = 10, n_hypotheses
             f.write(
                 f"- id: source-{i:06d}\n  kind: paper\n  title: {_q(title)}\n"
                 f"  authors: [{_q('Author ' + str(rng.randrange(5000)))}, {_q('Author ' + str(rng.randrange(5000)))}]\n"
-                f"  year: {rng.randrange(2015, 2027)}\n  ids: {{arxiv: \"{2000 + i // 100000:04d}.{i % 100000:05d}\"}}\n"
+                f'  year: {rng.randrange(2015, 2027)}\n  ids: {{arxiv: "{2000 + i // 100000:04d}.{i % 100000:05d}"}}\n'
                 + (f"  origin: lab-{rng.randrange(max(1, n_sources // 20)):05d}\n" if rng.random() < 0.3 else "")  # some labs publish a lot
             )
 
@@ -64,7 +64,7 @@ def generate(n_claims: int, out: Path, claims_per_source: int = 10, n_hypotheses
                 statement = f"Claim {i}: " + " ".join(rng.choices(WORDS, k=rng.randrange(12, 30))) + "."
                 f.write(
                     f"- id: claim-{i:07d}\n  source: source-{i // claims_per_source:06d}\n  statement: {_q(statement)}\n"
-                    f"  locator: {{section: \"{rng.randrange(1, 9)}.{rng.randrange(1, 5)}\", figure: \"{rng.randrange(1, 12)}\"}}\n"
+                    f'  locator: {{section: "{rng.randrange(1, 9)}.{rng.randrange(1, 5)}", figure: "{rng.randrange(1, 12)}"}}\n'
                     f"  setting: {rng.choice(SETTINGS)}\n"
                     f"  kind: {rng.choice(KINDS)}\n  controlled: {rng.choice(['true', 'false'])}\n"
                     f"  scope: {{model: {_q(rng.choice(['GPT-2', 'Llama-2', '1-layer transformer', 'MLP']))}, task: {_q(rng.choice(WORDS))}}}\n"

@@ -34,8 +34,7 @@ def job_code_version(job: str) -> str | None:
 def validate(path: Path | str | None = None, strict: bool = False, check_duplicates: bool = True) -> validation.Report:
     """`kg validate`: the core's checks plus the reproductions' jobs, presets and parameters, and
     the verdicts of record (`<corpus>/verdicts/*.json`): known job, valid params, current code."""
-    return validation.validate(path or default_corpus(), strict=strict, check_duplicates=check_duplicates, jobs=job_catalog(),
-                               code_versions=job_code_version)
+    return validation.validate(path or default_corpus(), strict=strict, check_duplicates=check_duplicates, jobs=job_catalog(), code_versions=job_code_version)
 
 
 def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str = "claims") -> list[Problem]:
@@ -43,8 +42,7 @@ def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str
     return validation.validate_text(text, corpus, name, kind, jobs=job_catalog())
 
 
-def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: Iterable[VerdictOfRecord] = (),
-                     local: bool = True) -> list[ClaimVerdict]:
+def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: Iterable[VerdictOfRecord] = (), local: bool = True) -> list[ClaimVerdict]:
     """The verdict of every reproduction a claim names, with where it comes from (`status`):
 
     - the verdict of record of that job, preset and resolved params, when its job code is
@@ -69,8 +67,13 @@ def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: It
                 status = "record" if record.code_version == versions[ref.job] else "stale"
                 verdicts.append(
                     ClaimVerdict(
-                        **common, verdict=record.verdict(), run_id=record.run_id, finished_at=record.date,
-                        code_version=record.code_version, status=status, seeds=record.seed_numbers,
+                        **common,
+                        verdict=record.verdict(),
+                        run_id=record.run_id,
+                        finished_at=record.date,
+                        code_version=record.code_version,
+                        status=status,
+                        seeds=record.seed_numbers,
                     )
                 )
                 if status == "record":
@@ -83,8 +86,13 @@ def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: It
             if found is not None:
                 verdicts.append(
                     ClaimVerdict(
-                        **common, verdict=found.verdict, run_id=found.run_id, seed=found.seed, finished_at=found.finished_at,
-                        code_version=found.code_version, status="local",
+                        **common,
+                        verdict=found.verdict,
+                        run_id=found.run_id,
+                        seed=found.seed,
+                        finished_at=found.finished_at,
+                        code_version=found.code_version,
+                        status="local",
                     )
                 )
     return verdicts

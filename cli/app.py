@@ -27,8 +27,7 @@ from cli import corpus, ingest, runs, sync
 from cli.output import err
 
 app = typer.Typer(
-    help="claimgraph: a literature-grounded claims graph on how neural networks generalise, "
-    "which priors training implies, and what goals trained models end up with.",
+    help="claimgraph: a literature-grounded claims graph on how neural networks generalise, which priors training implies, and what goals trained models end up with.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

@@ -99,9 +99,18 @@ def hypotheses(
         ["id", "hypothesis", "balance", "", "certainty", "range", "for", "against", "qualify", "claims", "groups", "flags"],
         [
             [
-                h.id, h.title, "untested" if b.untested else f"{b.score:+.2f}", bar(b.score), b.certainty[0],
-                f"{b.sensitivity.min:+.2f}..{b.sensitivity.max:+.2f}", f"{b.support:.1f}", f"{b.against:.1f}", f"{b.qualify:.1f}",
-                sum(b.counts.values()), b.independent_groups, _flags(b),
+                h.id,
+                h.title,
+                "untested" if b.untested else f"{b.score:+.2f}",
+                bar(b.score),
+                b.certainty[0],
+                f"{b.sensitivity.min:+.2f}..{b.sensitivity.max:+.2f}",
+                f"{b.support:.1f}",
+                f"{b.against:.1f}",
+                f"{b.qualify:.1f}",
+                sum(b.counts.values()),
+                b.independent_groups,
+                _flags(b),
             ]
             for h, b in rows
         ],
@@ -177,7 +186,9 @@ def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
         if out.is_terminal:  # a block per claim reads better than a table squeezed to the terminal
             for c, claim in zip(group, claims, strict=True):
                 assert claim is not None
-                out.print(f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(claim.id)}[/]  ({c.row.kind}, {c.row.setting}, {c.row.strength}{'' if c.row.direct else ', indirect'}, reproduction: {c.reproduction})")
+                out.print(
+                    f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(claim.id)}[/]  ({c.row.kind}, {c.row.setting}, {c.row.strength}{'' if c.row.direct else ', indirect'}, reproduction: {c.reproduction})"
+                )
                 out.print(f"         {escape(claim.source)} · {escape(str(claim.locator))}", style="dim")
                 out.print(Padding(claim.statement, (0, 0, 0, 9)), markup=False, soft_wrap=False)
         else:
@@ -185,8 +196,19 @@ def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
                 relation,
                 ["weight", "claim", "source", "group", "locator", "kind", "setting", "strength", "direct", "reproduction", "statement"],
                 [
-                    [f"{c.weight:.2f}", c.row.claim, c.row.source, c.row.independence_group, str(cl.locator) if cl else "", c.row.kind, c.row.setting,
-                     c.row.strength, "yes" if c.row.direct else "no", c.reproduction, cl.statement if cl else ""]
+                    [
+                        f"{c.weight:.2f}",
+                        c.row.claim,
+                        c.row.source,
+                        c.row.independence_group,
+                        str(cl.locator) if cl else "",
+                        c.row.kind,
+                        c.row.setting,
+                        c.row.strength,
+                        "yes" if c.row.direct else "no",
+                        c.reproduction,
+                        cl.statement if cl else "",
+                    ]
                     for c, cl in zip(group, claims, strict=True)
                 ],
             )
@@ -296,7 +318,6 @@ def export(
         sys.stdout.write(text)
 
 
-
 def sensitivity(
     hypothesis: Annotated[str, typer.Argument(help="A hypothesis id (see `kg hypotheses`)")],
     only_reproduced: Annotated[bool, typer.Option("--only-reproduced", help="Keep only claims whose reproduction agrees")] = False,
@@ -318,8 +339,11 @@ def sensitivity(
     rows = store.evidence(hypothesis)
     full = aggregate(hypothesis, rows, w)
     chosen = Toggles(
-        only_reproduced=only_reproduced, without_observational=without_observational,
-        exclude_sources=frozenset(exclude_source or ()), exclude_groups=frozenset(exclude_group or ()), count_opinions=count_opinions,
+        only_reproduced=only_reproduced,
+        without_observational=without_observational,
+        exclude_sources=frozenset(exclude_source or ()),
+        exclude_groups=frozenset(exclude_group or ()),
+        count_opinions=count_opinions,
     )
     what_ifs = {
         "as chosen" if chosen != Toggles() else "everything": chosen,
@@ -330,11 +354,15 @@ def sensitivity(
     scenarios = {name: aggregate(hypothesis, rows, w, t) for name, t in what_ifs.items()}
     s = full.sensitivity
     if format == TableOrJson.json:
-        print_json({
-            "hypothesis": hypothesis, "score": round(full.score, 4), "sensitivity": s.to_dict(),
-            "without": {src: round(v, 4) for src, v in sorted(s.without.items())},
-            "what_if": {name: {"score": round(b.score, 4), "certainty": b.certainty[0], "claims": len(b.contributions)} for name, b in scenarios.items()},
-        })
+        print_json(
+            {
+                "hypothesis": hypothesis,
+                "score": round(full.score, 4),
+                "sensitivity": s.to_dict(),
+                "without": {src: round(v, 4) for src, v in sorted(s.without.items())},
+                "what_if": {name: {"score": round(b.score, 4), "certainty": b.certainty[0], "claims": len(b.contributions)} for name, b in scenarios.items()},
+            }
+        )
         return
     out.print(f"{hypothesis}: balance {full.score:+.2f}, leave one source out {s.min:+.2f} .. {s.max:+.2f}" + (f", rests on {s.rests_on}" if s.rests_on else ""), markup=False)
     table("what if", ["scenario", "balance", "certainty", "claims"], [[name, f"{b.score:+.2f}", b.certainty[0], len(b.contributions)] for name, b in scenarios.items()])

@@ -1,9 +1,9 @@
 """The Semantic Scholar commands, over `ingest`:
 
-    kg ingest [--offline] [--refresh] [--only ID]... [--api-url URL] [--cache DIR] [--rate R]
-    kg resolve "TEXT" [--online] [--format text|json]
-    kg resolve --text FILE [--format text|json]
-    kg suggest [--min 2] [--format text|json]
+kg ingest [--offline] [--refresh] [--only ID]... [--api-url URL] [--cache DIR] [--rate R]
+kg resolve "TEXT" [--online] [--format text|json]
+kg resolve --text FILE [--format text|json]
+kg suggest [--min 2] [--format text|json]
 """
 
 from __future__ import annotations
@@ -143,17 +143,29 @@ def resolve(
             fail(f"{text_file}: {exc}")
         results = cat.scan(body)
         if format is TextOrJson.json:
-            print_json([
-                {"mention": r.mention, "source": r.source, "score": round(r.score, 1), "candidates": [x.to_dict() for x in r.candidates],
-                 "ambiguous": r.ambiguous, "offset": r.start, "count": r.count}
-                for r in results
-            ])
+            print_json(
+                [
+                    {
+                        "mention": r.mention,
+                        "source": r.source,
+                        "score": round(r.score, 1),
+                        "candidates": [x.to_dict() for x in r.candidates],
+                        "ambiguous": r.ambiguous,
+                        "offset": r.start,
+                        "count": r.count,
+                    }
+                    for r in results
+                ]
+            )
         else:
-            table(f"references in {text_file}", ["mention", "source", "score", "note"], [
-                [r.mention, r.source or "(unresolved)", f"{r.score:.0f}",
-                 ("ambiguous: " + ", ".join(x.source for x in r.candidates if x.score >= r.score - 3)) if r.ambiguous else ""]
-                for r in results
-            ])
+            table(
+                f"references in {text_file}",
+                ["mention", "source", "score", "note"],
+                [
+                    [r.mention, r.source or "(unresolved)", f"{r.score:.0f}", ("ambiguous: " + ", ".join(x.source for x in r.candidates if x.score >= r.score - 3)) if r.ambiguous else ""]
+                    for r in results
+                ],
+            )
         return
 
     assert text is not None
@@ -177,8 +189,7 @@ def resolve(
     out.print(f"{text!r} -> {verdict}", markup=False)
     table("candidates", ["source", "score", "why"], [[x.source, f"{x.score:.0f}", x.why] for x in res.candidates])
     if s2_hits:
-        table("Semantic Scholar search", ["paperId", "year", "title", "in corpus"],
-              [[h.get("paperId"), h.get("year"), h.get("title"), source_of_hit(h, c) or ""] for h in s2_hits])
+        table("Semantic Scholar search", ["paperId", "year", "title", "in corpus"], [[h.get("paperId"), h.get("year"), h.get("title"), source_of_hit(h, c) or ""] for h in s2_hits])
 
 
 def suggest(
@@ -198,5 +209,4 @@ def suggest(
         return
     if not found:
         warn("no suggestions (run `kg ingest` first, or lower --min)")
-    table("candidates to add", ["paperId", "year", "title", "links", "cites", "cited by"],
-          [[s.paperId, s.year or "", s.title, s.links, ", ".join(s.cites), ", ".join(s.cited_by)] for s in found])
+    table("candidates to add", ["paperId", "year", "title", "links", "cites", "cited by"], [[s.paperId, s.year or "", s.title, s.links, ", ".join(s.cites), ", ".join(s.cited_by)] for s in found])

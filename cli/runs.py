@@ -1,11 +1,11 @@
 """The reproduction commands, over `repro.api`:
 
-    kg run JOB [--preset smoke|full] [--set key=value]... [--seed N] [--backend local|ray]
-               [--address ADDR] [--force] [--detach]
-    kg runs [--job J] [--status S]            table of runs
-    kg runs show ID [--png PATH]              summary, verdict, curves
-    kg runs cancel ID
-    kg runs publish JOB [--preset smoke] [--set key=value]...   write the job's verdict of record
+kg run JOB [--preset smoke|full] [--set key=value]... [--seed N] [--backend local|ray]
+           [--address ADDR] [--force] [--detach]
+kg runs [--job J] [--status S]            table of runs
+kg runs show ID [--png PATH]              summary, verdict, curves
+kg runs cancel ID
+kg runs publish JOB [--preset smoke] [--set key=value]...   write the job's verdict of record
 """
 
 from __future__ import annotations

@@ -60,6 +60,3 @@ def sync(
         if driver is not None:
             driver.close()
     out.print(report.summary(), markup=False)
-
-
-

@@ -47,8 +47,19 @@ BATCH_SIZE = 500  # POST /paper/batch takes at most 500 ids
 EDGE_CAP = 10_000  # offset + limit must stay under 10,000 on /references and /citations
 
 PAPER_FIELDS = [
-    "paperId", "externalIds", "title", "year", "venue", "authors", "abstract",
-    "citationCount", "influentialCitationCount", "referenceCount", "tldr", "url", "publicationDate",
+    "paperId",
+    "externalIds",
+    "title",
+    "year",
+    "venue",
+    "authors",
+    "abstract",
+    "citationCount",
+    "influentialCitationCount",
+    "referenceCount",
+    "tldr",
+    "url",
+    "publicationDate",
 ]
 EDGE_FIELDS = ["contexts", "intents", "isInfluential", "paperId", "title", "year", "externalIds", "authors"]
 SEARCH_FIELDS = ["paperId", "title", "year", "authors", "externalIds", "venue"]
@@ -283,9 +294,7 @@ class S2Client:
         """First page of relevance search (one request)."""
         q = quote_plus(query)
         try:
-            res = self._call(
-                f"search {query[:40]!r}", lambda: self._sch.search_paper(q, limit=limit, fields=fields or SEARCH_FIELDS)
-            )
+            res = self._call(f"search {query[:40]!r}", lambda: self._sch.search_paper(q, limit=limit, fields=fields or SEARCH_FIELDS))
         except ObjectNotFoundException:
             return []
         return [dict(p.raw_data) for p in list(res.items)[:limit]]

@@ -238,10 +238,7 @@ class Balance:
         members: dict[str, list[Contribution]] = defaultdict(list)
         for c in self.contributions:
             members[c.row.independence_group].append(c)
-        groups = [
-            Group(name, tuple(sorted({c.row.source for c in cs})), {side: sum(c.weight for c in cs if c.row.relation == side) for side in SIDES}, len(cs))
-            for name, cs in members.items()
-        ]
+        groups = [Group(name, tuple(sorted({c.row.source for c in cs})), {side: sum(c.weight for c in cs if c.row.relation == side) for side in SIDES}, len(cs)) for name, cs in members.items()]
         return sorted(groups, key=lambda g: (-sum(g.weights.values()), g.name))
 
     @property

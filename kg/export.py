@@ -25,9 +25,7 @@ def to_json(store: GraphStore, weights: Weights | None = None) -> str:
     corpus = store.corpus
     data = {
         "sources": [s.model_dump(exclude_defaults=True) for s in corpus.sources.values()],
-        "hypotheses": [
-            {**h.model_dump(exclude_defaults=True), "balance": b.to_dict()} for h, b in overview(store, weights)
-        ],
+        "hypotheses": [{**h.model_dump(exclude_defaults=True), "balance": b.to_dict()} for h, b in overview(store, weights)],
         "claims": [c.model_dump(exclude_defaults=True) for c in corpus.claims.values()],
         "verdicts": [v.model_dump(mode="json") for v in store.all_verdicts()],
     }

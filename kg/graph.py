@@ -86,24 +86,35 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
         (
             node_key(Kind.source, s.id),
             {
-                "kind": Kind.source.value, "id": s.id, "label": s.title, "year": s.year, "source_kind": s.kind,
-                "authors": list(s.authors), "aliases": list(s.aliases), "group": s.origin or s.id,
+                "kind": Kind.source.value,
+                "id": s.id,
+                "label": s.title,
+                "year": s.year,
+                "source_kind": s.kind,
+                "authors": list(s.authors),
+                "aliases": list(s.aliases),
+                "group": s.origin or s.id,
             },
         )
         for s in corpus.sources.values()
     )
-    g.add_nodes_from(
-        (node_key(Kind.hypothesis, h.id), {"kind": Kind.hypothesis.value, "id": h.id, "label": h.title, "statement": h.statement})
-        for h in corpus.hypotheses.values()
-    )
+    g.add_nodes_from((node_key(Kind.hypothesis, h.id), {"kind": Kind.hypothesis.value, "id": h.id, "label": h.title, "statement": h.statement}) for h in corpus.hypotheses.values())
     replicated = independently_replicated(corpus)
     g.add_nodes_from(
         (
             node_key(Kind.claim, c.id),
             {
-                "kind": Kind.claim.value, "id": c.id, "label": shorten(c.statement), "statement": c.statement, "setting": c.setting,
-                "source": c.source, "claim_kind": c.effective_kind, "controlled": c.controlled, "runs": c.runs,
-                "group": group_of(corpus, c.source), "replicated": c.id in replicated,
+                "kind": Kind.claim.value,
+                "id": c.id,
+                "label": shorten(c.statement),
+                "statement": c.statement,
+                "setting": c.setting,
+                "source": c.source,
+                "claim_kind": c.effective_kind,
+                "controlled": c.controlled,
+                "runs": c.runs,
+                "group": group_of(corpus, c.source),
+                "replicated": c.id in replicated,
             },
         )
         for c in corpus.claims.values()
@@ -131,8 +142,17 @@ def build_graph(corpus: Corpus, verdicts: Iterable[ClaimVerdict] = (), citations
         if rk not in g:  # a run that tests several claims is one node, labelled by its first verdict
             g.add_node(rk, kind=Kind.run.value, id=v.run_id, label=run_label(v), outcome=v.outcome, job=v.job)
         attrs = {
-            "type": Edge.TESTS.value, "claim": v.claim, "job": v.job, "preset": v.preset, "expect": v.expect,
-            "outcome": v.outcome, "run_id": v.run_id, "finished_at": v.finished_at, "summary": v.summary, "status": v.status, "verdict": v,
+            "type": Edge.TESTS.value,
+            "claim": v.claim,
+            "job": v.job,
+            "preset": v.preset,
+            "expect": v.expect,
+            "outcome": v.outcome,
+            "run_id": v.run_id,
+            "finished_at": v.finished_at,
+            "summary": v.summary,
+            "status": v.status,
+            "verdict": v,
         }
         edges.append((rk, node_key(Kind.claim, v.claim), attrs))
     # Only edges between nodes that exist: a dangling reference in a bad corpus must not invent nodes.

@@ -250,7 +250,6 @@ def _allowed_keys(model: type[Model], path: tuple[Any, ...]) -> list[str]:
     return list(getattr(current, "model_fields", {}))
 
 
-
 def _invisible_text(item: Entity, name: str, line: int) -> list[Problem]:
     """Flag bidi overrides and zero-width characters: they make reviewed text differ from stored text."""
     found = []

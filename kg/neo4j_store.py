@@ -142,7 +142,6 @@ def _rebuild_value(annotation: Any, value: Any) -> Any:
     return rebuild(inner, value)
 
 
-
 _M = TypeVar("_M", bound=Model)
 
 
@@ -251,8 +250,19 @@ class Neo4jStore:
             verdicts = tuple((outcome, expect) for _, outcome, expect in sorted(r["verdicts"], key=lambda v: v[0]))
             rows.append(
                 EvidenceRow(
-                    r["claim"], r["source"], r["relation"], r["strength"], r["setting"], r["rationale"], verdicts,
-                    r["kind"], r["controlled"], r["runs"], bool(r["direct"]), r["group"], bool(r["replicated"]),
+                    r["claim"],
+                    r["source"],
+                    r["relation"],
+                    r["strength"],
+                    r["setting"],
+                    r["rationale"],
+                    verdicts,
+                    r["kind"],
+                    r["controlled"],
+                    r["runs"],
+                    bool(r["direct"]),
+                    r["group"],
+                    bool(r["replicated"]),
                 )
             )
         return rows
@@ -286,10 +296,7 @@ class Neo4jStore:
             seen |= found
         keys = sorted(seen)
         nodes = sorted(({"key": r["key"], "kind": r["kind"], "id": r["id"], "label": r["label"]} for r in self._read(Q_NODES, keys=keys)), key=lambda n: n["key"])
-        edges = [
-            {"source": r["source"], "target": r["target"], "type": r["type"], "relation": r["relation"]}
-            for r in self._read(Q_EDGES_AMONG, keys=keys)
-        ]
+        edges = [{"source": r["source"], "target": r["target"], "type": r["type"], "relation": r["relation"]} for r in self._read(Q_EDGES_AMONG, keys=keys)]
         edges.sort(key=lambda e: (e["source"], e["target"], e["type"], e["relation"] or ""))
         return Subgraph(nodes, edges)
 

@@ -95,13 +95,11 @@ class VerdictOfRecord(Record):
         return self
 
     @classmethod
-    def from_seeds(cls, job: str, preset: str, params: dict[str, Any], code_version: str, seeds: Iterable[SeedVerdict],
-                   hardware: Hardware, date: str) -> VerdictOfRecord:
+    def from_seeds(cls, job: str, preset: str, params: dict[str, Any], code_version: str, seeds: Iterable[SeedVerdict], hardware: Hardware, date: str) -> VerdictOfRecord:
         """Apply the rule (`agreement`) to the seeds; ValueError when there are too few."""
         ordered = tuple(sorted(seeds, key=lambda s: s.seed))
         outcome, note = agreement(s.outcome for s in ordered)
-        return cls(job=job, preset=preset, params=params, code_version=code_version, seeds=ordered, outcome=outcome,
-                   note=note, hardware=hardware, date=date)
+        return cls(job=job, preset=preset, params=params, code_version=code_version, seeds=ordered, outcome=outcome, note=note, hardware=hardware, date=date)
 
     @property
     def seed_numbers(self) -> tuple[int, ...]:
@@ -114,8 +112,7 @@ class VerdictOfRecord(Record):
 
     def verdict(self) -> Verdict:
         seeds = ", ".join(str(n) for n in self.seed_numbers)
-        return Verdict(outcome=self.outcome, reason=f"{self.note} on seeds {seeds} (code {self.code_version})",
-                       numbers={f"seed {s.seed}": s.outcome for s in self.seeds})
+        return Verdict(outcome=self.outcome, reason=f"{self.note} on seeds {seeds} (code {self.code_version})", numbers={f"seed {s.seed}": s.outcome for s in self.seeds})
 
 
 VerdictStatus = Literal["record", "stale", "local"]

@@ -105,9 +105,7 @@ class Locator(Model):
     table: ShortText | None = None
     page: ShortText | None = None
     paragraph: ShortText | None = Field(None, description="Paragraph(s) of a comment or post, e.g. '5' or '5-6'")
-    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = Field(
-        None, description="An optional short verbatim quote (at most 300 characters)"
-    )
+    quote: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = Field(None, description="An optional short verbatim quote (at most 300 characters)")
     arxiv_version: Annotated[str, StringConstraints(pattern=r"^v\d+$")] | None = Field(None, description='e.g. "v2"')
 
     @model_validator(mode="after")
@@ -164,9 +162,7 @@ class ClaimLink(Model):
 class ReproductionRef(Model):
     """A runnable job that tests the claim; its latest verdict becomes evidence."""
 
-    job: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)] = Field(
-        description="A job module in repro/jobs, e.g. grokking or sparse_parity"
-    )
+    job: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)] = Field(description="A job module in repro/jobs, e.g. grokking or sparse_parity")
     preset: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)] = "smoke"
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides on top of the preset")
     expect: Expectation = "reproduced"
@@ -187,12 +183,8 @@ class Claim(Model):
         "(an argument; weighs 0 by default). Default: from the setting (toy/small-model: experiment, frontier: "
         "observation, theory: theory, opinion: opinion).",
     )
-    controlled: bool | None = Field(
-        None, description="True when the finding comes with a control arm or an ablation that rules out the obvious alternative"
-    )
-    runs: Annotated[int, Field(ge=1)] | None = Field(
-        None, description="Independent runs (seeds, models or samples) the finding rests on; 1 means a single run"
-    )
+    controlled: bool | None = Field(None, description="True when the finding comes with a control arm or an ablation that rules out the obvious alternative")
+    runs: Annotated[int, Field(ge=1)] | None = Field(None, description="Independent runs (seeds, models or samples) the finding rests on; 1 means a single run")
     scope: Scope | None = None
     evidence: list[EvidenceLink] = Field(default_factory=list)
     links: list[ClaimLink] = Field(default_factory=list)

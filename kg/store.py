@@ -161,8 +161,19 @@ class GraphStore:
             group = group_of(self.corpus, c.source)
             for e in c.evidence:
                 row = EvidenceRow(
-                    c.id, c.source, e.relation, e.strength, c.setting, e.rationale, tuple(verdicts.get(c.id, ())),
-                    c.effective_kind, c.controlled, c.runs, e.direct, group, c.id in replicated,
+                    c.id,
+                    c.source,
+                    e.relation,
+                    e.strength,
+                    c.setting,
+                    e.rationale,
+                    tuple(verdicts.get(c.id, ())),
+                    c.effective_kind,
+                    c.controlled,
+                    c.runs,
+                    e.direct,
+                    group,
+                    c.id in replicated,
                 )
                 rows.setdefault(e.hypothesis, []).append(row)
         return rows
@@ -203,10 +214,7 @@ class GraphStore:
                     seen.add(other)
                     frontier.append((other, d + 1))
         nodes = [{"key": n, "kind": self.graph.nodes[n]["kind"], "id": self.graph.nodes[n]["id"], "label": self.graph.nodes[n]["label"]} for n in sorted(seen)]
-        edges = [
-            {"source": u, "target": v, "type": d["type"], "relation": d.get("relation")}
-            for u, v, d in self.graph.subgraph(seen).edges(data=True)
-        ]
+        edges = [{"source": u, "target": v, "type": d["type"], "relation": d.get("relation")} for u, v, d in self.graph.subgraph(seen).edges(data=True)]
         edges.sort(key=lambda e: (e["source"], e["target"], e["type"], e["relation"] or ""))
         return Subgraph(nodes, edges)
 

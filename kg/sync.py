@@ -218,8 +218,16 @@ def source_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> l
     rows = []
     for i, (key, d) in enumerate(nodes):
         props = {
-            "key": key, "kind": d["kind"], "label": d["label"], "title": d["label"], "source_kind": d["source_kind"],
-            "year": d["year"], "authors": d["authors"], "aliases": d["aliases"], "group": d["group"], "doc": store.corpus.sources[d["id"]].model_dump_json(),
+            "key": key,
+            "kind": d["kind"],
+            "label": d["label"],
+            "title": d["label"],
+            "source_kind": d["source_kind"],
+            "year": d["year"],
+            "authors": d["authors"],
+            "aliases": d["aliases"],
+            "group": d["group"],
+            "doc": store.corpus.sources[d["id"]].model_dump_json(),
         }
         h = _hash(props)
         rows.append(Row(d["id"], h, _pos(store.corpus, "sources", d["id"], i), {"props": {**props, "h": h}}))
@@ -230,7 +238,11 @@ def hypothesis_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) 
     rows = []
     for i, (key, d) in enumerate(nodes):
         props = {
-            "key": key, "kind": d["kind"], "label": d["label"], "title": d["label"], "statement": d["statement"],
+            "key": key,
+            "kind": d["kind"],
+            "label": d["label"],
+            "title": d["label"],
+            "statement": d["statement"],
             "doc": store.corpus.hypotheses[d["id"]].model_dump_json(),
         }
         parents = [pid for pid, _ in _out(store.graph, key, Edge.REFINES)]
@@ -244,9 +256,18 @@ def claim_rows(store: GraphStore, nodes: list[tuple[str, dict[str, Any]]]) -> li
     rows = []
     for i, (key, d) in enumerate(nodes):
         props = {
-            "key": key, "kind": d["kind"], "label": d["label"], "statement": d["statement"], "source": d["source"],
-            "setting": d["setting"], "claim_kind": d["claim_kind"], "controlled": d["controlled"], "runs": d["runs"], "group": d["group"],
-            "replicated": d["replicated"], "doc": store.corpus.claims[d["id"]].model_dump_json(),
+            "key": key,
+            "kind": d["kind"],
+            "label": d["label"],
+            "statement": d["statement"],
+            "source": d["source"],
+            "setting": d["setting"],
+            "claim_kind": d["claim_kind"],
+            "controlled": d["controlled"],
+            "runs": d["runs"],
+            "group": d["group"],
+            "replicated": d["replicated"],
+            "doc": store.corpus.claims[d["id"]].model_dump_json(),
         }
         sources = [sid for sid, _ in _out(store.graph, key, Edge.FROM)]
         evidence = [
@@ -289,9 +310,18 @@ def tests_rows(store: GraphStore) -> list[Row]:
     rows = []
     for i, (k, (run_id, claim, d)) in enumerate(zip(keys, kept, strict=False)):
         props = {
-            "k": k, "claim": claim, "job": d["job"], "preset": d["preset"], "expect": d["expect"], "outcome": d["outcome"],
-            "run_id": run_id, "finished_at": d["finished_at"], "summary": d["summary"], "status": d["status"],
-            "doc": d["verdict"].model_dump_json(), "ord": i,
+            "k": k,
+            "claim": claim,
+            "job": d["job"],
+            "preset": d["preset"],
+            "expect": d["expect"],
+            "outcome": d["outcome"],
+            "run_id": run_id,
+            "finished_at": d["finished_at"],
+            "summary": d["summary"],
+            "status": d["status"],
+            "doc": d["verdict"].model_dump_json(),
+            "ord": i,
         }
         h = _hash(props)
         rows.append(Row(k, h, {"ord": i}, {"run_id": run_id, "claim": claim, "k": k, "props": {**props, "h": h}}))
@@ -361,7 +391,13 @@ class SyncReport:
         return ", ".join(f"{n} {name}" for name, n in self.counts.items())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed, "seconds": round(self.seconds, 3), "phases": {k: round(v, 3) for k, v in self.phases.items()}, "counts": self.counts, "changes": {k: vars(v) for k, v in self.changes.items()}}
+        return {
+            "changed": self.changed,
+            "seconds": round(self.seconds, 3),
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
+            "counts": self.counts,
+            "changes": {k: vars(v) for k, v in self.changes.items()},
+        }
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)

@@ -52,8 +52,7 @@ class Report:
         return not self.errors
 
 
-def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True, jobs: JobCatalog | None = None,
-             code_versions: Callable[[str], str | None] | None = None) -> Report:
+def validate(root: Path | str, strict: bool = False, check_duplicates: bool = True, jobs: JobCatalog | None = None, code_versions: Callable[[str], str | None] | None = None) -> Report:
     """Load and check a corpus and its verdicts of record (`verdicts/*.json`). `jobs` is the
     reproduction catalogue and `code_versions` gives a job's current code version; without them
     (the core knows no jobs) reproductions and verdicts of record are checked for shape only."""
@@ -100,9 +99,7 @@ def check_references(corpus: Corpus) -> list[Problem]:
     problems = []
 
     def dangling(origin: Origin, what: str, ref: str, pool: Iterable[str], where: str) -> None:
-        hint = _suggest(ref, pool) or (
-            f"it may be in {', '.join(corpus.unreadable)}, which could not be read: fix that first" if corpus.unreadable else f"add it to {where} or fix the id"
-        )
+        hint = _suggest(ref, pool) or (f"it may be in {', '.join(corpus.unreadable)}, which could not be read: fix that first" if corpus.unreadable else f"add it to {where} or fix the id")
         problems.append(Problem(origin.file, origin.line, f"{what} '{ref}' does not exist", hint))
 
     for claim in corpus.claims.values():
@@ -176,12 +173,15 @@ def check_records(records: Iterable[RecordFile], jobs: JobCatalog, code_versions
         current = code_versions(r.job) if code_versions is not None and not issues else None
         if current is not None and current != r.code_version:
             seeds = " ".join(str(n) for n in r.seed_numbers)
-            problems.append(Problem(
-                found.file, found.line("code_version"),
-                f"stale verdict of record {r.job}/{r.preset}: its seeds ran on job code {r.code_version}, the job is now {current}; it weighs as no verdict",
-                f"re-run seeds {seeds} with `kg run {r.job} --preset {r.preset} --seed N` (and its params), then `kg runs publish {r.job} --preset {r.preset}`",
-                "warning",
-            ))
+            problems.append(
+                Problem(
+                    found.file,
+                    found.line("code_version"),
+                    f"stale verdict of record {r.job}/{r.preset}: its seeds ran on job code {r.code_version}, the job is now {current}; it weighs as no verdict",
+                    f"re-run seeds {seeds} with `kg run {r.job} --preset {r.preset} --seed N` (and its params), then `kg runs publish {r.job} --preset {r.preset}`",
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -223,7 +223,5 @@ def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], scorer: 
     noun = "claim" if kind == "claims" else "source"
     for i, j, score in pairs:
         at, other = _at(corpus, kind, ids[j]), _at(corpus, kind, ids[i])
-        problems.append(
-            Problem(at.file, at.line, f"{noun} '{ids[j]}' nearly duplicates '{ids[i]}' at {other} (similarity {score:.0f})", "merge them, or reword to say what differs", "warning")
-        )
+        problems.append(Problem(at.file, at.line, f"{noun} '{ids[j]}' nearly duplicates '{ids[i]}' at {other} (similarity {score:.0f})", "merge them, or reword to say what differs", "warning"))
     return problems

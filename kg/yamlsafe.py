@@ -35,6 +35,7 @@ class _Loader(_BaseLoader):
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
+
 MAX_NODES = 500_000  # per file, counting alias expansions: stops billion-laughs documents
 MAX_DEPTH = 40
 

@@ -27,9 +27,23 @@ from repro.store import ACTIVE, TERMINAL, RunStore, code_version, job_code_versi
 StoreLike = RunStore | str | os.PathLike[str] | None
 
 __all__ = [
-    "NotEnoughSeeds", "Progress", "RunResult", "RunStatus", "RunVerdict", "StoreLike", "TERMINAL",
-    "cancel", "catalog", "job_code_version", "latest_verdict", "list_runs", "result", "status", "submit",
-    "verdict_of_record", "wait",
+    "NotEnoughSeeds",
+    "Progress",
+    "RunResult",
+    "RunStatus",
+    "RunVerdict",
+    "StoreLike",
+    "TERMINAL",
+    "cancel",
+    "catalog",
+    "job_code_version",
+    "latest_verdict",
+    "list_runs",
+    "result",
+    "status",
+    "submit",
+    "verdict_of_record",
+    "wait",
 ]
 
 
@@ -112,10 +126,18 @@ def _store(store: StoreLike) -> RunStore:
     return store if isinstance(store, RunStore) else RunStore(store)
 
 
-def submit(job: str, preset: str = "smoke", params: dict[str, Any] | None = None, seed: int = 0,
-           backend: str = "local", force: bool = False, store: StoreLike = None,
-           address: str | None = None, max_concurrent: int | None = None,
-           timeout_s: float | None = None) -> str:
+def submit(
+    job: str,
+    preset: str = "smoke",
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    backend: str = "local",
+    force: bool = False,
+    store: StoreLike = None,
+    address: str | None = None,
+    max_concurrent: int | None = None,
+    timeout_s: float | None = None,
+) -> str:
     """Start a run and return its id at once. An identical request (job, resolved params, seed,
     code version) that is queued, running or succeeded is reused unless force=True.
     Raises ValueError for an unknown job/preset/backend or params the job's model rejects."""
@@ -131,10 +153,19 @@ def submit(job: str, preset: str = "smoke", params: dict[str, Any] | None = None
         if existing:
             return existing
     settings = catalog().preset(job, preset)
-    request = {"job": job, "preset": preset, "params": resolved, "overrides": params or {}, "seed": int(seed),
-               "code_version": version, "job_code_version": job_code_version(job), "key": key, "num_gpus": settings["num_gpus"],
-               "timeout_s": timeout_s if timeout_s is not None else settings["timeout_s"],
-               **runner.request_fields()}
+    request = {
+        "job": job,
+        "preset": preset,
+        "params": resolved,
+        "overrides": params or {},
+        "seed": int(seed),
+        "code_version": version,
+        "job_code_version": job_code_version(job),
+        "key": key,
+        "num_gpus": settings["num_gpus"],
+        "timeout_s": timeout_s if timeout_s is not None else settings["timeout_s"],
+        **runner.request_fields(),
+    }
     run_id = s.create(request)
     runner.start(s, run_id)
     return run_id
@@ -151,11 +182,19 @@ def status(run_id: str, store: StoreLike = None) -> RunStatus:
 def _status(s: RunStore, run_id: str) -> RunStatus:
     req, st = s.read(run_id, "request.json", {}), s.status(run_id)
     verdict = s.read(run_id, "verdict.json") if st.get("status") == "succeeded" else None
-    return RunStatus.model_validate({
-        **st, "run_id": run_id, "job": req.get("job"), "preset": req.get("preset"), "seed": req.get("seed"),
-        "backend": req.get("backend") or "local", "created_at": req.get("created_at"),
-        "progress": s.read(run_id, "progress.json"), "outcome": (verdict or {}).get("outcome"),
-    })
+    return RunStatus.model_validate(
+        {
+            **st,
+            "run_id": run_id,
+            "job": req.get("job"),
+            "preset": req.get("preset"),
+            "seed": req.get("seed"),
+            "backend": req.get("backend") or "local",
+            "created_at": req.get("created_at"),
+            "progress": s.read(run_id, "progress.json"),
+            "outcome": (verdict or {}).get("outcome"),
+        }
+    )
 
 
 def cancel(run_id: str, store: StoreLike = None) -> RunStatus:
@@ -182,10 +221,17 @@ def result(run_id: str, store: StoreLike = None, log_lines: int = 40) -> RunResu
     st = status(run_id, s)
     req = s.read(run_id, "request.json", {})
     verdict = s.read(run_id, "verdict.json")
-    return RunResult(run_id=run_id, request=req, params=req.get("params") or {}, status=st,
-                     metrics=s.metrics(run_id), verdict=Verdict.model_validate(verdict) if verdict else None,
-                     env=s.read(run_id, "env.json"), result=s.read(run_id, "result.json"),
-                     log_tail=s.log_tail(run_id, log_lines))
+    return RunResult(
+        run_id=run_id,
+        request=req,
+        params=req.get("params") or {},
+        status=st,
+        metrics=s.metrics(run_id),
+        verdict=Verdict.model_validate(verdict) if verdict else None,
+        env=s.read(run_id, "env.json"),
+        result=s.read(run_id, "result.json"),
+        log_tail=s.log_tail(run_id, log_lines),
+    )
 
 
 def wait(run_id: str, timeout: float | None = None, store: StoreLike = None, poll_s: float = 0.2) -> RunStatus:
@@ -200,8 +246,7 @@ def wait(run_id: str, timeout: float | None = None, store: StoreLike = None, pol
         time.sleep(poll_s)
 
 
-def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | None = None,
-                   store: StoreLike = None) -> RunVerdict | None:
+def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | None = None, store: StoreLike = None) -> RunVerdict | None:
     """The verdict of the most recent succeeded run of this job, preset and resolved params (any
     seed, any code version), or None. Raises ValueError for an unknown job or preset."""
     s = _store(store)
@@ -217,8 +262,7 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | Non
             continue
         finished = st.get("finished_at") or ""
         if best is None or finished > best.finished_at:
-            best = RunVerdict(run_id=run_id, job=job, preset=preset, seed=req.get("seed"), finished_at=finished,
-                              code_version=req.get("code_version"), verdict=Verdict.model_validate(v))
+            best = RunVerdict(run_id=run_id, job=job, preset=preset, seed=req.get("seed"), finished_at=finished, code_version=req.get("code_version"), verdict=Verdict.model_validate(v))
     return best
 
 
@@ -232,19 +276,14 @@ class NotEnoughSeeds(ValueError):
     def __init__(self, job: str, preset: str, overrides: dict[str, Any], version: str, seeds: list[int], older: int):
         self.job, self.preset, self.seeds = job, preset, seeds
         missing = [n for n in range(len(seeds) + MIN_SEEDS) if n not in seeds][: MIN_SEEDS - len(seeds)]
-        options = (f" --preset {preset}" if preset != "smoke" else "") + "".join(
-            f" --set '{k}={json.dumps(v)}'" for k, v in sorted(overrides.items()))
+        options = (f" --preset {preset}" if preset != "smoke" else "") + "".join(f" --set '{k}={json.dumps(v)}'" for k, v in sorted(overrides.items()))
         have = f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}" if seeds else "no seed"
         older_note = f" ({older} run(s) on older job code do not count)" if older else ""
         commands = " and ".join(f"`kg run {job}{options} --seed {n}`" for n in missing)
-        super().__init__(
-            f"{job}/{preset} has succeeded runs for {have} on the current job code {version}{older_note}; "
-            f"a verdict of record needs {MIN_SEEDS}: run {commands}, then publish again"
-        )
+        super().__init__(f"{job}/{preset} has succeeded runs for {have} on the current job code {version}{older_note}; a verdict of record needs {MIN_SEEDS}: run {commands}, then publish again")
 
 
-def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | None = None,
-                      store: StoreLike = None) -> VerdictOfRecord:
+def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | None = None, store: StoreLike = None) -> VerdictOfRecord:
     """The verdict of record the local runs support (`kg runs publish` writes it): the latest
     succeeded run of each seed of this job, preset and resolved params on the current job code
     version, judged by the rule (kg.records.agreement: at least three seeds; all agree -> their
@@ -277,8 +316,7 @@ def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | 
     seeds = []
     for seed, (run_id, finished, v) in sorted(latest.items()):
         verdict = Verdict.model_validate(v)
-        seeds.append(SeedVerdict(seed=seed, outcome=verdict.outcome, reason=verdict.reason, numbers=verdict.numbers,
-                                 run_id=run_id, finished_at=finished))
+        seeds.append(SeedVerdict(seed=seed, outcome=verdict.outcome, reason=verdict.reason, numbers=verdict.numbers, run_id=run_id, finished_at=finished))
     envs = [s.read(run_id, "env.json", {}) or {} for run_id, _, _ in latest.values()]
     return VerdictOfRecord.from_seeds(job, preset, resolved, version, seeds, _hardware(envs), now_iso())
 

@@ -97,7 +97,13 @@ class Catalog:
 # --- a small JSON Schema check, for the subset pydantic writes for job parameters ------------
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "integer": (int,), "number": (int, float), "boolean": (bool,), "string": (str,), "array": (list,), "object": (dict,), "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
 }
 
 
@@ -119,8 +125,10 @@ def schema_error(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> st
         return f"expected {schema['const']!r}"
     if isinstance(value, int | float) and not isinstance(value, bool):
         for key, ok, word in (
-            ("minimum", lambda b: value >= b, ">="), ("maximum", lambda b: value <= b, "<="),
-            ("exclusiveMinimum", lambda b: value > b, ">"), ("exclusiveMaximum", lambda b: value < b, "<"),
+            ("minimum", lambda b: value >= b, ">="),
+            ("maximum", lambda b: value <= b, "<="),
+            ("exclusiveMinimum", lambda b: value > b, ">"),
+            ("exclusiveMaximum", lambda b: value < b, "<"),
         ):
             if key in schema and not ok(schema[key]):
                 return f"must be {word} {schema[key]}, got {value}"

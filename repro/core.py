@@ -23,6 +23,7 @@ from kg.records import OUTCOMES, Outcome, Verdict
 
 __all__ = ["OUTCOMES", "Context", "Outcome", "Stopped", "Verdict", "decide", "first_step", "main", "pick_device", "seed_everything"]
 
+
 def decide(checks: dict[str, bool], numbers: dict[str, Any], inconclusive: str | None = None) -> Verdict:
     """The common shape of a verdict rule: all checks pass -> reproduced; a precondition that
     makes the experiment uninformative -> inconclusive; otherwise not-reproduced."""
@@ -30,10 +31,8 @@ def decide(checks: dict[str, bool], numbers: dict[str, Any], inconclusive: str |
         return Verdict(outcome="inconclusive", reason=inconclusive, numbers=numbers, checks=checks)
     failed = [name for name, ok in checks.items() if not ok]
     if not failed:
-        return Verdict(outcome="reproduced", reason="all checks passed: " + ", ".join(checks),
-                       numbers=numbers, checks=checks)
-    return Verdict(outcome="not-reproduced", reason="failed: " + ", ".join(failed),
-                   numbers=numbers, checks=checks)
+        return Verdict(outcome="reproduced", reason="all checks passed: " + ", ".join(checks), numbers=numbers, checks=checks)
+    return Verdict(outcome="not-reproduced", reason="failed: " + ", ".join(failed), numbers=numbers, checks=checks)
 
 
 class Stopped(Exception):
@@ -47,9 +46,7 @@ class Context:
     writes them to the run store, the Ray task ships them back to the driver, tests collect them.
     """
 
-    def __init__(self, seed: int = 0, device: str | None = None,
-                 emit: Callable[[dict], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None):
+    def __init__(self, seed: int = 0, device: str | None = None, emit: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None):
         self.seed = seed
         self.device = torch.device(device or pick_device())
         self._emit = emit or (lambda _event: None)
@@ -102,7 +99,7 @@ def pick_device() -> str:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed every RNG a job might touch and ask torch for deterministic kernels."""
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")   # deterministic cuBLAS
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

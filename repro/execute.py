@@ -22,10 +22,19 @@ def environment(device: Any) -> dict[str, Any]:
     import pydantic
     import torch
 
-    env: dict[str, Any] = {"python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-           "pydantic": pydantic.__version__, "platform": platform.platform(), "host": socket.gethostname(),
-           "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device),
-           "code_version": code_version(), "git": git_describe()}
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pydantic": pydantic.__version__,
+        "platform": platform.platform(),
+        "host": socket.gethostname(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "code_version": code_version(),
+        "git": git_describe(),
+    }
     if str(device).startswith("cuda"):
         env["gpu"] = torch.cuda.get_device_name(device)
     try:
@@ -41,8 +50,7 @@ def environment(device: Any) -> dict[str, Any]:
     return env
 
 
-def execute(job: str, params: dict[str, Any], seed: int, emit: Callable[[dict[str, Any]], None],
-            should_stop: Callable[[], bool] = lambda: False) -> tuple[dict[str, Any], dict[str, Any]]:
+def execute(job: str, params: dict[str, Any], seed: int, emit: Callable[[dict[str, Any]], None], should_stop: Callable[[], bool] = lambda: False) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate params, run the job, judge it. Returns (result, verdict) as JSON-ready dicts."""
     import torch
 

@@ -14,8 +14,7 @@ def series(rows: list[dict], plot: dict | None) -> dict[str, list[tuple[float, f
     (e.g. the grokking arm), keeping rows that match plot['where']."""
     plot = plot or {}
     x, group, where = plot.get("x", "step"), plot.get("group"), plot.get("where", {})
-    ys = plot.get("y") or sorted({k for r in rows for k, v in r.items()
-                                  if k != x and isinstance(v, (int, float)) and not isinstance(v, bool)})
+    ys = plot.get("y") or sorted({k for r in rows for k, v in r.items() if k != x and isinstance(v, (int, float)) and not isinstance(v, bool)})
     out: dict[str, list[tuple[float, float]]] = {}
     for r in rows:
         if any(r.get(k) != v for k, v in where.items()) or x not in r:
@@ -28,8 +27,7 @@ def series(rows: list[dict], plot: dict | None) -> dict[str, list[tuple[float, f
     return out
 
 
-def ascii_plot(curves: dict[str, list[tuple[float, float]]], width: int = 64, height: int = 14,
-               title: str = "") -> str:
+def ascii_plot(curves: dict[str, list[tuple[float, float]]], width: int = 64, height: int = 14, title: str = "") -> str:
     pts = [p for c in curves.values() for p in c]
     if not pts:
         return "(no data to plot)"
@@ -63,8 +61,10 @@ def plot_groups(rows: list[dict], plot_spec: Any) -> list[tuple[str, dict]]:
 
 def save_png(rows: list[dict], plot_spec: Any, path: str, title: str = "") -> None:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     panels = plot_groups(rows, plot_spec)
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 3.2 * len(panels)), squeeze=False)
     for ax, (name, curves) in zip(axes[:, 0], panels, strict=False):

@@ -35,6 +35,7 @@ def job_task(job: str, params: dict, seed: int):
             events.put({"kind": "done", "result": result, "verdict": verdict})
         except BaseException as e:  # noqa: BLE001 - report, don't lose, the job's exception
             import traceback
+
             events.put({"kind": "error", "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
 
     thread = threading.Thread(target=target, daemon=True)
@@ -45,7 +46,7 @@ def job_task(job: str, params: dict, seed: int):
             yield event
             if event["kind"] in ("done", "error"):
                 return
-    finally:           # cancelled or finished: tell the job thread to stop at its next check
+    finally:  # cancelled or finished: tell the job thread to stop at its next check
         stop.set()
         thread.join(timeout=10)
 
@@ -56,19 +57,16 @@ def run_on_ray(req: dict, emit: Callable[[dict], None], should_stop: Callable[[]
     address = req.get("address") or os.environ.get("RAY_ADDRESS") or None
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     our_sigterm = signal.getsignal(signal.SIGTERM)
-    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
-             runtime_env={"py_modules": [str(REPRO_DIR), str(KG_DIR)]})
-    signal.signal(signal.SIGTERM, our_sigterm)     # ray.init installs its own; cancel must stay ours
-    print(f"[ray] connected to {address or 'a new local cluster'}; "
-          f"resources {ray.cluster_resources()}", flush=True)
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, runtime_env={"py_modules": [str(REPRO_DIR), str(KG_DIR)]})
+    signal.signal(signal.SIGTERM, our_sigterm)  # ray.init installs its own; cancel must stay ours
+    print(f"[ray] connected to {address or 'a new local cluster'}; resources {ray.cluster_resources()}", flush=True)
     # max_calls=1: the Ray worker process exits after the job, so GPU memory goes back with it.
-    task = ray.remote(max_calls=1)(job_task).options(num_gpus=req.get("num_gpus") or 0, max_retries=0,
-                                                     num_returns="streaming")
+    task = ray.remote(max_calls=1)(job_task).options(num_gpus=req.get("num_gpus") or 0, max_retries=0, num_returns="streaming")
     gen = task.remote(req["job"], req["params"], req["seed"])
     try:
         for ref in gen:  # type: ignore[attr-defined]  # ray types .remote() as ObjectRef; num_returns="streaming" returns an ObjectRefGenerator
             event = ray.get(ref)
-            should_stop()   # raises Cancelled when a cancel was requested
+            should_stop()  # raises Cancelled when a cancel was requested
             if event["kind"] == "done":
                 return event["result"], event["verdict"]
             if event["kind"] == "error":

@@ -18,7 +18,7 @@ import time
 
 from repro.store import REPO_ROOT, TERMINAL, RunStore, pid_alive
 
-_children: list[subprocess.Popen] = []   # reaped on every call so long-lived callers leave no zombies
+_children: list[subprocess.Popen] = []  # reaped on every call so long-lived callers leave no zombies
 
 
 def reap_children() -> None:
@@ -42,9 +42,9 @@ class LocalRunner:
         # The worker imports repro from this checkout, whatever the caller's cwd or sys.path.
         env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         log = open(store.dir(run_id) / "log.txt", "a")
-        proc = subprocess.Popen([sys.executable, "-m", "repro.worker", str(store.dir(run_id))],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=str(REPO_ROOT), start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "repro.worker", str(store.dir(run_id))], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(REPO_ROOT), start_new_session=True
+        )
         log.close()
         _children.append(proc)
         return proc.pid
@@ -65,7 +65,7 @@ class LocalRunner:
             if st["status"] in TERMINAL:
                 return st
             if not st.get("pid") and st["status"] == "queued":
-                time.sleep(0.1)        # the worker has not started yet; it will see the cancel file
+                time.sleep(0.1)  # the worker has not started yet; it will see the cancel file
                 continue
             if st.get("pid") and not pid_alive(st["pid"], st.get("host")):
                 break
@@ -94,7 +94,7 @@ class RayRunner(LocalRunner):
 
 def _signal(pid: int, sig: int) -> None:
     try:
-        os.killpg(pid, sig)         # the worker leads its own session: reach its children too
+        os.killpg(pid, sig)  # the worker leads its own session: reach its children too
     except (ProcessLookupError, PermissionError):
         try:
             os.kill(pid, sig)

@@ -93,8 +93,7 @@ def job_code_version(job: str) -> str:
 
 def git_describe() -> str | None:
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -151,9 +150,7 @@ class RunStore:
     def run_ids(self) -> list[str]:
         if not self.root.exists():
             return []
-        return sorted((p.name for p in self.root.iterdir()
-                       if p.is_dir() and not p.name.startswith(".") and (p / "request.json").exists()),
-                      reverse=True)
+        return sorted((p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "request.json").exists()), reverse=True)
 
     def find(self, key: str, statuses: tuple[str, ...]) -> str | None:
         """Most recent run with this dedup key in one of these statuses."""
@@ -215,7 +212,7 @@ class RunStore:
                     try:
                         rows.append(json.loads(line))
                     except json.JSONDecodeError:
-                        break   # a line still being written
+                        break  # a line still being written
         except FileNotFoundError:
             pass
         return rows

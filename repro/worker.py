@@ -107,14 +107,12 @@ class Worker:
             if timeout > 0:
                 signal.signal(signal.SIGALRM, _raise(TimedOut, f"timed out after {timeout:g} s"))
                 signal.setitimer(signal.ITIMER_REAL, timeout)
-            print(f"[worker] {self.run_id}: {self.req['job']} preset={self.req['preset']} seed={self.req['seed']} "
-                  f"backend={self.req['backend']} pid={os.getpid()}", flush=True)
+            print(f"[worker] {self.run_id}: {self.req['job']} preset={self.req['preset']} seed={self.req['seed']} backend={self.req['backend']} pid={os.getpid()}", flush=True)
             t0 = time.perf_counter()
             if self.req["backend"] == "ray":
                 result, verdict = run_on_ray(self.req, self.emit, self.should_stop)
             else:
-                result, verdict = execute(self.req["job"], self.req["params"], self.req["seed"],
-                                          self.emit, self.should_stop)
+                result, verdict = execute(self.req["job"], self.req["params"], self.req["seed"], self.emit, self.should_stop)
             signal.setitimer(signal.ITIMER_REAL, 0)
             self.store.write(self.run_id, "result.json", result)
             self.store.write(self.run_id, "verdict.json", verdict)
@@ -135,7 +133,7 @@ class Worker:
 
     def _finish(self, status: str, reason: str) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # a second cancel must not interrupt the write
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second cancel must not interrupt the write
         print(f"[worker] {status}: {reason}", flush=True)
         self.store.set_status(self.run_id, status, reason)
 
@@ -143,6 +141,7 @@ class Worker:
 def _raise(exc: type[BaseException], message: str):
     def handler(_signum, _frame):
         raise exc(message)
+
     return handler
 
 

@@ -20,7 +20,7 @@ import streamlit as st
 from ui import widgets
 
 st.set_option("client.toolbarMode", "minimal")  # a research tool, not a deploy button
-st.set_page_config(page_title="claimgraph", page_icon=":material/hub:", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="claimgraph", page_icon=":material/hub:", layout="wide", initial_sidebar_state="auto")
 
 P = widgets.PAGES
 pages = {

@@ -28,11 +28,7 @@ def build_claim(form: dict) -> dict:
     scope = {k: _clean(v) for k, v in (form.get("scope") or {}).items() if k in SCOPE_KEYS and _clean(v)}
     if scope:
         claim["scope"] = scope
-    evidence = [
-        {k: _clean(e.get(k)) for k in ("hypothesis", "relation", "strength", "rationale") if _clean(e.get(k))}
-        for e in form.get("evidence") or []
-        if e.get("hypothesis")
-    ]
+    evidence = [{k: _clean(e.get(k)) for k in ("hypothesis", "relation", "strength", "rationale") if _clean(e.get(k))} for e in form.get("evidence") or [] if e.get("hypothesis")]
     if evidence:
         claim["evidence"] = evidence
     links = [{k: _clean(link.get(k)) for k in ("claim", "relation", "note") if _clean(link.get(k))} for link in form.get("links") or [] if _clean(link.get("claim"))]

@@ -27,6 +27,7 @@ import streamlit as st
 import claimgraph
 import kg
 from ingest.metadata import cached_paper
+from kg.evidence import LEVELS, SIDES, Toggles  # noqa: F401 (re-exported for views)
 from kg.problems import Problem
 from kg.schema import CLAIM_RELATIONS, RELATIONS, SETTINGS, STRENGTHS  # noqa: F401 (re-exported for views)
 from kg.util import default_corpus, default_runs_dir
@@ -124,8 +125,24 @@ def overview(store: kg.Store, w: kg.Weights | None = None) -> list[tuple[kg.Hypo
     return kg.overview(store, w or weights())
 
 
-def balance(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None) -> kg.Balance:
-    return kg.balance(store, hypothesis_id, w or weights())
+def balance(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> kg.Balance:
+    """kg's balance of a hypothesis under these weights and what-if toggles (kg.evidence.aggregate)."""
+    return kg.aggregate(hypothesis_id, store.evidence(hypothesis_id), w or weights(), toggles)
+
+
+def side_balances(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> dict[str, kg.Balance]:
+    """Each side's evidence weighed and graded on its own (kg's aggregate and certainty over the
+    claims of that side), for the summary of findings: how sure we can be of the evidence for,
+    against, and qualifying. Qualifications are graded as a body of evidence of their own (as if
+    they were one direction), since grading them as a hedge would always say 'untested'."""
+    from dataclasses import replace
+
+    rows = store.evidence(hypothesis_id)
+    out = {}
+    for side in SIDES:
+        subset = [r if side != "qualifies" else replace(r, relation="supports") for r in rows if r.relation == side]
+        out[side] = kg.aggregate(hypothesis_id, subset, w or weights(), toggles)
+    return out
 
 
 def by_relation(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None) -> dict[str, list]:
@@ -243,9 +260,7 @@ def params_table(job: str, preset: str, overrides: dict[str, Any]) -> pd.DataFra
     catalog = api.catalog()
     schema = catalog.job(job).params.get("properties", {})
     resolved = catalog.resolve(job, preset, overrides)
-    return pd.DataFrame(
-        [{"parameter": k, "value": str(v), "description": schema.get(k, {}).get("description", "")} for k, v in resolved.items()]
-    )
+    return pd.DataFrame([{"parameter": k, "value": str(v), "description": schema.get(k, {}).get("description", "")} for k, v in resolved.items()])
 
 
 def submit_run(job: str, preset: str, overrides: dict[str, Any], seed: int, backend: str, force: bool) -> str:

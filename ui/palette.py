@@ -37,3 +37,12 @@ def edge_hex(label: str) -> str:
 def side_scale() -> tuple[list[str], list[str]]:
     """(domain, range) for an Altair colour scale over the balance's three sides."""
     return ["support", "against", "qualify"], [RELATION_HEX["supports"], RELATION_HEX["contradicts"], RELATION_HEX["qualifies"]]
+
+
+# Certainty (GRADE levels, kg.evidence.LEVELS), as a badge; untested is its own warning colour.
+CERTAINTY_BADGE = {"high": "green", "moderate": "blue", "low": "orange", "very-low": "red"}
+UNTESTED_BADGE = "red"
+
+# The forest plot's marker for evidence a reproduction run agrees with, and the pooled balance.
+REPRODUCED_HEX = "#1a237e"
+POOLED_HEX = "#212121"

@@ -33,7 +33,6 @@ PAGES = {
 _PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
-
 def md(text: Any) -> str:
     """Escape text so Markdown shows it literally: `[a](javascript:x)` stays those characters."""
     text = " ".join(str(text).split())  # newlines would start Markdown blocks

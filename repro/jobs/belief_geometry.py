@@ -84,19 +84,21 @@ PLOT = [{"title": "held-out cross-entropy vs optimal", "y": ["eval_ce", "optimal
 
 class Probe(BaseModel):
     """One linear probe onto the belief, scored on the held-out half."""
+
     model_config = ConfigDict(extra="forbid")
     plain_r2: float
-    within_r2: float                          # R^2 after removing each current token's mean belief
-    unexplained: float                        # 1 - within_r2
+    within_r2: float  # R^2 after removing each current token's mean belief
+    unexplained: float  # 1 - within_r2
 
 
 class Probes(BaseModel):
     """One model (trained, or the untrained control) on the held-out sequences."""
+
     model_config = ConfigDict(extra="forbid")
     ce: float
-    final: Probe                              # from the final layer's residual stream
-    concat: Probe                             # from all layers concatenated
-    token_only: Probe                         # from the current token alone: the floor
+    final: Probe  # from the final layer's residual stream
+    concat: Probe  # from all layers concatenated
+    token_only: Probe  # from the current token alone: the floor
 
 
 class Result(BaseModel):
@@ -109,6 +111,7 @@ class Result(BaseModel):
     steps: int
     seconds: float
 
+
 # ---------------------------------------------------------------------------------------------
 # The process
 
@@ -117,9 +120,7 @@ def mess3(x: float, a: float) -> torch.Tensor:
     """T[v, i, j] = P(emit v, go to j | state i), as in epsilon-transformers' processes.py."""
     b, y = (1 - a) / 2, 1 - 2 * x
     ay, bx, by, ax = a * y, b * x, b * y, a * x
-    return torch.tensor([[[ay, bx, bx], [ax, by, bx], [ax, bx, by]],
-                         [[by, ax, bx], [bx, ay, bx], [bx, ax, by]],
-                         [[by, bx, ax], [bx, by, ax], [bx, bx, ay]]], dtype=torch.float64)
+    return torch.tensor([[[ay, bx, bx], [ax, by, bx], [ax, bx, by]], [[by, ax, bx], [bx, ay, bx], [bx, ax, by]], [[by, bx, ax], [bx, by, ax], [bx, bx, ay]]], dtype=torch.float64)
 
 
 def sample(T: torch.Tensor, batch: int, length: int, g: torch.Generator) -> torch.Tensor:
@@ -127,7 +128,7 @@ def sample(T: torch.Tensor, batch: int, length: int, g: torch.Generator) -> torc
     S = T.shape[1]
     state = torch.randint(0, S, (batch,), generator=g)
     tokens = torch.empty(batch, length, dtype=torch.long)
-    joint = T.permute(1, 0, 2).reshape(S, -1)                  # [i, (v, j)]
+    joint = T.permute(1, 0, 2).reshape(S, -1)  # [i, (v, j)]
     for t in range(length):
         pick = torch.multinomial(joint[state], 1, generator=g).squeeze(1)
         tokens[:, t], state = pick // S, pick % S
@@ -139,11 +140,11 @@ def beliefs_and_optimal(T: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Te
     log-probabilities log P(x_{t+1} | x_0..t) for t = 0..L-2 [B, L-1]."""
     B, L = tokens.shape
     eta = torch.full((B, T.shape[1]), 1.0 / T.shape[1], dtype=torch.float64)
-    emit = T.sum(2)                                            # [v, i] = P(v | i)
+    emit = T.sum(2)  # [v, i] = P(v | i)
     beliefs, logp = [], []
     for t in range(L):
         if t > 0:
-            logp.append(torch.log((eta @ emit.T).gather(1, tokens[:, t:t + 1]).squeeze(1)))
+            logp.append(torch.log((eta @ emit.T).gather(1, tokens[:, t : t + 1]).squeeze(1)))
         eta = torch.einsum("bi,bij->bj", eta, T[tokens[:, t]])
         eta = eta / eta.sum(1, keepdim=True)
         beliefs.append(eta)
@@ -205,8 +206,7 @@ def probe_scores(feats: np.ndarray, tokens: np.ndarray, beliefs: np.ndarray, n_t
     sse = ((yte - pred) ** 2).sum()
     plain = 1 - sse / ((yte - ytr.mean(0)) ** 2).sum()
     # Within-token: subtract each current token's mean belief (from the fitting half).
-    tok_mean = np.stack([ytr[tokens[:n_train] == v].mean(0) if (tokens[:n_train] == v).any() else ytr.mean(0)
-                         for v in range(3)])
+    tok_mean = np.stack([ytr[tokens[:n_train] == v].mean(0) if (tokens[:n_train] == v).any() else ytr.mean(0) for v in range(3)])
     within = 1 - sse / ((yte - tok_mean[tokens[n_train:]]) ** 2).sum()
     return Probe(plain_r2=float(plain), within_r2=float(within), unexplained=float(1 - within))
 
@@ -258,10 +258,8 @@ def run(params: Params, ctx: Context) -> Result:
         ctx.progress(step + 1, P.max_steps)
 
     trained, control = analyse(model, eval_tokens, eval_beliefs, dev), analyse(untrained, eval_tokens, eval_beliefs, dev)
-    ctx.log(f"trained within-token R2 final {trained.final.within_r2:.3f} concat {trained.concat.within_r2:.3f}; "
-            f"untrained {control.final.within_r2:.3f} / {control.concat.within_r2:.3f}")
-    return Result(params=P, optimal_ce=optimal_ce, uniform_ce=math.log(3), trained=trained, untrained=control,
-                  steps=P.max_steps, seconds=time.perf_counter() - t0)
+    ctx.log(f"trained within-token R2 final {trained.final.within_r2:.3f} concat {trained.concat.within_r2:.3f}; untrained {control.final.within_r2:.3f} / {control.concat.within_r2:.3f}")
+    return Result(params=P, optimal_ce=optimal_ce, uniform_ce=math.log(3), trained=trained, untrained=control, steps=P.max_steps, seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,19 +269,24 @@ def run(params: Params, ctx: Context) -> Result:
 def verdict(result: Result) -> Verdict:
     P, tr, un, opt = result.params, result.trained, result.untrained, result.optimal_ce
     ratio = tr.concat.unexplained / max(un.concat.unexplained, 1e-12)
-    numbers = dict(ce=tr.ce, optimal_ce=opt, ce_gap=tr.ce - opt,
-                   within_r2_concat=tr.concat.within_r2, within_r2_final=tr.final.within_r2,
-                   untrained_within_r2_concat=un.concat.within_r2, untrained_within_r2_final=un.final.within_r2,
-                   unexplained_ratio_concat=ratio,
-                   unexplained_ratio_final=tr.final.unexplained / max(un.final.unexplained, 1e-12),
-                   plain_r2_final=tr.final.plain_r2, untrained_plain_r2_final=un.final.plain_r2,
-                   token_only_plain_r2=tr.token_only.plain_r2)
+    numbers = dict(
+        ce=tr.ce,
+        optimal_ce=opt,
+        ce_gap=tr.ce - opt,
+        within_r2_concat=tr.concat.within_r2,
+        within_r2_final=tr.final.within_r2,
+        untrained_within_r2_concat=un.concat.within_r2,
+        untrained_within_r2_final=un.final.within_r2,
+        unexplained_ratio_concat=ratio,
+        unexplained_ratio_final=tr.final.unexplained / max(un.final.unexplained, 1e-12),
+        plain_r2_final=tr.final.plain_r2,
+        untrained_plain_r2_final=un.final.plain_r2,
+        token_only_plain_r2=tr.token_only.plain_r2,
+    )
     inconclusive = None
     if tr.ce > opt + P.undertrained_gap:
         inconclusive = f"CE {tr.ce:.4f} is more than {P.undertrained_gap} above optimal {opt:.4f}: undertrained"
-    checks = {"near_optimal": tr.ce <= opt + P.ce_gap,
-              "probe": tr.concat.within_r2 >= P.r2_min,
-              "beats_control": ratio <= P.control_ratio}
+    checks = {"near_optimal": tr.ce <= opt + P.ce_gap, "probe": tr.concat.within_r2 >= P.r2_min, "beats_control": ratio <= P.control_ratio}
     return decide(checks, numbers, inconclusive)
 
 

@@ -82,9 +82,9 @@ PRESETS: dict[str, dict] = {
     # 2 CPU cores, about a minute: groks at 800-1050 steps on most seeds, some need ~2000+.
     "smoke": dict(timeout_s=600),
     # Nanda et al. exactly, one GPU: p=113, 30% train, d=128, lr 1e-3; stop 2k steps after grokking.
-    "full": dict(p=113, frac_train=0.3, d_model=128, n_heads=4, d_mlp=512, lr=1e-3,
-                 max_steps=25_000, eval_every=100, fourier_every=1000, stop_after_grok=2000,
-                 memorise_by=1500, num_gpus=1, timeout_s=1800),
+    "full": dict(
+        p=113, frac_train=0.3, d_model=128, n_heads=4, d_mlp=512, lr=1e-3, max_steps=25_000, eval_every=100, fourier_every=1000, stop_after_grok=2000, memorise_by=1500, num_gpus=1, timeout_s=1800
+    ),
 }
 
 
@@ -100,18 +100,19 @@ PLOT = [
 
 class Arm(BaseModel):
     """One training arm, measured at its last step (first-step fields are None if never reached)."""
+
     model_config = ConfigDict(extra="forbid")
     weight_decay: float
     steps: int
     seconds: float
-    memorised_at: int | None                  # S1: first evaluated step with train acc >= 0.99
-    generalised_at: int | None                # S2: first evaluated step with test acc >= 0.95
+    memorised_at: int | None  # S1: first evaluated step with train acc >= 0.99
+    generalised_at: int | None  # S2: first evaluated step with test acc >= 0.95
     final_train_acc: float
     final_test_acc: float
     final_train_loss: float
     final_test_loss: float
     best_test_acc: float
-    test_acc_at_75pct: float                  # at 3/4 of the steps run: is test acc still climbing?
+    test_acc_at_75pct: float  # at 3/4 of the steps run: is test acc still climbing?
     fourier_top_share: float
     neuron_top_freq_share: float
     key_freqs: list[int]
@@ -130,7 +131,8 @@ class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
     params: Params
     arms: Arms
-    steps: int                                # both arms together
+    steps: int  # both arms together
+
 
 # ---------------------------------------------------------------------------------------------
 # Data and model
@@ -169,8 +171,8 @@ class OneLayerTransformer(torch.nn.Module):
     def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """tokens [B, 3] -> (logits [B, p+1] at the last position, MLP neuron activations [B, d_mlp])."""
         B, H, dh = tokens.shape[0], self.n_heads, self.d_head
-        h = self.W_E[tokens] + self.W_pos                        # [B, 3, d]
-        q = (h[:, -1] @ self.W_Q).view(B, H, dh)                 # the '=' query only
+        h = self.W_E[tokens] + self.W_pos  # [B, 3, d]
+        q = (h[:, -1] @ self.W_Q).view(B, H, dh)  # the '=' query only
         k = (h @ self.W_K).view(B, 3, H, dh)
         v = (h @ self.W_V).view(B, 3, H, dh)
         attn = torch.einsum("bhd,bphd->bhp", q, k).div(math.sqrt(dh)).softmax(-1)
@@ -202,8 +204,8 @@ def fourier_basis(p: int, device) -> torch.Tensor:
 
 def embedding_freq_norms(W_E: torch.Tensor, basis: torch.Tensor, p: int) -> torch.Tensor:
     """Squared norm of W_E (number tokens only) at each frequency 1..p//2."""
-    coef = (basis @ W_E[:p].double()).pow(2).sum(-1)        # [p] per basis row
-    return coef[1::2] + coef[2::2]                           # cos f + sin f
+    coef = (basis @ W_E[:p].double()).pow(2).sum(-1)  # [p] per basis row
+    return coef[1::2] + coef[2::2]  # cos f + sin f
 
 
 def key_freqs(neurons: torch.Tensor, basis: torch.Tensor, p: int) -> tuple[list[int], np.ndarray]:
@@ -213,10 +215,10 @@ def key_freqs(neurons: torch.Tensor, basis: torch.Tensor, p: int) -> tuple[list[
     code, frequencies run over 1..p//2 - 1."""
     acts = neurons.double() - neurons.double().mean(0, keepdim=True)
     acts = acts.view(p, p, -1)
-    four = torch.einsum("xym,fx,gy->fgm", acts, basis, basis).pow(2)   # [p, p, m]
+    four = torch.einsum("xym,fx,gy->fgm", acts, basis, basis).pow(2)  # [p, p, m]
     freqs = torch.arange(1, p // 2)
     idx = torch.stack([torch.zeros_like(freqs), 2 * freqs - 1, 2 * freqs], 1).to(four.device)
-    block = four[idx[:, :, None], idx[:, None, :]].sum((1, 2))          # [n_freqs, m]
+    block = four[idx[:, :, None], idx[:, None, :]].sum((1, 2))  # [n_freqs, m]
     frac = block / four.sum((0, 1)).clamp_min(1e-30)
     best = freqs[frac.argmax(0).cpu()].numpy()
     return sorted(set(int(f) for f in best)), best
@@ -230,17 +232,16 @@ def xpy_directions(freq: int, basis: torch.Tensor) -> torch.Tensor:
     return torch.stack([cos_xpy, sin_xpy])
 
 
-def progress_measures(logits: torch.Tensor, labels: torch.Tensor, is_train: torch.Tensor,
-                      freqs: list[int], basis: torch.Tensor) -> dict:
+def progress_measures(logits: torch.Tensor, labels: torch.Tensor, is_train: torch.Tensor, freqs: list[int], basis: torch.Tensor) -> dict:
     """Excluded loss (all key freqs removed, train set), per-frequency excluded loss (the code's
     row), and restricted loss (only key freqs kept, bias-corrected, all inputs)."""
-    logits = logits.double()                                  # [p^2, p]
+    logits = logits.double()  # [p^2, p]
     dirs = torch.cat([xpy_directions(f, basis) for f in freqs]) if freqs else logits.new_zeros(0, len(labels))
-    comps = dirs.T @ (dirs @ logits)                          # key-frequency part of the logits
+    comps = dirs.T @ (dirs @ logits)  # key-frequency part of the logits
     excluded = cross_entropy64((logits - comps)[is_train], labels[is_train]).item()
     per_freq = []
     for i, _ in enumerate(freqs):
-        d = dirs[2 * i: 2 * i + 2]
+        d = dirs[2 * i : 2 * i + 2]
         per_freq.append(cross_entropy64((logits - d.T @ (d @ logits))[is_train], labels[is_train]).item())
     restricted_logits = comps + (logits - comps).mean(0, keepdim=True)
     restricted = cross_entropy64(restricted_logits, labels).item()
@@ -251,10 +252,9 @@ def progress_measures(logits: torch.Tensor, labels: torch.Tensor, is_train: torc
 # Training
 
 
-def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: bool,
-              step_offset: int, total_steps: int) -> Arm:
+def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: bool, step_offset: int, total_steps: int) -> Arm:
     P, dev = params, ctx.device
-    seed_everything(ctx.seed)                                 # same init and split for both arms
+    seed_everything(ctx.seed)  # same init and split for both arms
     train_idx, test_idx = make_split(P.p, P.frac_train, ctx.seed)
     xs, ys = torch.arange(P.p).repeat_interleave(P.p), torch.arange(P.p).repeat(P.p)
     all_tokens = torch.stack([xs, ys, torch.full_like(xs, P.p)], 1).to(dev)
@@ -274,19 +274,17 @@ def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: boo
             logits, neurons = model(all_tokens)
             loss_tr = cross_entropy64(logits[is_train], all_labels[is_train]).item()
             loss_te = cross_entropy64(logits[~is_train], all_labels[~is_train]).item()
-            correct = logits[:, :P.p].argmax(-1) == all_labels
-            row = dict(arm=arm, step=step, train_loss=loss_tr, test_loss=loss_te,
-                       train_acc=correct[is_train].float().mean().item(),
-                       test_acc=correct[~is_train].float().mean().item())
+            correct = logits[:, : P.p].argmax(-1) == all_labels
+            row = dict(arm=arm, step=step, train_loss=loss_tr, test_loss=loss_te, train_acc=correct[is_train].float().mean().item(), test_acc=correct[~is_train].float().mean().item())
             if fourier:
                 norms = embedding_freq_norms(model.W_E, basis, P.p)
-                total = (basis @ model.W_E[:P.p].double()).pow(2).sum().item()
+                total = (basis @ model.W_E[: P.p].double()).pow(2).sum().item()
                 row["fourier_top_share"] = norms.topk(min(P.n_top_freqs, len(norms))).values.sum().item() / total
                 freqs, best = key_freqs(neurons, basis, P.p)
                 counts = np.bincount(best, minlength=P.p // 2)
                 row["n_key_freqs"] = len(freqs)
-                row["neuron_top_freq_share"] = float(np.sort(counts)[::-1][:P.n_top_freqs].sum() / len(best))
-                pm = progress_measures(logits[:, :P.p], all_labels, is_train, freqs, basis)
+                row["neuron_top_freq_share"] = float(np.sort(counts)[::-1][: P.n_top_freqs].sum() / len(best))
+                pm = progress_measures(logits[:, : P.p], all_labels, is_train, freqs, basis)
                 row.update(excluded_loss=pm["excluded_loss"], restricted_loss=pm["restricted_loss"])
                 row["_key_freqs"] = freqs
                 row["_excluded_loss_per_freq"] = pm["excluded_loss_per_freq"]
@@ -315,22 +313,30 @@ def train_arm(arm: str, wd: float, params: Params, ctx: Context, stop_early: boo
         sched.step()
         ctx.progress(step_offset + step + 1, total_steps, note=arm)
 
-    if "fourier_top_share" not in rows[-1]:                   # stopped early between Fourier evals
+    if "fourier_top_share" not in rows[-1]:  # stopped early between Fourier evals
         row = evaluate(last_step, fourier=True)
         extra = {k: row.pop(k) for k in list(row) if k.startswith("_")}
         ctx.metric(**row)
         rows[-1] = {**row, **extra}
     final = rows[-1]
     return Arm(
-        weight_decay=wd, steps=last_step, seconds=time.perf_counter() - t0,
-        memorised_at=first_step(rows, "train_acc", 0.99), generalised_at=first_step(rows, "test_acc", 0.95),
-        final_train_acc=final["train_acc"], final_test_acc=final["test_acc"],
-        final_train_loss=final["train_loss"], final_test_loss=final["test_loss"],
+        weight_decay=wd,
+        steps=last_step,
+        seconds=time.perf_counter() - t0,
+        memorised_at=first_step(rows, "train_acc", 0.99),
+        generalised_at=first_step(rows, "test_acc", 0.95),
+        final_train_acc=final["train_acc"],
+        final_test_acc=final["test_acc"],
+        final_train_loss=final["train_loss"],
+        final_test_loss=final["test_loss"],
         best_test_acc=max(r["test_acc"] for r in rows),
         test_acc_at_75pct=next(r["test_acc"] for r in rows if r["step"] >= 0.75 * last_step),
-        fourier_top_share=final["fourier_top_share"], neuron_top_freq_share=final["neuron_top_freq_share"],
-        key_freqs=final["_key_freqs"], excluded_loss=final["excluded_loss"],
-        excluded_loss_per_freq=final["_excluded_loss_per_freq"], restricted_loss=final["restricted_loss"],
+        fourier_top_share=final["fourier_top_share"],
+        neuron_top_freq_share=final["neuron_top_freq_share"],
+        key_freqs=final["_key_freqs"],
+        excluded_loss=final["excluded_loss"],
+        excluded_loss_per_freq=final["_excluded_loss_per_freq"],
+        restricted_loss=final["restricted_loss"],
     )
 
 
@@ -339,8 +345,7 @@ def run(params: Params, ctx: Context) -> Result:
     ctx.log(f"grokking p={params.p} frac={params.frac_train} d={params.d_model} on {ctx.device}")
     wd = train_arm("wd", params.weight_decay, params, ctx, stop_early=True, step_offset=0, total_steps=total)
     # The wd arm usually stops early; let the bar continue from its budget, not its stop step.
-    control = train_arm("control", params.control_weight_decay, params, ctx, stop_early=False,
-                        step_offset=params.max_steps, total_steps=total)
+    control = train_arm("control", params.control_weight_decay, params, ctx, stop_early=False, step_offset=params.max_steps, total_steps=total)
     return Result(params=params, arms=Arms(wd=wd, control=control), steps=wd.steps + control.steps)
 
 
@@ -352,20 +357,28 @@ def verdict(result: Result) -> Verdict:
     P, wd, ctl = result.params, result.arms.wd, result.arms.control
     S1, S2 = wd.memorised_at, wd.generalised_at
     ratio = wd.excluded_loss / max(wd.final_train_loss, 1e-12)
-    numbers = dict(S1_memorised=S1, S2_generalised=S2, delay=(S2 / max(S1, 1)) if S1 is not None and S2 is not None else None,
-                   wd_final_test_acc=wd.final_test_acc, control_final_test_acc=ctl.final_test_acc,
-                   control_best_test_acc=ctl.best_test_acc, control_final_train_acc=ctl.final_train_acc,
-                   control_final_test_loss=ctl.final_test_loss, wd_fourier_top_share=wd.fourier_top_share,
-                   control_fourier_top_share=ctl.fourier_top_share, wd_key_freqs=wd.key_freqs,
-                   wd_excluded_over_train_loss=ratio, budget=P.max_steps)
+    numbers = dict(
+        S1_memorised=S1,
+        S2_generalised=S2,
+        delay=(S2 / max(S1, 1)) if S1 is not None and S2 is not None else None,
+        wd_final_test_acc=wd.final_test_acc,
+        control_final_test_acc=ctl.final_test_acc,
+        control_best_test_acc=ctl.best_test_acc,
+        control_final_train_acc=ctl.final_train_acc,
+        control_final_test_loss=ctl.final_test_loss,
+        wd_fourier_top_share=wd.fourier_top_share,
+        control_fourier_top_share=ctl.fourier_top_share,
+        wd_key_freqs=wd.key_freqs,
+        wd_excluded_over_train_loss=ratio,
+        budget=P.max_steps,
+    )
     inconclusive = None
     climb = wd.final_test_acc - wd.test_acc_at_75pct
     numbers["wd_test_acc_climb_last_quarter"] = climb
     if S1 is None or ctl.memorised_at is None:
         inconclusive = "an arm never memorised the training set (train acc < 0.99), so the budget is too short to judge"
     elif S2 is None and climb >= 0.1:
-        inconclusive = (f"the wd arm has not generalised yet but its test acc is still climbing "
-                        f"(+{climb:.2f} over the last quarter): raise max_steps")
+        inconclusive = f"the wd arm has not generalised yet but its test acc is still climbing (+{climb:.2f} over the last quarter): raise max_steps"
     checks = {
         "memorises": S1 is not None and S1 <= P.memorise_by,
         "groks": S2 is not None,

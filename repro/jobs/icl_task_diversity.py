@@ -106,9 +106,24 @@ PRESETS: dict[str, dict] = {
     "smoke": dict(timeout_s=900),
     # One GPU: the paper's D=8, K=16 with a deeper model and M = 2^0 ... 2^20 in steps of 2^4,
     # 30k steps per arm at batch 256 (about 20-40 min on one GPU, estimated, not yet run).
-    "full": dict(dim=8, n_points=16, task_counts=[1, 16, 256, 4096, 65536, 1048576], n_layers=8,
-                 d_model=256, n_heads=8, steps=30_000, batch_size=256, lr=3e-4, eval_every=2000,
-                 n_eval=4096, large_fresh_max=1.1, fit_max=1.2, require_beats_dmmse=True, num_gpus=1, timeout_s=2 * 3600),
+    "full": dict(
+        dim=8,
+        n_points=16,
+        task_counts=[1, 16, 256, 4096, 65536, 1048576],
+        n_layers=8,
+        d_model=256,
+        n_heads=8,
+        steps=30_000,
+        batch_size=256,
+        lr=3e-4,
+        eval_every=2000,
+        n_eval=4096,
+        large_fresh_max=1.1,
+        fit_max=1.2,
+        require_beats_dmmse=True,
+        num_gpus=1,
+        timeout_s=2 * 3600,
+    ),
 }
 
 PLOT = [
@@ -150,10 +165,10 @@ def dmmse_predictions(x: torch.Tensor, y: torch.Tensor, tasks: torch.Tensor, noi
     over the pairs before each position. Chunked over sequences: [chunk, K, M] stays ~16M floats."""
     out, chunk = [], max(1, 2**24 // (x.shape[1] * len(tasks)))
     for i in range(0, len(x), chunk):
-        xs, ys = x[i:i + chunk], y[i:i + chunk]
-        pred_m = xs @ tasks.T                                          # [c, K, M]
+        xs, ys = x[i : i + chunk], y[i : i + chunk]
+        pred_m = xs @ tasks.T  # [c, K, M]
         sq = (ys[..., None] - pred_m).pow(2)
-        before = torch.cumsum(sq, 1) - sq                              # residuals of earlier pairs
+        before = torch.cumsum(sq, 1) - sq  # residuals of earlier pairs
         post = (-before / (2 * noise_var)).softmax(-1)
         out.append((post * pred_m).sum(-1))
     return torch.cat(out)
@@ -198,7 +213,7 @@ class ICLTransformer(torch.nn.Module):
         h = self.embed(tokens) + self.pos
         for block in self.blocks:
             h = block(h)
-        return self.head(self.ln_f(h[:, 0::2]))[..., 0]              # [n, K] at the x positions
+        return self.head(self.ln_f(h[:, 0::2]))[..., 0]  # [n, K] at the x positions
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,6 +222,7 @@ class ICLTransformer(torch.nn.Module):
 
 class EvalSet(BaseModel):
     """One arm on one evaluation set: MSEs and prediction distances (dPMSE), position-averaged."""
+
     model_config = ConfigDict(extra="forbid")
     mse: float
     ridge_mse: float
@@ -243,34 +259,41 @@ def evaluate(model, x, y, ridge, dmmse) -> EvalSet:
     pred = model(x, y)
     model.train()
     mse = lambda a, b: (a - b).pow(2).mean().item()
-    return EvalSet(mse=mse(pred, y), ridge_mse=mse(ridge, y), dmmse_mse=mse(dmmse, y), dpmse_to_ridge=mse(pred, ridge),
-                   dpmse_to_dmmse=mse(pred, dmmse), dmmse_dpmse_to_ridge=mse(dmmse, ridge))
+    return EvalSet(mse=mse(pred, y), ridge_mse=mse(ridge, y), dmmse_mse=mse(dmmse, y), dpmse_to_ridge=mse(pred, ridge), dpmse_to_dmmse=mse(pred, dmmse), dmmse_dpmse_to_ridge=mse(dmmse, ridge))
 
 
 def train_arm(M: int, P: Params, ctx: Context, fresh: tuple, arm_index: int) -> Arm:
     dev, t0 = ctx.device, time.perf_counter()
     seed_everything(ctx.seed * 1000 + arm_index)
     g = torch.Generator(device=dev).manual_seed(ctx.seed * 1000 + arm_index)
-    tasks = torch.randn(M, P.dim, generator=g, device=dev)         # the arm's pretraining pool
+    tasks = torch.randn(M, P.dim, generator=g, device=dev)  # the arm's pretraining pool
     x_fr, y_fr, ridge_fr = fresh
     x_pre, y_pre = sample_batch(tasks, P.n_eval, P, g, dev)
     # The estimators do not change during training: compute them once.
     fresh_set = (x_fr, y_fr, ridge_fr, dmmse_predictions(x_fr, y_fr, tasks, P.noise_var))
-    pre_set = (x_pre, y_pre, ridge_predictions(x_pre, y_pre, P.noise_var),
-               dmmse_predictions(x_pre, y_pre, tasks, P.noise_var))
+    pre_set = (x_pre, y_pre, ridge_predictions(x_pre, y_pre, P.noise_var), dmmse_predictions(x_pre, y_pre, tasks, P.noise_var))
 
     model = ICLTransformer(P).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=P.lr, weight_decay=P.weight_decay)
     warm = max(1, int(P.warmup_frac * P.steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(      # linear warmup, cosine decay to 10%
-        opt, lambda s: min((s + 1) / warm, 0.1 + 0.45 * (1 + math.cos(math.pi * min(s / P.steps, 1.0)))))
+    sched = torch.optim.lr_scheduler.LambdaLR(  # linear warmup, cosine decay to 10%
+        opt, lambda s: min((s + 1) / warm, 0.1 + 0.45 * (1 + math.cos(math.pi * min(s / P.steps, 1.0))))
+    )
 
     for step in range(P.steps + 1):
         if step % P.eval_every == 0 or step == P.steps:
             fr, pre = evaluate(model, *fresh_set), evaluate(model, *pre_set)
-            ctx.metric(arm=f"M={M}", n_tasks=M, step=step, fresh_mse=fr.mse, pretrain_mse=pre.mse,
-                       fresh_over_ridge=fr.mse / fr.ridge_mse, pretrain_over_dmmse=pre.mse / pre.dmmse_mse,
-                       fresh_dpmse_to_ridge=fr.dpmse_to_ridge, fresh_dpmse_to_dmmse=fr.dpmse_to_dmmse)
+            ctx.metric(
+                arm=f"M={M}",
+                n_tasks=M,
+                step=step,
+                fresh_mse=fr.mse,
+                pretrain_mse=pre.mse,
+                fresh_over_ridge=fr.mse / fr.ridge_mse,
+                pretrain_over_dmmse=pre.mse / pre.dmmse_mse,
+                fresh_dpmse_to_ridge=fr.dpmse_to_ridge,
+                fresh_dpmse_to_dmmse=fr.dpmse_to_dmmse,
+            )
         if step == P.steps:
             break
         x, y = sample_batch(tasks, P.batch_size, P, g, dev)
@@ -281,20 +304,18 @@ def train_arm(M: int, P: Params, ctx: Context, fresh: tuple, arm_index: int) -> 
         sched.step()
         ctx.progress(arm_index * P.steps + step + 1, len(P.task_counts) * P.steps, note=f"M={M}")
 
-    with torch.no_grad():                                          # control: break the context
+    with torch.no_grad():  # control: break the context
         perm = torch.randperm(len(y_fr), generator=g, device=dev)
         model.eval()
         shuffled = F.mse_loss(model(x_fr, y_fr[perm]), y_fr).item()
-    return Arm(n_tasks=M, steps=P.steps, seconds=time.perf_counter() - t0, fresh=fr, pretrain=pre,
-               fresh_shuffled_mse=shuffled)
+    return Arm(n_tasks=M, steps=P.steps, seconds=time.perf_counter() - t0, fresh=fr, pretrain=pre, fresh_shuffled_mse=shuffled)
 
 
 def run(params: Params, ctx: Context) -> Result:
     P, dev, t0 = params, ctx.device, time.perf_counter()
-    ctx.log(f"ICL regression D={P.dim} K={P.n_points}, M in {P.task_counts}, "
-            f"{P.n_layers}L d={P.d_model}, {P.steps} steps/arm on {dev}")
+    ctx.log(f"ICL regression D={P.dim} K={P.n_points}, M in {P.task_counts}, {P.n_layers}L d={P.d_model}, {P.steps} steps/arm on {dev}")
     g = torch.Generator(device=dev).manual_seed(10_000 + ctx.seed)
-    x_fr, y_fr = sample_batch(None, P.n_eval, P, g, dev)           # one fresh-task set for all arms
+    x_fr, y_fr = sample_batch(None, P.n_eval, P, g, dev)  # one fresh-task set for all arms
     fresh = (x_fr, y_fr, ridge_predictions(x_fr, y_fr, P.noise_var))
     arms = [train_arm(M, P, ctx, fresh, i) for i, M in enumerate(P.task_counts)]
     return Result(params=P, arms=arms, seconds=time.perf_counter() - t0)
@@ -309,31 +330,33 @@ def verdict(result: Result) -> Verdict:
     ratios = [a.fresh.mse / a.fresh.ridge_mse for a in result.arms]
     fits = [a.pretrain.mse / a.pretrain.dmmse_mse for a in result.arms]
     numbers = dict(
-        task_counts=[a.n_tasks for a in result.arms], fresh_over_ridge=ratios, pretrain_over_dmmse=fits,
-        small_fresh_dpmse_to_dmmse=small.fresh.dpmse_to_dmmse, small_fresh_dpmse_to_ridge=small.fresh.dpmse_to_ridge,
+        task_counts=[a.n_tasks for a in result.arms],
+        fresh_over_ridge=ratios,
+        pretrain_over_dmmse=fits,
+        small_fresh_dpmse_to_dmmse=small.fresh.dpmse_to_dmmse,
+        small_fresh_dpmse_to_ridge=small.fresh.dpmse_to_ridge,
         small_fresh_dmmse_over_ridge=small.fresh.dmmse_mse / small.fresh.ridge_mse,
-        large_fresh_dpmse_to_ridge=large.fresh.dpmse_to_ridge, gap_dmmse_to_ridge=small.fresh.dmmse_dpmse_to_ridge,
-        large_shuffled_over_unshuffled=large.fresh_shuffled_mse / large.fresh.mse)
+        large_fresh_dpmse_to_ridge=large.fresh.dpmse_to_ridge,
+        gap_dmmse_to_ridge=small.fresh.dmmse_dpmse_to_ridge,
+        large_shuffled_over_unshuffled=large.fresh_shuffled_mse / large.fresh.mse,
+    )
     checks = {
         "small_like_dmmse": small.fresh.dpmse_to_dmmse < small.fresh.dpmse_to_ridge,
         "small_fails_fresh": ratios[0] >= P.small_fresh_min,
         "large_generalises": ratios[-1] <= P.large_fresh_max,
         "large_no_gap": ratios[-1] <= P.gap_max * fits[-1],
         "large_like_ridge": large.fresh.dpmse_to_ridge <= P.ridge_close * small.fresh.dmmse_dpmse_to_ridge,
-        "trend": all(b <= a + P.trend_slack for a, b in zip(ratios, ratios[1:])),
+        "trend": all(b <= a + P.trend_slack for a, b in zip(ratios, ratios[1:], strict=False)),
         "uses_context": large.fresh_shuffled_mse >= P.shuffled_min * large.fresh.mse,
     }
-    beats = [a.n_tasks for a in result.arms[1:]
-             if a.fresh.dmmse_mse >= P.beats_margin * a.fresh.ridge_mse and a.fresh.mse < a.fresh.dmmse_mse]
+    beats = [a.n_tasks for a in result.arms[1:] if a.fresh.dmmse_mse >= P.beats_margin * a.fresh.ridge_mse and a.fresh.mse < a.fresh.dmmse_mse]
     numbers["fresh_over_own_dmmse"] = [a.fresh.mse / a.fresh.dmmse_mse for a in result.arms]
     numbers["arms_beating_own_dmmse"] = beats
     if P.require_beats_dmmse:
         checks["beats_dmmse"] = bool(beats)
     inconclusive = None
     if fits[0] > P.fit_max:
-        inconclusive = (f"the M={small.n_tasks} arm did not fit its pretraining tasks "
-                        f"({fits[0]:.2f} x dMMSE > {P.fit_max}): undertrained")
+        inconclusive = f"the M={small.n_tasks} arm did not fit its pretraining tasks ({fits[0]:.2f} x dMMSE > {P.fit_max}): undertrained"
     elif not checks["large_generalises"] and fits[-1] > P.large_fresh_max:
-        inconclusive = (f"the M={large.n_tasks} arm is at {ratios[-1]:.2f} x ridge on fresh tasks but also at "
-                        f"{fits[-1]:.2f} x dMMSE on its own tasks: undertrained, raise steps (or run `full`)")
+        inconclusive = f"the M={large.n_tasks} arm is at {ratios[-1]:.2f} x ridge on fresh tasks but also at {fits[-1]:.2f} x dMMSE on its own tasks: undertrained, raise steps (or run `full`)"
     return decide(checks, numbers, inconclusive)

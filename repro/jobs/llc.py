@@ -75,8 +75,7 @@ def parse_net(spec: str) -> tuple[list[int], int]:
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    networks: list[str] = Field(["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1"], min_length=2,
-                                description="deep linear networks 'widths:rank' (>= 2 weight matrices)")
+    networks: list[str] = Field(["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1"], min_length=2, description="deep linear networks 'widths:rank' (>= 2 weight matrices)")
     control: str = Field("6-6:3", description="the regular negative control: one linear layer 'in-out:rank'")
     n: int = Field(10_000, ge=10, description="training set size")
     noise_sd: float = Field(0.0, ge=0, description="label noise; lambda does not depend on it")
@@ -118,11 +117,18 @@ PRESETS: dict[str, dict] = {
     # Towards Furman & Lau's scale on one GPU: 10 DLNs (d up to 20k), n = 1e5 (n*beta 8.7k, so
     # a smaller step), 8 chains x 20k steps each. Not run: estimated ~1 ms per (launch-bound)
     # step, 10 x 20k steps, about 4 min. Its step size is a guess to check first (an lr grid).
-    "full": dict(networks=["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1", "10-20-20-10:3",
-                           "20-10-10-10-20:4", "30-50-50-30:10", "50-100-100-50:5", "40-20-40-20-40:8",
-                           "100-60-60-60-100:20"],
-                 control="20-20:5", n=100_000, chains=8, steps=20_000, lr=1e-5, eval_every=2000,
-                 theory_tol=0.2, num_gpus=1, timeout_s=3600),
+    "full": dict(
+        networks=["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1", "10-20-20-10:3", "20-10-10-10-20:4", "30-50-50-30:10", "50-100-100-50:5", "40-20-40-20-40:8", "100-60-60-60-100:20"],
+        control="20-20:5",
+        n=100_000,
+        chains=8,
+        steps=20_000,
+        lr=1e-5,
+        eval_every=2000,
+        theory_tol=0.2,
+        num_gpus=1,
+        timeout_s=3600,
+    ),
 }
 
 PLOT = [{"title": "running LLC estimate / theory, per network", "y": ["ratio_0", "ratio_1", "ratio_2", "ratio_3", "ratio_control"]}]
@@ -160,13 +166,12 @@ def aoyagi_lambda(widths: list[int], rank: int) -> float:
         M = math.ceil(total / ell)
         a = total - (M - 1) * ell
         pairs = sum(S[i] * S[j] for i in range(size) for j in range(i + 1, size))
-        return ((rank * (widths[0] + widths[-1]) - rank ** 2) / 2 + a * (ell - a) / (4 * ell)
-                - ell * (ell - 1) / 4 * (total / ell) ** 2 + pairs / 2)
+        return (rank * (widths[0] + widths[-1]) - rank**2) / 2 + a * (ell - a) / (4 * ell) - ell * (ell - 1) / 4 * (total / ell) ** 2 + pairs / 2
     raise RuntimeError(f"no index set satisfies Aoyagi's conditions for {widths}, rank {rank}")
 
 
 def n_params(widths: list[int]) -> int:
-    return sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,23 +181,22 @@ def n_params(widths: list[int]) -> int:
 class StackedLinearNet(torch.nn.Module):
     def __init__(self, weights: list[torch.Tensor], chains: int):
         super().__init__()
-        self.layers = torch.nn.ParameterList(
-            [torch.nn.Parameter(w.detach().unsqueeze(0).repeat(chains, 1, 1).clone()) for w in weights])
+        self.layers = torch.nn.ParameterList([torch.nn.Parameter(w.detach().unsqueeze(0).repeat(chains, 1, 1).clone()) for w in weights])
 
-    def forward(self, x):                                  # x [chain, batch, in] -> [chain, batch, out]
+    def forward(self, x):  # x [chain, batch, in] -> [chain, batch, out]
         for W in self.layers:
             x = x @ W.transpose(1, 2)
         return x
 
 
-def per_chain_mse(model, x, y):                            # -> [chain]
+def per_chain_mse(model, x, y):  # -> [chain]
     return (model(x) - y).pow(2).mean((1, 2))
 
 
 def true_weights(widths: list[int], rank: int, g: torch.Generator) -> list[torch.Tensor]:
     """Each layer a rank-r matrix U V^T with Gaussian factors scaled so singular values are O(1)."""
     out = []
-    for h_in, h_out in zip(widths[:-1], widths[1:]):
+    for h_in, h_out in zip(widths[:-1], widths[1:], strict=False):
         U = torch.randn(h_out, rank, generator=g) / math.sqrt(max(rank, 1))
         V = torch.randn(h_in, rank, generator=g) / math.sqrt(h_in / max(rank, 1))
         out.append(U @ V.T if rank else torch.zeros(h_out, h_in))
@@ -230,9 +234,9 @@ class Result(BaseModel):
 # The job
 
 
-def estimate_llc(name: str, widths: list[int], rank: int, regular: bool, P: Params, nbeta: float,
-                 ctx: Context, g: torch.Generator, key: str, done: list[int], total: int) -> NetResult:
-    from devinterp.optim import SGMCMC      # imported here: listing jobs must not pay for it
+def estimate_llc(name: str, widths: list[int], rank: int, regular: bool, P: Params, nbeta: float, ctx: Context, g: torch.Generator, key: str, done: list[int], total: int) -> NetResult:
+    from devinterp.optim import SGMCMC  # imported here: listing jobs must not pay for it
+
     dev, t0 = ctx.device, time.perf_counter()
     w_true = [w.to(dev) for w in true_weights(widths, rank, g)]
     x = torch.randn(P.n, widths[0], generator=g).to(dev)
@@ -240,7 +244,7 @@ def estimate_llc(name: str, widths: list[int], rank: int, regular: bool, P: Para
         y = x
         for W in w_true:
             y = y @ W.T
-        y = (y + P.noise_sd * torch.randn(y.shape, generator=g).to(dev))
+        y = y + P.noise_sd * torch.randn(y.shape, generator=g).to(dev)
 
     # w*: the true parameter, moved to the empirical minimum by full-batch gradient descent.
     star = StackedLinearNet(w_true, 1).to(dev)
@@ -263,8 +267,8 @@ def estimate_llc(name: str, widths: list[int], rank: int, regular: bool, P: Para
         idx = torch.randint(P.n, (P.chains, P.batch_size), generator=gcpu, device=dev)
         xb, yb = x[idx], y[idx]
         sampler.zero_grad(set_to_none=True)
-        loss = per_chain_mse(model, xb, yb)              # [chain]
-        loss.sum().backward()                            # each chain's slice gets its own gradient
+        loss = per_chain_mse(model, xb, yb)  # [chain]
+        loss.sum().backward()  # each chain's slice gets its own gradient
         if step >= burn:
             with torch.no_grad():
                 sums += (loss.detach() - per_chain_mse(star, xb, yb)).double()
@@ -282,9 +286,9 @@ def estimate_llc(name: str, widths: list[int], rank: int, regular: bool, P: Para
     d = n_params(widths)
     theory = d / 2 if regular else aoyagi_lambda(widths, rank)
     ctx.log(f"{name}: estimate {est:.2f} +- {se:.2f}, theory {theory:.2f}, d/2 {d / 2:g}")
-    return NetResult(name=name, widths=widths, rank=rank, d=d, half_d=d / 2, theory=theory, estimate=est,
-                     chain_estimates=chain_est, stderr=se, loss_at_wstar=loss_star,
-                     seconds=time.perf_counter() - t0)
+    return NetResult(
+        name=name, widths=widths, rank=rank, d=d, half_d=d / 2, theory=theory, estimate=est, chain_estimates=chain_est, stderr=se, loss_at_wstar=loss_star, seconds=time.perf_counter() - t0
+    )
 
 
 def run(params: Params, ctx: Context) -> Result:
@@ -292,8 +296,7 @@ def run(params: Params, ctx: Context) -> Result:
     seed_everything(ctx.seed)
     g = torch.Generator().manual_seed(ctx.seed)
     nbeta = P.nbeta or P.n / math.log(P.n)
-    ctx.log(f"LLC of {len(P.networks)} DLNs + control {P.control}, n={P.n}, nbeta={nbeta:.1f}, "
-            f"{P.chains} chains x {P.steps} steps, lr {P.lr:g}, gamma {P.localization:g}, on {ctx.device}")
+    ctx.log(f"LLC of {len(P.networks)} DLNs + control {P.control}, n={P.n}, nbeta={nbeta:.1f}, {P.chains} chains x {P.steps} steps, lr {P.lr:g}, gamma {P.localization:g}, on {ctx.device}")
     total, done = (len(P.networks) + 1) * P.steps, [0]
     cw, cr = parse_net(P.control)
     control = estimate_llc(P.control, cw, cr, True, P, nbeta, ctx, g, "control", done, total)
@@ -310,14 +313,16 @@ def run(params: Params, ctx: Context) -> Result:
 
 def spearman(xs: list[float], ys: list[float]) -> float:
     """Spearman rank correlation with average ranks for ties."""
+
     def ranks(v):
         v = np.asarray(v, dtype=float)
         order = np.argsort(v, kind="stable")
         r = np.empty(len(v))
         r[order] = np.arange(len(v))
-        for val in np.unique(v):                          # average the ranks of tied values
+        for val in np.unique(v):  # average the ranks of tied values
             r[v == val] = r[v == val].mean()
         return r
+
     rx, ry = ranks(xs), ranks(ys)
     if rx.std() == 0 or ry.std() == 0:
         return 0.0
@@ -328,7 +333,9 @@ def verdict(result: Result) -> Verdict:
     P, nets, c = result.params, result.nets, result.control
     est = [n.estimate for n in nets]
     numbers = {
-        "control": c.name, "control_estimate": round(c.estimate, 3), "control_half_d": c.half_d,
+        "control": c.name,
+        "control_estimate": round(c.estimate, 3),
+        "control_half_d": c.half_d,
         "control_ratio_to_half_d": round(c.estimate / c.half_d, 3),
         "networks": [n.name for n in nets],
         "estimates": [round(e, 3) for e in est],
@@ -347,11 +354,9 @@ def verdict(result: Result) -> Verdict:
     if not finite:
         inconclusive = "an estimate is not finite: the SGLD chains diverged (step size too large)"
     elif abs(c.estimate / c.half_d - 1) > P.control_tol:
-        inconclusive = (f"the regular control reads {c.estimate:.2f} against d/2 = {c.half_d:g} "
-                        f"(outside +-{P.control_tol:.0%}): the estimator is not calibrated")
+        inconclusive = f"the regular control reads {c.estimate:.2f} against d/2 = {c.half_d:g} (outside +-{P.control_tol:.0%}): the estimator is not calibrated"
     checks = {
-        "below_regular": (all(n.estimate < (n.theory + n.half_d) / 2 for n in nets)
-                          and float(np.mean([n.estimate / n.half_d for n in nets])) <= P.max_frac_of_half_d),
+        "below_regular": (all(n.estimate < (n.theory + n.half_d) / 2 for n in nets) and float(np.mean([n.estimate / n.half_d for n in nets])) <= P.max_frac_of_half_d),
         "near_theory": all(abs(n.estimate / n.theory - 1) <= P.theory_tol for n in nets),
         "tracks_theory": rho >= P.min_rank_corr,
     }

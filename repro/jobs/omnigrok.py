@@ -85,8 +85,7 @@ PRESETS: dict[str, dict] = {
     # One GPU: the paper's MLP (width 200, 3 layers), 1000 training digits, an alpha sweep, 100k
     # steps at lr x weight decay 6.7x smaller than smoke, so every time scale stretches (5 stacked
     # arms, launch-bound: about 2-5 min on one GPU, estimated, not yet run; hours on 2 CPU cores).
-    "full": dict(n_train=1000, width=200, depth=3, alphas=[1.0, 2.0, 4.0, 8.0], lr=1e-3,
-                 weight_decay=0.03, steps=100_000, eval_every=250, num_gpus=1, timeout_s=3600),
+    "full": dict(n_train=1000, width=200, depth=3, alphas=[1.0, 2.0, 4.0, 8.0], lr=1e-3, weight_decay=0.03, steps=100_000, eval_every=250, num_gpus=1, timeout_s=3600),
 }
 
 PLOT = [
@@ -103,11 +102,12 @@ def load_digits_split(n_train: int, seed: int) -> tuple[torch.Tensor, ...]:
     """scikit-learn's bundled 8x8 digits (1797 images, no download), split by a seeded
     permutation, each pixel standardised with the training set's mean and standard deviation."""
     from sklearn.datasets import load_digits
+
     digits = load_digits()
     order = np.random.default_rng(seed).permutation(len(digits.target))
     x = torch.tensor(digits.data[order], dtype=torch.float32)
     y = torch.tensor(digits.target[order], dtype=torch.long)
-    mean, std = x[:n_train].mean(0), x[:n_train].std(0).clamp_min(1.0)   # constant pixels stay 0
+    mean, std = x[:n_train].mean(0), x[:n_train].std(0).clamp_min(1.0)  # constant pixels stay 0
     x = (x - mean) / std
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
@@ -121,23 +121,23 @@ class StackedMLP(torch.nn.Module):
         A = len(alphas)
         scale = torch.tensor(alphas, dtype=torch.float32)
         self.weights, self.biases = torch.nn.ParameterList(), torch.nn.ParameterList()
-        for fan_in, fan_out in zip(sizes, sizes[1:]):
+        for fan_in, fan_out in zip(sizes, sizes[1:], strict=False):
             bound = 1 / math.sqrt(fan_in)
             w = torch.empty(A, fan_in, fan_out).uniform_(-bound, bound) * scale[:, None, None]
             b = torch.empty(A, 1, fan_out).uniform_(-bound, bound) * scale[:, None, None]
             self.weights.append(torch.nn.Parameter(w))
             self.biases.append(torch.nn.Parameter(b))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:           # x [N, in] -> [A, N, out]
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x [N, in] -> [A, N, out]
         h = x.expand(len(self.weights[0]), *x.shape)
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=False)):
             h = torch.baddbmm(b, h, w)
             if i < len(self.weights) - 1:
                 h = torch.relu(h)
         return h
 
-    def arm_norms(self) -> torch.Tensor:                           # [A] L2 norm of each arm's parameters
-        return torch.sqrt(sum(p.detach().pow(2).flatten(1).sum(1) for p in self.parameters()))
+    def arm_norms(self) -> torch.Tensor:  # [A] L2 norm of each arm's parameters
+        return torch.sqrt(torch.stack([p.detach().pow(2).flatten(1).sum(1) for p in self.parameters()]).sum(0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,13 +203,12 @@ def run(params: Params, ctx: Context) -> Result:
                 te = (model(x_te).argmax(-1) == y_te).float().mean(1)
                 norms = model.arm_norms()
             for a, name in enumerate(names):
-                row = dict(arm=name, step=step, train_acc=tr[a].item(), test_acc=te[a].item(),
-                           param_norm=norms[a].item())
+                row = dict(arm=name, step=step, train_acc=tr[a].item(), test_acc=te[a].item(), param_norm=norms[a].item())
                 rows[a].append(row)
                 ctx.metric(**row)
         if step == P.steps:
             break
-        loss = (model(x_tr) - target).pow(2).sum(-1).mean(-1).sum()   # MSE per arm, summed over arms
+        loss = (model(x_tr) - target).pow(2).sum(-1).mean(-1).sum()  # MSE per arm, summed over arms
         opt.zero_grad(set_to_none=True)
         loss.backward()
         with torch.no_grad():
@@ -219,25 +218,28 @@ def run(params: Params, ctx: Context) -> Result:
         ctx.progress(step + 1, P.steps)
 
     reference = rows[0][-1]["test_acc"]
-    arms = [summarise(name, alpha, decay[a].item(), rows[a], reference, P, norm0[a].item())
-            for a, (name, alpha) in enumerate(zip(names, alphas))]
-    return Result(params=P, reference_test_acc=reference, arms=arms, steps=P.steps,
-                  seconds=time.perf_counter() - t0)
+    arms = [summarise(name, alpha, decay[a].item(), rows[a], reference, P, norm0[a].item()) for a, (name, alpha) in enumerate(zip(names, alphas, strict=False))]
+    return Result(params=P, reference_test_acc=reference, arms=arms, steps=P.steps, seconds=time.perf_counter() - t0)
 
 
-def summarise(name: str, alpha: float, wd: float, rows: list[dict], reference: float, P: Params,
-              norm_initial: float) -> ArmResult:
+def summarise(name: str, alpha: float, wd: float, rows: list[dict], reference: float, P: Params, norm_initial: float) -> ArmResult:
     mem = next((r for r in rows if r["train_acc"] >= 0.99), None)
     gen = next((r for r in rows if r["test_acc"] >= reference - P.gen_gap), None)
     after = [r["test_acc"] for r in rows if mem is not None and r["step"] >= mem["step"]]
     return ArmResult(
-        name=name, alpha=alpha, weight_decay=wd,
-        memorised_at=mem["step"] if mem else None, generalised_at=gen["step"] if gen else None,
+        name=name,
+        alpha=alpha,
+        weight_decay=wd,
+        memorised_at=mem["step"] if mem else None,
+        generalised_at=gen["step"] if gen else None,
         test_acc_at_memorisation=mem["test_acc"] if mem else None,
-        final_train_acc=rows[-1]["train_acc"], final_test_acc=rows[-1]["test_acc"],
+        final_train_acc=rows[-1]["train_acc"],
+        final_test_acc=rows[-1]["test_acc"],
         best_test_acc_after_memorisation=max(after) if after else None,
         test_acc_at_75pct=next(r["test_acc"] for r in rows if r["step"] >= 0.75 * rows[-1]["step"]),
-        norm_initial=norm_initial, norm_final=rows[-1]["param_norm"])
+        norm_initial=norm_initial,
+        norm_final=rows[-1]["param_norm"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,24 +254,28 @@ def verdict(result: Result) -> Verdict:
     gen_steps = [a.generalised_at if a.generalised_at is not None else math.inf for a in wd_arms]
     climb = large.final_test_acc - large.test_acc_at_75pct
     numbers = dict(
-        reference_test_acc=ref, alphas=[a.alpha for a in wd_arms], delays=delays,
-        memorised_at=[a.memorised_at for a in result.arms], generalised_at=[a.generalised_at for a in result.arms],
-        large_test_acc_at_memorisation=large.test_acc_at_memorisation, large_final_test_acc=large.final_test_acc,
-        control_final_test_acc=control.final_test_acc, control_best_test_acc=control.best_test_acc_after_memorisation,
+        reference_test_acc=ref,
+        alphas=[a.alpha for a in wd_arms],
+        delays=delays,
+        memorised_at=[a.memorised_at for a in result.arms],
+        generalised_at=[a.generalised_at for a in result.arms],
+        large_test_acc_at_memorisation=large.test_acc_at_memorisation,
+        large_final_test_acc=large.final_test_acc,
+        control_final_test_acc=control.final_test_acc,
+        control_best_test_acc=control.best_test_acc_after_memorisation,
         control_final_train_acc=control.final_train_acc,
-        large_norm=[large.norm_initial, large.norm_final], control_norm=[control.norm_initial, control.norm_final],
-        large_test_acc_climb_last_quarter=climb)
+        large_norm=[large.norm_initial, large.norm_final],
+        control_norm=[control.norm_initial, control.norm_final],
+        large_test_acc_climb_last_quarter=climb,
+    )
     checks = {
-        "memorises_first": large.test_acc_at_memorisation is not None
-        and large.test_acc_at_memorisation <= ref - P.mem_gap,
+        "memorises_first": large.test_acc_at_memorisation is not None and large.test_acc_at_memorisation <= ref - P.mem_gap,
         "delayed": large.delay is not None and large.delay >= P.delay_min,
         "catches_up": large.final_test_acc >= ref - P.gen_gap,
         "standard_prompt": standard.delay is not None and standard.delay <= P.standard_delay_max,
-        "control_fails": control.best_test_acc_after_memorisation is not None
-        and control.best_test_acc_after_memorisation < ref - P.control_gap,
-        "norm_shrinks": large.norm_final <= P.shrink_max * large.norm_initial
-        and control.norm_final >= 0.8 * control.norm_initial,
-        "later_with_alpha": all(b >= a for a, b in zip(gen_steps, gen_steps[1:])),
+        "control_fails": control.best_test_acc_after_memorisation is not None and control.best_test_acc_after_memorisation < ref - P.control_gap,
+        "norm_shrinks": large.norm_final <= P.shrink_max * large.norm_initial and control.norm_final >= 0.8 * control.norm_initial,
+        "later_with_alpha": all(b >= a for a, b in zip(gen_steps, gen_steps[1:], strict=False)),
     }
     inconclusive = None
     if any(a.memorised_at is None for a in result.arms):

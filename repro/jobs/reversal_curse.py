@@ -38,6 +38,7 @@ Verdict rule (thresholds are Params fields, defaults in brackets):
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -74,7 +75,7 @@ class Params(BaseModel):
     def _check(self):
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} must be a multiple of n_heads={self.n_heads}")
-        if 3 * self.facts_per_group > self.part_vocab ** 2:
+        if 3 * self.facts_per_group > self.part_vocab**2:
             raise ValueError("part_vocab^2 must be at least 3 * facts_per_group (distinct names)")
         return self
 
@@ -84,8 +85,7 @@ PRESETS: dict[str, dict] = {
     "smoke": dict(timeout_s=600),
     # One GPU: 3,000 facts, 10 templates per direction, 4 layers, d=256, 20k steps
     # (about 5-10 min on one GPU, estimated, not yet run).
-    "full": dict(facts_per_group=1000, part_vocab=120, n_templates=10, n_layers=4, d_model=256, n_heads=8,
-                 steps=20_000, batch_size=256, lr=5e-4, eval_every=2000, num_gpus=1, timeout_s=3600),
+    "full": dict(facts_per_group=1000, part_vocab=120, n_templates=10, n_layers=4, d_model=256, n_heads=8, steps=20_000, batch_size=256, lr=5e-4, eval_every=2000, num_gpus=1, timeout_s=3600),
 }
 
 PLOT = [
@@ -103,15 +103,14 @@ class Facts:
 
     def __init__(self, P: Params, g: torch.Generator):
         V, n = P.part_vocab, 3 * P.facts_per_group
-        pick = lambda: torch.randperm(V * V, generator=g)[:n]      # n distinct (part1, part2) pairs
+        pick = lambda: torch.randperm(V * V, generator=g)[:n]  # n distinct (part1, part2) pairs
         names, descs = pick(), pick()
-        self.names = torch.stack([names // V, V + names % V], 1)              # [n, 2]
+        self.names = torch.stack([names // V, V + names % V], 1)  # [n, 2]
         self.descs = torch.stack([2 * V + descs // V, 3 * V + descs % V], 1)  # [n, 2]
         self.fwd_rel = 4 * V + torch.arange(P.n_templates)
         self.rev_rel = 4 * V + P.n_templates + torch.arange(P.n_templates)
         self.vocab = 4 * V + 2 * P.n_templates
-        self.group = {name: torch.arange(i * P.facts_per_group, (i + 1) * P.facts_per_group)
-                      for i, name in enumerate(GROUPS)}
+        self.group = {name: torch.arange(i * P.facts_per_group, (i + 1) * P.facts_per_group) for i, name in enumerate(GROUPS)}
 
     def sentences(self, idx: torch.Tensor, forward: bool, template: torch.Tensor) -> torch.Tensor:
         """[len(idx), 5] token rows: name rel desc (forward) or desc rel' name (reverse)."""
@@ -157,7 +156,7 @@ class GPT(torch.nn.Module):
         self.blocks = torch.nn.ModuleList(Block(P.d_model, P.n_heads) for _ in range(P.n_layers))
         self.ln_f, self.head = torch.nn.LayerNorm(P.d_model), torch.nn.Linear(P.d_model, vocab, bias=False)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:      # [B, T] -> logits [B, T, vocab]
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # [B, T] -> logits [B, T, vocab]
         h = self.tok(tokens) + self.pos[: tokens.shape[1]]
         for block in self.blocks:
             h = block(h)
@@ -191,13 +190,13 @@ def ask(model: GPT, facts: Facts, group: str, forward: bool, dev) -> tuple[float
     # log-likelihood of every candidate answer of the group (the group's answers) for every prompt
     n, chunk = len(idx), max(1, 65536 // len(idx))
     lls = []
-    for i in range(0, n, chunk):                                   # candidate j is fact j's answer
-        p = prompts[i:i + chunk]
+    for i in range(0, n, chunk):  # candidate j is fact j's answer
+        p = prompts[i : i + chunk]
         seqs = torch.cat([p[:, None].expand(-1, n, 3), answers[None].expand(len(p), n, 2)], 2).reshape(-1, 5)
-        logp = model(seqs[:, :-1]).log_softmax(-1)                 # [chunk*n, 4, vocab]
+        logp = model(seqs[:, :-1]).log_softmax(-1)  # [chunk*n, 4, vocab]
         ll = logp[:, 2].gather(1, seqs[:, 3:4])[:, 0] + logp[:, 3].gather(1, seqs[:, 4:5])[:, 0]
         lls.append(ll.view(len(p), n))
-    ll = torch.cat(lls)                                            # [question, candidate]
+    ll = torch.cat(lls)  # [question, candidate]
     right = ll.diagonal()[:, None]
     below = (ll < right).float().sum(1) + 0.5 * ((ll == right).float().sum(1) - 1)
     return em, (below / (n - 1)).mean().item()
@@ -210,8 +209,7 @@ def evaluate(model: GPT, facts: Facts, dev) -> list[QuestionSet]:
         trained_forward = group != "desc_to_name"
         for direction, forward in (("same", trained_forward), ("reverse", not trained_forward)):
             em, rank = ask(model, facts, group, forward, dev)
-            out.append(QuestionSet(group=group, direction=direction, exact_match=em, rank_percentile=rank,
-                                   n=len(facts.group[group])))
+            out.append(QuestionSet(group=group, direction=direction, exact_match=em, rank_percentile=rank, n=len(facts.group[group])))
     model.train()
     return out
 
@@ -238,8 +236,7 @@ def run(params: Params, ctx: Context) -> Result:
     g = torch.Generator().manual_seed(ctx.seed)
     facts = Facts(P, g)
     data = facts.training_set(P).to(dev)
-    ctx.log(f"reversal curse: {3 * P.facts_per_group} facts, {len(data)} training sentences, "
-            f"{P.n_layers}L d={P.d_model}, {P.steps} steps on {dev}")
+    ctx.log(f"reversal curse: {3 * P.facts_per_group} facts, {len(data)} training sentences, {P.n_layers}L d={P.d_model}, {P.steps} steps on {dev}")
 
     model = GPT(facts.vocab, P).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=P.lr, weight_decay=P.weight_decay)
@@ -250,8 +247,7 @@ def run(params: Params, ctx: Context) -> Result:
         if step % P.eval_every == 0 or step == P.steps:
             questions = evaluate(model, facts, dev)
             for q in questions:
-                ctx.metric(step=step, question=f"{q.group}/{q.direction}", em=q.exact_match,
-                           rank=q.rank_percentile, train_loss=None if loss is None else loss.item())
+                ctx.metric(step=step, question=f"{q.group}/{q.direction}", em=q.exact_match, rank=q.rank_percentile, train_loss=None if loss is None else loss.item())
         if step == P.steps:
             break
         batch = data[torch.randint(len(data), (P.batch_size,), generator=gd, device=dev)]
@@ -262,8 +258,13 @@ def run(params: Params, ctx: Context) -> Result:
         opt.step()
         sched.step()
         ctx.progress(step + 1, P.steps)
-    return Result(params=P, questions=questions, final_train_loss=loss.item(), steps=P.steps,   # steps >= 1
-                  seconds=time.perf_counter() - t0)
+    return Result(
+        params=P,
+        questions=questions,
+        final_train_loss=float(loss.item()) if loss is not None else float("nan"),
+        steps=P.steps,  # steps >= 1
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,8 +274,7 @@ def run(params: Params, ctx: Context) -> Result:
 def verdict(result: Result) -> Verdict:
     P = result.params
     em_max = max(3 / P.facts_per_group, P.em_floor)
-    numbers = {f"{q.group}/{q.direction}": {"em": q.exact_match, "rank": q.rank_percentile}
-               for q in result.questions}
+    numbers: dict[str, Any] = {f"{q.group}/{q.direction}": {"em": q.exact_match, "rank": q.rank_percentile} for q in result.questions}
     numbers["reverse_em_max"] = em_max
 
     def cursed(group: str) -> bool:

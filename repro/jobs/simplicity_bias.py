@@ -89,8 +89,7 @@ PRESETS: dict[str, dict] = {
     "smoke": dict(timeout_s=300),
     # 1e8 draws on one GPU (Valle-Pérez used 1e8), 1e5 per chunk. Estimated (not run): sampling
     # ~3 min on one GPU, LZ of the ~1e6 functions seen >= 5 times ~2-4 min on CPU.
-    "full": dict(samples=100_000_000, chunk=100_000, min_count=5, shift_samples=200_000,
-                 uniform_samples=20_000, min_functions=5000, num_gpus=1, timeout_s=3600),
+    "full": dict(samples=100_000_000, chunk=100_000, min_count=5, shift_samples=200_000, uniform_samples=20_000, min_functions=5000, num_gpus=1, timeout_s=3600),
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -104,7 +103,7 @@ def lz76_phrases(s: bytes) -> int:
     n, i, c = len(s), 0, 0
     while i < n:
         length = 1
-        while i + length <= n and s[i:i + length] in s[:i + length - 1]:
+        while i + length <= n and s[i : i + length] in s[: i + length - 1]:
             length += 1
         c += 1
         i += length
@@ -141,12 +140,12 @@ def lz76_phrases_batch(S: np.ndarray) -> np.ndarray:
     m, n = S.shape
     ones = _bitmasks(S)
     zeros = _bitmasks(1 - S)
-    prefix = _bitmasks((np.arange(n)[None, :] < np.arange(n + 1)[:, None]).astype(np.uint8))   # [n+1, W]
-    l, k, c = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
-    M = prefix[l]
+    prefix = _bitmasks((np.arange(n)[None, :] < np.arange(n + 1)[:, None]).astype(np.uint8))  # [n+1, W]
+    start, k, c = np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64)
+    M = prefix[start]
     rows = np.arange(m)
-    for _ in range(n):                       # each step reads one symbol of every row
-        p = l + k                            # rows with p == n have finished
+    for _ in range(n):  # each step reads one symbol of every row
+        p = start + k  # rows with p == n have finished
         live = p < n
         if not live.any():
             break
@@ -157,11 +156,11 @@ def lz76_phrases_batch(S: np.ndarray) -> np.ndarray:
         grow, close = live & found, live & ~found
         k = np.where(grow, k + 1, k)
         M = np.where(grow[:, None], M2, M)
-        c += close                          # the phrase s[l..p] is new: count it, start the next
-        l = np.where(close, p + 1, l)
+        c += close  # the phrase s[start..p] is new: count it, start the next
+        start = np.where(close, p + 1, start)
         k = np.where(close, 0, k)
-        M = np.where(close[:, None], prefix[np.minimum(l, n)], M)
-    return c + (k > 0)                       # a last phrase that ran into the end counts too
+        M = np.where(close[:, None], prefix[np.minimum(start, n)], M)
+    return c + (k > 0)  # a last phrase that ran into the end counts too
 
 
 def lz_complexity(tables: np.ndarray) -> np.ndarray:
@@ -170,7 +169,7 @@ def lz_complexity(tables: np.ndarray) -> np.ndarray:
     tables = np.atleast_2d(tables).astype(np.uint8)
     n = tables.shape[1]
     both = lz76_phrases_batch(np.concatenate([tables, tables[:, ::-1]]))
-    C = math.log2(n) * (both[:len(tables)] + both[len(tables):]) / 2
+    C = math.log2(n) * (both[: len(tables)] + both[len(tables) :]) / 2
     constant = tables.min(1) == tables.max(1)
     C[constant] = math.log2(n)
     return C
@@ -182,7 +181,7 @@ def lz_complexity(tables: np.ndarray) -> np.ndarray:
 
 def all_inputs(n: int, device) -> torch.Tensor:
     """The 2^n boolean inputs in lexicographic order (first input is the most significant bit)."""
-    idx = torch.arange(2 ** n, device=device)
+    idx = torch.arange(2**n, device=device)
     return ((idx[:, None] >> torch.arange(n - 1, -1, -1, device=device)) & 1).float()
 
 
@@ -190,13 +189,13 @@ def sample_tables(P: Params, ctx: Context, g: torch.Generator) -> np.ndarray:
     """`samples` truth tables, each from a fresh parameter draw, bit-packed: uint8
     [samples, 2^n / 8] (16 bytes a function, so 1e8 draws fit in 1.6 GB)."""
     dev = ctx.device
-    X = all_inputs(P.n_inputs, dev)                                     # [2^n, n]
+    X = all_inputs(P.n_inputs, dev)  # [2^n, n]
     widths = [P.n_inputs] + P.hidden + [1]
     out, done = [], 0
     while done < P.samples:
         B = min(P.chunk, P.samples - done)
-        h = X.expand(B, *X.shape)                                       # [B, 2^n, n]
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        h = X.expand(B, *X.shape)  # [B, 2^n, n]
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=False)):
             W = torch.randn(B, a, b, generator=g, device=dev) * (P.weight_sd / math.sqrt(a))
             bias = torch.randn(B, 1, b, generator=g, device=dev) * P.bias_sd
             h = torch.baddbmm(bias, h, W)
@@ -214,6 +213,7 @@ def sample_tables(P: Params, ctx: Context, g: torch.Generator) -> np.ndarray:
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation with average ranks for ties (arbitrary tie-breaking fakes one)."""
+
     def ranks(v):
         order = np.argsort(v, kind="stable")
         r = np.empty(len(v))
@@ -221,6 +221,7 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
         _, inv, counts = np.unique(v, return_inverse=True, return_counts=True)
         sums = np.bincount(inv, weights=r)
         return (sums / counts)[inv]
+
     if len(x) < 3:
         return 0.0
     rx, ry = ranks(np.asarray(x, float)), ranks(np.asarray(y, float))
@@ -231,6 +232,7 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 class ArmResult(BaseModel):
     """The measures of one distribution over truth tables (the network's, or the control's)."""
+
     model_config = ConfigDict(extra="forbid")
     distinct_functions: int
     functions_fitted: int = Field(description="functions seen >= min_count times")
@@ -252,8 +254,7 @@ def count_functions(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, counts
 
 
-def measure(packed: np.ndarray, L: int, first: np.ndarray, counts: np.ndarray, perm: np.ndarray | None,
-            P: Params, uniform_q01: float, rng: np.random.Generator, ctx: Context, arm: str) -> ArmResult:
+def measure(packed: np.ndarray, L: int, first: np.ndarray, counts: np.ndarray, perm: np.ndarray | None, P: Params, uniform_q01: float, rng: np.random.Generator, ctx: Context, arm: str) -> ArmResult:
     """The measures of the draws' truth tables, each permuted by `perm` (the control) or not.
     A fixed permutation maps distinct functions to distinct functions, so both arms share the
     counts: only the tables, and so the complexities, differ."""
@@ -292,13 +293,20 @@ def measure(packed: np.ndarray, L: int, first: np.ndarray, counts: np.ndarray, p
     diff = lz_complexity(shuffled) - own
     order = np.argsort(-counts)[:5]
     T_top = tables(first[order])
-    top_fns = [{"p": float(counts[i] / N), "ones": int(t.sum()), "complexity": round(float(c), 2)}
-               for i, t, c in zip(order, T_top, lz_complexity(T_top))]
-    return ArmResult(distinct_functions=len(counts), functions_fitted=len(fitted),
-                     mass_fitted=float(counts[fitted].sum() / N), raw_rho=spearman(logp, C_fit),
-                     within_rho=within, within_groups=len(rhos), shift=float(diff.mean()),
-                     shift_se=float(diff.std(ddof=1) / math.sqrt(len(diff))),
-                     simple_mass=float((own < uniform_q01).mean()), upper_slope=slope, top_functions=top_fns)
+    top_fns = [{"p": float(counts[i] / N), "ones": int(t.sum()), "complexity": round(float(c), 2)} for i, t, c in zip(order, T_top, lz_complexity(T_top), strict=False)]
+    return ArmResult(
+        distinct_functions=len(counts),
+        functions_fitted=len(fitted),
+        mass_fitted=float(counts[fitted].sum() / N),
+        raw_rho=spearman(logp, C_fit),
+        within_rho=within,
+        within_groups=len(rhos),
+        shift=float(diff.mean()),
+        shift_se=float(diff.std(ddof=1) / math.sqrt(len(diff))),
+        simple_mass=float((own < uniform_q01).mean()),
+        upper_slope=slope,
+        top_functions=top_fns,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,10 +328,9 @@ def run(params: Params, ctx: Context) -> Result:
     seed_everything(ctx.seed)
     g = torch.Generator(device=ctx.device).manual_seed(ctx.seed)
     rng = np.random.default_rng(ctx.seed)
-    ctx.log(f"sampling {P.samples} MLPs {P.n_inputs}-{'-'.join(map(str, P.hidden))}-1, "
-            f"sigma_w {P.weight_sd:g}, sigma_b {P.bias_sd:g}, on {ctx.device}")
+    ctx.log(f"sampling {P.samples} MLPs {P.n_inputs}-{'-'.join(map(str, P.hidden))}-1, sigma_w {P.weight_sd:g}, sigma_b {P.bias_sd:g}, on {ctx.device}")
     packed = sample_tables(P, ctx, g)
-    L = 2 ** P.n_inputs
+    L = 2**P.n_inputs
     first, counts = count_functions(packed)
     uniform = lz_complexity(rng.integers(0, 2, size=(P.uniform_samples, L), dtype=np.uint8))
     q01 = float(np.quantile(uniform, 0.01))
@@ -331,8 +338,7 @@ def run(params: Params, ctx: Context) -> Result:
     ctx.metric(arm="network", **_row(network))
     control = measure(packed, L, first, counts, rng.permutation(L), P, q01, rng, ctx, "control")
     ctx.metric(arm="control", **_row(control))
-    return Result(params=P, network=network, control=control, uniform_q01=q01,
-                  uniform_mean=float(uniform.mean()), seconds=time.perf_counter() - t0)
+    return Result(params=P, network=network, control=control, uniform_q01=q01, uniform_mean=float(uniform.mean()), seconds=time.perf_counter() - t0)
 
 
 def _row(a: ArmResult) -> dict:
@@ -345,23 +351,29 @@ def _row(a: ArmResult) -> dict:
 
 def verdict(result: Result) -> Verdict:
     P, net, ctl = result.params, result.network, result.control
-    numbers = {"functions_fitted": net.functions_fitted, "simple_mass": round(net.simple_mass, 3),
-               "raw_rho": round(net.raw_rho, 3), "control_raw_rho": round(ctl.raw_rho, 3),
-               "shift": round(net.shift, 2), "shift_se": round(net.shift_se, 2),
-               "control_shift": round(ctl.shift, 2), "control_shift_se": round(ctl.shift_se, 2),
-               "within_rho": round(net.within_rho, 3), "control_within_rho": round(ctl.within_rho, 3),
-               "upper_slope": round(net.upper_slope, 4), "control_upper_slope": round(ctl.upper_slope, 4),
-               "uniform_q01": round(result.uniform_q01, 2)}
+    numbers = {
+        "functions_fitted": net.functions_fitted,
+        "simple_mass": round(net.simple_mass, 3),
+        "raw_rho": round(net.raw_rho, 3),
+        "control_raw_rho": round(ctl.raw_rho, 3),
+        "shift": round(net.shift, 2),
+        "shift_se": round(net.shift_se, 2),
+        "control_shift": round(ctl.shift, 2),
+        "control_shift_se": round(ctl.shift_se, 2),
+        "within_rho": round(net.within_rho, 3),
+        "control_within_rho": round(ctl.within_rho, 3),
+        "upper_slope": round(net.upper_slope, 4),
+        "control_upper_slope": round(ctl.upper_slope, 4),
+        "uniform_q01": round(result.uniform_q01, 2),
+    }
     inconclusive = None
     if net.functions_fitted < P.min_functions:
-        inconclusive = (f"only {net.functions_fitted} functions seen >= {P.min_count} times "
-                        f"(< {P.min_functions}): P(f) cannot be estimated")
+        inconclusive = f"only {net.functions_fitted} functions seen >= {P.min_count} times (< {P.min_functions}): P(f) cannot be estimated"
     checks = {
         "simple_mass": net.simple_mass >= P.min_mass,
         "raw_bias": net.raw_rho <= P.max_raw_rho,
         "beyond_entropy": net.shift > P.shift_z * net.shift_se and net.shift >= P.min_shift,
-        "within_entropy": (net.within_rho <= P.max_within_rho
-                           and net.within_rho <= ctl.within_rho - P.within_margin),
+        "within_entropy": (net.within_rho <= P.max_within_rho and net.within_rho <= ctl.within_rho - P.within_margin),
         "control_fails": abs(ctl.shift) <= P.shift_z * ctl.shift_se + P.control_shift_tol,
     }
     return decide(checks, numbers, inconclusive)

@@ -62,8 +62,7 @@ PRESETS: dict[str, dict] = {
     # 2 CPU cores: ~2.2k steps for the main run, ~25k steps for the sweep, well under a minute.
     "smoke": dict(timeout_s=600),
     # One GPU: up to n=200 (estimated 10^4-10^5 steps each at k=3), 3 seeds per n.
-    "full": dict(n=100, sweep_ns=[50, 100, 150, 200], sweep_seeds=3, max_steps=300_000,
-                 num_gpus=1, timeout_s=1800),
+    "full": dict(n=100, sweep_ns=[50, 100, 150, 200], sweep_seeds=3, max_steps=300_000, num_gpus=1, timeout_s=1800),
 }
 
 
@@ -78,19 +77,21 @@ PLOT = [
 
 class Eval(BaseModel):
     """One evaluation of one model: also a row of the metrics stream."""
+
     model_config = ConfigDict(extra="forbid")
-    run: str                                  # "main", or "n{n}-s{i}" in the sweep
+    run: str  # "main", or "n{n}-s{i}" in the sweep
     n: int
     step: int
     test_acc: float
-    relevant_share: float                     # share of first-layer |W| on the k relevant inputs
-    top_neuron_share: float                   # the hidden-progress measure (module docstring)
-    relevant_in_topk: int                     # relevant inputs among the k largest input columns
-    w_dist_l1: float                          # ||W - W0||_1
+    relevant_share: float  # share of first-layer |W| on the k relevant inputs
+    top_neuron_share: float  # the hidden-progress measure (module docstring)
+    relevant_in_topk: int  # relevant inputs among the k largest input columns
+    w_dist_l1: float  # ||W - W0||_1
 
 
 class Run(BaseModel):
     """One trained model; solved_at is None if it never reached test acc 0.99."""
+
     model_config = ConfigDict(extra="forbid")
     n: int
     seed: int
@@ -99,16 +100,17 @@ class Run(BaseModel):
 
 
 class MainRun(Run):
-    rows: list[Eval]                          # every evaluation, for the sharpness and hidden-progress checks
+    rows: list[Eval]  # every evaluation, for the sharpness and hidden-progress checks
 
 
 class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
     params: Params
     main: MainRun
-    sweep: list[Run]                          # sweep_ns x sweep_seeds, the main run reused at n == params.n
+    sweep: list[Run]  # sweep_ns x sweep_seeds, the main run reused at n == params.n
     steps: int
     seconds: float
+
 
 # ---------------------------------------------------------------------------------------------
 # Data, model, one training run
@@ -119,8 +121,7 @@ def sample(n: int, batch: int, support: torch.Tensor, g: torch.Generator, device
     return x, x[:, support].prod(1)
 
 
-def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
-              done: list[int], budget: int) -> MainRun:
+def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool, done: list[int], budget: int) -> MainRun:
     """Train one MLP on an n-bit, k-sparse parity. dense=True logs every evaluation."""
     dev = ctx.device
     seed_everything(seed)
@@ -141,16 +142,14 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
                 W = hidden_layer.weight.abs()
                 col = W.sum(0)
                 share = (col[support].sum() / col.sum()).item()
-                moved = (hidden_layer.weight - W0).abs().sum(0)       # movement since init, per input
+                moved = (hidden_layer.weight - W0).abs().sum(0)  # movement since init, per input
                 # Hidden progress: the neurons most tuned to S (top 1%), by the share of their
                 # squared input weight on S. Chance is k/n; it climbs while accuracy is flat.
                 W2 = hidden_layer.weight.pow(2)
                 per_neuron = W2[:, support].sum(1) / W2.sum(1)
                 top_neuron = per_neuron.topk(max(1, P.width // 100)).values.mean().item()
                 top = set(col.topk(P.k).indices.tolist())
-                row = Eval(run=tag, n=n, step=step, test_acc=acc, relevant_share=share, top_neuron_share=top_neuron,
-                           relevant_in_topk=len(top & set(support.tolist())),
-                           w_dist_l1=moved.sum().item())
+                row = Eval(run=tag, n=n, step=step, test_acc=acc, relevant_share=share, top_neuron_share=top_neuron, relevant_in_topk=len(top & set(support.tolist())), w_dist_l1=moved.sum().item())
             rows.append(row)
             if dense:
                 ctx.metric(**row.model_dump())
@@ -160,14 +159,14 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
         if step == P.max_steps:
             break
         x, y = sample(n, P.batch_size, support, g, dev)
-        loss = torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()   # hinge loss
+        loss = torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()  # hinge loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         done[0] += 1
-        ctx.progress(min(done[0], budget - 1), budget, note=tag)   # the budget is an estimate
+        ctx.progress(min(done[0], budget - 1), budget, note=tag)  # the budget is an estimate
     if not dense:
-        ctx.metric(**rows[-1].model_dump())                       # one summary row per sweep model
+        ctx.metric(**rows[-1].model_dump())  # one summary row per sweep model
     return MainRun(n=n, seed=seed, solved_at=solved_at, steps=rows[-1].step, rows=rows)
 
 
@@ -178,7 +177,7 @@ def train_one(n: int, seed: int, P: Params, ctx: Context, tag: str, dense: bool,
 def run(params: Params, ctx: Context) -> Result:
     P, t0 = params, time.perf_counter()
     # Progress is counted in steps against a rough estimate (steps to solve grow ~n^1.4 here).
-    est = lambda n: int(min(P.max_steps, 45 * n ** 1.4))
+    est = lambda n: int(min(P.max_steps, 45 * n**1.4))
     budget = est(P.n) + sum(est(n) for n in P.sweep_ns) * P.sweep_seeds
     done = [0]
     ctx.log(f"sparse parity n={P.n} k={P.k} width={P.width}; sweep n={P.sweep_ns} x {P.sweep_seeds} seeds on {ctx.device}")
@@ -190,7 +189,7 @@ def run(params: Params, ctx: Context) -> Result:
     for n in P.sweep_ns:
         for i in range(P.sweep_seeds):
             if n == P.n and i == 0:
-                sweep.append(summary(main))                       # reuse the main run
+                sweep.append(summary(main))  # reuse the main run
                 continue
             r = train_one(n, ctx.seed * 1000 + i, P, ctx, f"n{n}-s{i}", dense=False, done=done, budget=budget)
             sweep.append(summary(r))
@@ -218,9 +217,7 @@ def verdict(result: Result) -> Verdict:
         early = next((r for r in rows if r.step >= 250), rows[0])
         flat_rows = [r for r in rows if early.step <= r.step < t60 and r.test_acc < 0.55]
         late = flat_rows[-1] if flat_rows else early
-        numbers.update(early_step=early.step, early_hidden=early.top_neuron_share,
-                       flat_end_step=late.step, flat_end_hidden=late.top_neuron_share,
-                       flat_end_acc=late.test_acc, chance_share=P.k / P.n)
+        numbers.update(early_step=early.step, early_hidden=early.top_neuron_share, flat_end_step=late.step, flat_end_hidden=late.top_neuron_share, flat_end_acc=late.test_acc, chance_share=P.k / P.n)
         hidden = late.step > early.step and late.top_neuron_share >= P.hidden_factor * early.top_neuron_share
 
     # Scaling: medians over seeds per n.
@@ -231,7 +228,7 @@ def verdict(result: Result) -> Verdict:
         if len(solved) * 2 <= len(runs) - 1 or not solved:
             inconclusive = inconclusive or f"most sweep runs at n={n} did not solve within {P.max_steps} steps"
             medians[n] = None
-        else:   # unsolved runs count as 'more than max_steps' when taking the median
+        else:  # unsolved runs count as 'more than max_steps' when taking the median
             medians[n] = statistics.median(solved + [P.max_steps + 1] * (len(runs) - len(solved)))
     numbers["median_S_by_n"] = {str(n): m for n, m in medians.items()}
     ms = [m for m in medians.values() if m is not None]

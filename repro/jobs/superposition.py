@@ -58,14 +58,12 @@ PRESETS: dict[str, dict] = {
     # The paper's 5 -> 2 intro model, 10k steps at batch 1024: ~20 s on 2 CPU cores.
     "smoke": dict(timeout_s=600),
     # The dimensionality experiment's scale on one GPU: 400 -> 30, 20 instances, 50k steps at 4096.
-    "full": dict(n_features=400, n_hidden=30, n_instances=20, importance_decay=1.0, steps=50_000,
-                 batch_size=4096, eval_every=5000, num_gpus=1, timeout_s=1800),
+    "full": dict(n_features=400, n_hidden=30, n_instances=20, importance_decay=1.0, steps=50_000, batch_size=4096, eval_every=5000, num_gpus=1, timeout_s=1800),
 }
 
 
 # What `kg runs show` plots.
-PLOT = [{"title": "dimensions per feature, densest (0) to sparsest instance",
-         "y": ["dims_per_feature_0", "dims_per_feature_3", "dims_per_feature_6", "dims_per_feature_9"]}]
+PLOT = [{"title": "dimensions per feature, densest (0) to sparsest instance", "y": ["dims_per_feature_0", "dims_per_feature_3", "dims_per_feature_6", "dims_per_feature_9"]}]
 
 # ---------------------------------------------------------------------------------------------
 # Result: what `run` returns and `verdict` reads (stored as result.json, so the names are the JSON keys).
@@ -76,11 +74,12 @@ class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")
     params: Params
     feature_probability: list[float]
-    represented: list[int]                    # features with ||W_j|| > 0.5
-    dims_per_feature: list[float]             # n_hidden / ||W||_F^2
+    represented: list[int]  # features with ||W_j|| > 0.5
+    dims_per_feature: list[float]  # n_hidden / ||W||_F^2
     feature_dimensionality: list[list[float]]  # D_j per instance and feature
     steps: int
     seconds: float
+
 
 # ---------------------------------------------------------------------------------------------
 # Model and measures
@@ -93,21 +92,19 @@ class ToyModel(torch.nn.Module):
         torch.nn.init.xavier_normal_(self.W)
         self.b = torch.nn.Parameter(torch.zeros(P.n_instances, P.n_features))
 
-    def forward(self, x):                                        # x [batch, instance, feature]
+    def forward(self, x):  # x [batch, instance, feature]
         h = torch.einsum("bif,ifh->bih", x, self.W)
         return torch.relu(torch.einsum("bih,ifh->bif", h, self.W) + self.b)
 
 
 @torch.no_grad()
 def measures(W: torch.Tensor, n_hidden: int) -> dict:
-    norms = W.norm(dim=-1)                                       # [instance, feature]
+    norms = W.norm(dim=-1)  # [instance, feature]
     frob2 = W.pow(2).sum((1, 2))
     unit = W / norms.clamp_min(1e-6)[..., None]
-    overlap = torch.einsum("ifh,igh->ifg", unit, W).pow(2).sum(-1)   # sum_k (W_j_hat . W_k)^2
+    overlap = torch.einsum("ifh,igh->ifg", unit, W).pow(2).sum(-1)  # sum_k (W_j_hat . W_k)^2
     dim = norms.pow(4) / overlap.clamp_min(1e-12)
-    return {"represented": (norms > 0.5).sum(1).tolist(),
-            "dims_per_feature": (n_hidden / frob2.clamp_min(1e-12)).tolist(),
-            "feature_dimensionality": dim.tolist()}
+    return {"represented": (norms > 0.5).sum(1).tolist(), "dims_per_feature": (n_hidden / frob2.clamp_min(1e-12)).tolist(), "feature_dimensionality": dim.tolist()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,33 +115,37 @@ def run(params: Params, ctx: Context) -> Result:
     P, dev, t0 = params, ctx.device, time.perf_counter()
     seed_everything(ctx.seed)
     g = torch.Generator(device=dev).manual_seed(ctx.seed)
-    prob = (P.max_sparsity_base ** -torch.linspace(0, 1, P.n_instances))[:, None].to(dev)   # [instance, 1]
+    prob = (P.max_sparsity_base ** -torch.linspace(0, 1, P.n_instances))[:, None].to(dev)  # [instance, 1]
     importance = (P.importance_decay ** torch.arange(P.n_features, dtype=torch.float32)).to(dev)
     model = ToyModel(P).to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=P.lr, weight_decay=P.weight_decay)
-    ctx.log(f"TMS {P.n_features}->{P.n_hidden}, {P.n_instances} instances, feature prob "
-            f"{prob[0].item():.2f}..{prob[-1].item():.3f}, on {dev}")
+    ctx.log(f"TMS {P.n_features}->{P.n_hidden}, {P.n_instances} instances, feature prob {prob[0].item():.2f}..{prob[-1].item():.3f}, on {dev}")
 
     for step in range(P.steps + 1):
         if step % P.eval_every == 0 or step == P.steps:
             m = measures(model.W, P.n_hidden)
-            ctx.metric(step=step, **{f"dims_per_feature_{i}": v for i, v in enumerate(m["dims_per_feature"])},
-                       **{f"represented_{i}": v for i, v in enumerate(m["represented"])})
+            ctx.metric(step=step, **{f"dims_per_feature_{i}": v for i, v in enumerate(m["dims_per_feature"])}, **{f"represented_{i}": v for i, v in enumerate(m["represented"])})
         if step == P.steps:
             break
         shape = (P.batch_size, P.n_instances, P.n_features)
         x = torch.rand(shape, generator=g, device=dev)
         x = torch.where(torch.rand(shape, generator=g, device=dev) <= prob, x, torch.zeros_like(x))
-        loss = (importance * (x - model(x)).pow(2)).mean((0, 2)).sum()   # mean over batch/features, sum instances
+        loss = (importance * (x - model(x)).pow(2)).mean((0, 2)).sum()  # mean over batch/features, sum instances
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         ctx.progress(step + 1, P.steps)
 
     final = measures(model.W, P.n_hidden)
-    return Result(params=P, feature_probability=prob.squeeze(1).tolist(), represented=final["represented"],
-                  dims_per_feature=final["dims_per_feature"], feature_dimensionality=final["feature_dimensionality"],
-                  steps=P.steps, seconds=time.perf_counter() - t0)
+    return Result(
+        params=P,
+        feature_probability=prob.squeeze(1).tolist(),
+        represented=final["represented"],
+        dims_per_feature=final["dims_per_feature"],
+        feature_dimensionality=final["feature_dimensionality"],
+        steps=P.steps,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,6 +154,7 @@ def run(params: Params, ctx: Context) -> Result:
 
 def spearman(xs: list[float], ys: list[float]) -> float:
     """Spearman rank correlation (average ranks for ties)."""
+
     def ranks(v):
         order = sorted(range(len(v)), key=lambda i: v[i])
         r = [0.0] * len(v)
@@ -165,6 +167,7 @@ def spearman(xs: list[float], ys: list[float]) -> float:
                 r[order[k]] = (i + j) / 2
             i = j + 1
         return r
+
     rx, ry = ranks(xs), ranks(ys)
     mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
     cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=False))
@@ -174,15 +177,18 @@ def spearman(xs: list[float], ys: list[float]) -> float:
 
 def verdict(result: Result) -> Verdict:
     P, rep, dpf = result.params, result.represented, result.dims_per_feature
-    numbers = dict(densest_represented=rep[0], densest_dims_per_feature=dpf[0],
-                   sparsest_represented=rep[-1], sparsest_dims_per_feature=dpf[-1],
-                   features_per_dim=[1 / d if d else None for d in dpf], n_hidden=P.n_hidden)
+    numbers = dict(
+        densest_represented=rep[0],
+        densest_dims_per_feature=dpf[0],
+        sparsest_represented=rep[-1],
+        sparsest_dims_per_feature=dpf[-1],
+        features_per_dim=[1 / d if d else None for d in dpf],
+        n_hidden=P.n_hidden,
+    )
     rho = spearman(list(range(len(dpf))), [1 / max(d, 1e-12) for d in dpf])
     numbers["trend_rho"] = rho
     inconclusive = "the densest instance represents no feature: training failed" if rep[0] == 0 else None
-    checks = {"dense_orthogonal": rep[0] <= P.n_hidden and dpf[0] >= P.dense_min,
-              "sparse_superposed": rep[-1] >= P.n_hidden + 2 and dpf[-1] <= P.sparse_max,
-              "trend": rho >= P.min_trend_rho}
+    checks = {"dense_orthogonal": rep[0] <= P.n_hidden and dpf[0] >= P.dense_min, "sparse_superposed": rep[-1] >= P.n_hidden + 2 and dpf[-1] <= P.sparse_max, "trend": rho >= P.min_trend_rho}
     return decide(checks, numbers, inconclusive)
 
 

@@ -21,6 +21,7 @@ def claim_verdict(claim, job, preset, expect, outcome, run_id, finished_at="", r
 def citation(citing, cited, intents=(), influential=False):
     return CitationEdge(citing=citing, cited=cited, intents=intents, influential=influential)
 
+
 HERE = Path(__file__).resolve().parent
 CORPORA = ("bundled", "hostile-yaml", "hostile-ids")
 
@@ -63,21 +64,50 @@ def hostile_ids_store() -> GraphStore:
     add("hypotheses", Hypothesis.model_construct(id=H1, title="H ' one", statement="Statement `one` ${x}"), "h.yaml", 1)
     add("hypotheses", Hypothesis.model_construct(id=H2, title="H two", statement="Child of one", parent=H1), "h.yaml", 5)
     loc = Locator.model_construct(section="1'")
-    add("claims", Claim.model_construct(
-        id=C1, source=S1, statement="Claim one ' \" `", locator=loc, setting="toy",
-        evidence=[EvidenceLink.model_construct(hypothesis=H1, relation="supports", strength="strong", rationale="r'1")],
-    ), "c.yaml", 1)
-    add("claims", Claim.model_construct(
-        id=C2, source=S1, statement="Claim two replicates one", locator=loc, setting="frontier",
-        evidence=[EvidenceLink.model_construct(hypothesis=H1, relation="contradicts", strength="moderate", rationale="r`2"),
-                  EvidenceLink.model_construct(hypothesis=H2, relation="qualifies", strength="weak", rationale="r{3}")],
-        links=[ClaimLink.model_construct(claim=C1, relation="replicates", note=None)],
-    ), "c.yaml", 10)
-    add("claims", Claim.model_construct(
-        id=C3, source=S2, statement="Claim three disputes two", locator=loc, setting="theory",
-        evidence=[EvidenceLink.model_construct(hypothesis=H2, relation="supports", strength="moderate", rationale="$rows")],
-        links=[ClaimLink.model_construct(claim=C2, relation="disputes", note="n'")],
-    ), "c.yaml", 20)
+    add(
+        "claims",
+        Claim.model_construct(
+            id=C1,
+            source=S1,
+            statement="Claim one ' \" `",
+            locator=loc,
+            setting="toy",
+            evidence=[EvidenceLink.model_construct(hypothesis=H1, relation="supports", strength="strong", rationale="r'1")],
+        ),
+        "c.yaml",
+        1,
+    )
+    add(
+        "claims",
+        Claim.model_construct(
+            id=C2,
+            source=S1,
+            statement="Claim two replicates one",
+            locator=loc,
+            setting="frontier",
+            evidence=[
+                EvidenceLink.model_construct(hypothesis=H1, relation="contradicts", strength="moderate", rationale="r`2"),
+                EvidenceLink.model_construct(hypothesis=H2, relation="qualifies", strength="weak", rationale="r{3}"),
+            ],
+            links=[ClaimLink.model_construct(claim=C1, relation="replicates", note=None)],
+        ),
+        "c.yaml",
+        10,
+    )
+    add(
+        "claims",
+        Claim.model_construct(
+            id=C3,
+            source=S2,
+            statement="Claim three disputes two",
+            locator=loc,
+            setting="theory",
+            evidence=[EvidenceLink.model_construct(hypothesis=H2, relation="supports", strength="moderate", rationale="$rows")],
+            links=[ClaimLink.model_construct(claim=C2, relation="disputes", note="n'")],
+        ),
+        "c.yaml",
+        20,
+    )
     add("claims", Claim.model_construct(id=C4, source=S2, statement="Claim four, on its own", locator=loc, setting="opinion"), "c.yaml", 30)
     verdicts = [
         claim_verdict(C1, "grokking", "smoke", "reproduced", "reproduced", "run'}) DELETE n //", "t", "s"),
@@ -99,5 +129,3 @@ def build(name: str) -> GraphStore:
     if name not in _cache:
         _cache[name] = _BUILDERS[name]()
     return _cache[name]
-
-

@@ -18,9 +18,24 @@ from kg.store import balance, by_relation, overview, resolve_key
 
 MISSING = ["no-such-id", "x'}) MATCH (n) DETACH DELETE n //", "`", ""]
 QUERIES = [
-    "grokking", "weight decay", "badllama", "superposition", "safety fine-tuning shallow",
-    "MATCH (n) DETACH DELETE n", "'", '"quoted"', "`backticked`", "Zoë", "李雷", "$param", "drop constraint",
-    "hunter2", "x'}) RETURN 1 //", "claim one", "src", "ünï",
+    "grokking",
+    "weight decay",
+    "badllama",
+    "superposition",
+    "safety fine-tuning shallow",
+    "MATCH (n) DETACH DELETE n",
+    "'",
+    '"quoted"',
+    "`backticked`",
+    "Zoë",
+    "李雷",
+    "$param",
+    "drop constraint",
+    "hunter2",
+    "x'}) RETURN 1 //",
+    "claim one",
+    "src",
+    "ünï",
 ]
 
 
@@ -74,6 +89,7 @@ def test_evidence_of_every_hypothesis(reference, store):
 
 def test_balances_overview_and_grouping(reference, store):
     """The derived queries the UI shows (they run on the interface, once for both stores)."""
+
     def plain(balance_):
         return (balance_.to_dict(), balance_.explain())
 

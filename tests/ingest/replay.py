@@ -78,8 +78,7 @@ class World:
                     lst.append(None)
                     continue
                 fake = f"{n:08x}" + "c" * 32
-                lst.append({"intents": [], "isInfluential": False, "contexts": [],
-                            "citingPaper": {"paperId": fake, "title": f"Synthetic citer {n}", "year": 2023, "externalIds": {}, "authors": []}})
+                lst.append({"intents": [], "isInfluential": False, "contexts": [], "citingPaper": {"paperId": fake, "title": f"Synthetic citer {n}", "year": 2023, "externalIds": {}, "authors": []}})
                 n += 1
         return w
 
@@ -186,8 +185,7 @@ class ReplayServer:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 u = urlsplit(self.path)
-                rec = Req(t, method, unquote(u.path), dict(parse_qsl(u.query, keep_blank_values=True)),
-                          {k.lower(): v for k, v in self.headers.items()}, body)
+                rec = Req(t, method, unquote(u.path), dict(parse_qsl(u.query, keep_blank_values=True)), {k.lower(): v for k, v in self.headers.items()}, body)
                 with server._lock:
                     server.log.append(rec)
                 if server.delay:

@@ -34,9 +34,11 @@ def test_recorded_batch_with_nulls_and_not_found():
     with ReplayServer(World(), cassettes=["test_get_papers_return_not_found.yaml"]) as s:
         ids = ["CorpusId:211530585", "CorpusId:470667", "10.2139/ssrn.2250500", "0f40b1f08821e22e859c6050916cec3667778613"]
         c = S2Client(api_url=s.url, rate=100)
-        fields = ("abstract,authors,citationCount,citationStyles,corpusId,externalIds,fieldsOfStudy,influentialCitationCount,"
-                  "isOpenAccess,journal,openAccessPdf,paperId,publicationDate,publicationTypes,publicationVenue,referenceCount,"
-                  "s2FieldsOfStudy,title,url,venue,year").split(",")
+        fields = (
+            "abstract,authors,citationCount,citationStyles,corpusId,externalIds,fieldsOfStudy,influentialCitationCount,"
+            "isOpenAccess,journal,openAccessPdf,paperId,publicationDate,publicationTypes,publicationVenue,referenceCount,"
+            "s2FieldsOfStudy,title,url,venue,year"
+        ).split(",")
         got = c.papers(ids, fields=fields)
         assert got["CorpusId:211530585"] is None
         assert got["0f40b1f08821e22e859c6050916cec3667778613"]["paperId"] == "0f40b1f08821e22e859c6050916cec3667778613"
@@ -109,8 +111,7 @@ def test_429_burst_backs_off_exponentially_and_recovers(server, make_client):
     assert c.stats.retries == 4 and c.stats.errors["429 too many requests"] == 4
 
 
-@pytest.mark.parametrize("kind,reason", [("500", "500 server error"), ("502", "error body"), ("error200", "error body"),
-                                         ("truncated", "malformed response"), ("timeout", "timeout")])
+@pytest.mark.parametrize("kind,reason", [("500", "500 server error"), ("502", "error body"), ("error200", "error body"), ("truncated", "malformed response"), ("timeout", "timeout")])
 def test_each_fault_is_retried_on_the_package_path(kind, reason, server, make_client):
     c = make_client(timeout=0.3)
     server.fault(kind, times=2, delay=0.6)

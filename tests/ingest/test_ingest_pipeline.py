@@ -80,9 +80,12 @@ def test_ingest_corpus_then_rerun_is_idempotent(kg, server, cache, corpus):
     assert meta["schmidhuber2002-speed-prior"]["abstract"] is None  # withheld, like Springer's
     assert "bushnaq2025-slt-to-ait" not in meta  # posts keep their YAML metadata
     titles = {x.title for x in suggestions(corpus, cache)}
-    assert titles == {"Attention Is All You Need", "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
-                      "Llama 2: Open Foundation and Fine-Tuned Chat Models",
-                      "Sleeper Agents: Training Deceptive LLMs that Persist Through Safety Training"}
+    assert titles == {
+        "Attention Is All You Need",
+        "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+        "Llama 2: Open Foundation and Fine-Tuned Chat Models",
+        "Sleeper Agents: Training Deceptive LLMs that Persist Through Safety Training",
+    }
     r = kg("suggest")
     assert r.exit_code == 0 and "Sleeper Agents" in r.stdout and "Only One Corpus Source" not in r.stdout
 
@@ -153,8 +156,7 @@ def _kg_subprocess(server, cache_dir, *args):
     env = {**os.environ, "KG_S2_CACHE": str(cache_dir), "S2_BACKOFF_BASE": "0.02"}
     env.pop("S2_API_KEY", None)
     code = "from cli.app import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code, "ingest", "--api-url", server.url, "--rate", "100", *args],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", code, "ingest", "--api-url", server.url, "--rate", "100", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_killed_mid_run_then_rerun_completes(server, cache_dir, cache):

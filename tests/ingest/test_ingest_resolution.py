@@ -49,8 +49,7 @@ def test_resolution_accuracy(corpus):
     seed_wrong = [i["mention"] for i, g in zip(seed, seed_grades, strict=False) if not g[0]]
     rest_wrong = [i["mention"] for i, g in zip(rest, rest_grades, strict=False) if not g[0]]
     confident_wrong = [i["mention"] for i, g in zip(seed + rest, seed_grades + rest_grades, strict=False) if g[1]]
-    print(f"\nseed {len(seed) - len(seed_wrong)}/{len(seed)}, rest {len(rest) - len(rest_wrong)}/{len(rest)}, "
-          f"confident wrong {len(confident_wrong)}")
+    print(f"\nseed {len(seed) - len(seed_wrong)}/{len(seed)}, rest {len(rest) - len(rest_wrong)}/{len(rest)}, confident wrong {len(confident_wrong)}")
     assert seed_wrong == []
     assert (len(rest) - len(rest_wrong)) / len(rest) >= 0.9, rest_wrong
     assert confident_wrong == []
@@ -84,8 +83,7 @@ def test_every_seed_mention_is_found_in_the_seed_text(corpus):
 
 
 def test_unknown_references_in_text_are_reported_unresolved(corpus):
-    text = ("As Kaplan et al. showed, scale helps. The Chinchilla paper disagrees. "
-            "Contrast badllama with progress measure for groking (sic).")
+    text = "As Kaplan et al. showed, scale helps. The Chinchilla paper disagrees. Contrast badllama with progress measure for groking (sic)."
     found = {r.mention: r for r in resolve_text(text, corpus)}
     assert found["Kaplan et al."].source is None
     assert found["The Chinchilla paper"].source is None
@@ -141,14 +139,17 @@ def test_lookup_ids_strongest_first():
     assert lookup_id(_src()) is None
 
 
-@pytest.mark.parametrize("title,year,accepted", [
-    ("Universal Sequential Search Problems", 1973, True),  # case differs
-    ("Universal sequential search problems", 1974, True),  # a year off: accepted
-    ("Universal sequential search problems", 1990, False),  # same title, wrong year
-    ("Universal search problems revisited", 1973, False),  # weak title
-    ("Universal sequential search problems", None, True),  # exact title, no year
-    ("Universal sequential search methods", None, False),  # near title and no year to confirm it
-])
+@pytest.mark.parametrize(
+    "title,year,accepted",
+    [
+        ("Universal Sequential Search Problems", 1973, True),  # case differs
+        ("Universal sequential search problems", 1974, True),  # a year off: accepted
+        ("Universal sequential search problems", 1990, False),  # same title, wrong year
+        ("Universal search problems revisited", 1973, False),  # weak title
+        ("Universal sequential search problems", None, True),  # exact title, no year
+        ("Universal sequential search methods", None, False),  # near title and no year to confirm it
+    ],
+)
 def test_title_match_needs_title_and_year(title, year, accepted):
     s = _src(title="Universal sequential search problems", year=1973)
     assert confirm_match(s, {"title": title, "year": year}).accepted is accepted

@@ -208,7 +208,9 @@ def test_explain_traces_every_weight_to_its_factors():
 relations = st.sampled_from(["supports", "contradicts", "qualifies"])
 strengths = st.sampled_from(["weak", "moderate", "strong"])
 settings_ = st.sampled_from(["toy", "small-model", "frontier", "theory"])
-rows_ = st.lists(st.builds(lambda i, r, s, t, src: row(f"c{i}", r, s, t, source=f"s{src}"), st.integers(0, 10**6), relations, strengths, settings_, st.integers(0, 4)), max_size=12, unique_by=lambda r: r.claim)
+rows_ = st.lists(
+    st.builds(lambda i, r, s, t, src: row(f"c{i}", r, s, t, source=f"s{src}"), st.integers(0, 10**6), relations, strengths, settings_, st.integers(0, 4)), max_size=12, unique_by=lambda r: r.claim
+)
 
 
 @settings(max_examples=150, deadline=None)

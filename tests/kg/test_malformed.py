@@ -20,101 +20,101 @@ HERE = Path(__file__).resolve().parent
 MALFORMED = HERE / "malformed"
 
 EXPECTED: dict[str, list[tuple[int, str]]] = {
-    'alias-bomb.yaml': [
-        (6, 'document expands to more than 500,000 nodes (alias bomb?)'),
+    "alias-bomb.yaml": [
+        (6, "document expands to more than 500,000 nodes (alias bomb?)"),
     ],
-    'bad-enum-relation.yaml': [
+    "bad-enum-relation.yaml": [
         (7, "'bad-relation': evidence.0.relation: 'refutes' is not one of 'supports', 'contradicts', 'qualifies'"),
     ],
-    'bad-enum-setting.yaml': [
+    "bad-enum-setting.yaml": [
         (5, "'bad-setting': setting: 'toys' is not one of 'toy', 'small-model', 'frontier', 'theory', 'opinion'"),
     ],
-    'bad-enum-strength.yaml': [
+    "bad-enum-strength.yaml": [
         (7, "'bad-strength': evidence.0.strength: '0.8' is not one of 'weak', 'moderate', 'strong'"),
     ],
-    'bool-statement.yaml': [
+    "bool-statement.yaml": [
         (3, "'bool-statement': statement: Input should be a valid string"),
     ],
-    'control-character.yaml': [
-        (3, 'control character U+0000 is not allowed in YAML'),
+    "control-character.yaml": [
+        (3, "control character U+0000 is not allowed in YAML"),
     ],
-    'dangling-claim-link.yaml': [
+    "dangling-claim-link.yaml": [
         (1, "'dangling-link': linked claim 'grokking-fourier-v2' does not exist"),
     ],
-    'dangling-hypothesis.yaml': [
+    "dangling-hypothesis.yaml": [
         (8, "'dangling-hypothesis': hypothesis 'speed-prior' does not exist"),
     ],
-    'dangling-source.yaml': [
+    "dangling-source.yaml": [
         (1, "'dangling-source': source 'nanda2023-progres-measures' does not exist"),
     ],
-    'duplicate-id-across-files.yaml': [
+    "duplicate-id-across-files.yaml": [
         (1, "duplicate claim id 'grokking-fourier' (first defined at claims.yaml:2)"),
     ],
-    'duplicate-id-same-file.yaml': [
+    "duplicate-id-same-file.yaml": [
         (8, "duplicate claim id 'twice' (first defined at duplicate-id-same-file.yaml:1)"),
     ],
-    'duplicate-key.yaml': [
+    "duplicate-key.yaml": [
         (6, "duplicate key 'setting'"),
     ],
-    'empty-locator.yaml': [
+    "empty-locator.yaml": [
         (4, "'empty-locator': locator: a locator needs at least one of section, figure, table, page, paragraph or quote"),
     ],
-    'empty-statement.yaml': [
+    "empty-statement.yaml": [
         (3, "'empty-statement': statement: String should have at least 20 characters"),
     ],
-    'hostile-bidi.yaml': [
+    "hostile-bidi.yaml": [
         (1, "'bidi-statement': statement contains invisible control characters (U+202C, U+202E)"),
     ],
-    'hostile-id.yaml': [
+    "hostile-id.yaml": [
         (1, "'x') MATCH (n) DETACH DELETE n //': id: 'x') MATCH (n) DETACH DELETE n //' is not a valid id"),
     ],
-    'hypotheses-parent-cycle.yaml': [
+    "hypotheses-parent-cycle.yaml": [
         (1, "'cycle-a': parent chain loops back to itself"),
         (5, "'cycle-b': parent chain loops back to itself"),
     ],
-    'malformed-id.yaml': [
+    "malformed-id.yaml": [
         (1, "'Grokking_Fourier': id: 'Grokking_Fourier' is not a valid id"),
     ],
-    'missing-locator.yaml': [
+    "missing-locator.yaml": [
         (1, "'no-locator': missing required key 'locator'"),
     ],
-    'not-a-list.yaml': [
+    "not-a-list.yaml": [
         (1, "expected a YAML list of claims (items starting with '- '), found a dict"),
     ],
-    'not-utf8.yaml': [
-        (3, 'not valid UTF-8'),
+    "not-utf8.yaml": [
+        (3, "not valid UTF-8"),
     ],
-    'python-tag.yaml': [
+    "python-tag.yaml": [
         (3, "YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
     ],
-    'self-link.yaml': [
+    "self-link.yaml": [
         (1, "'self-link' links to itself"),
     ],
-    'sources-bad-arxiv.yaml': [
+    "sources-bad-arxiv.yaml": [
         (4, "'bad-arxiv': ids.arxiv: 'arXiv:2301.05217v2' is not a bare arXiv id"),
     ],
-    'sources-yaml11-date.yaml': [
+    "sources-yaml11-date.yaml": [
         (4, "'date-as-year': year: '2023-01-02' is not a year"),
     ],
-    'syntax-tab-indent.yaml': [
-        (3, 'YAML syntax error: while scanning a plain scalar found a tab character that violates indentation'),
+    "syntax-tab-indent.yaml": [
+        (3, "YAML syntax error: while scanning a plain scalar found a tab character that violates indentation"),
     ],
-    'syntax-unclosed-bracket.yaml': [
+    "syntax-unclosed-bracket.yaml": [
         (5, "YAML syntax error: while parsing a flow mapping did not find expected ',' or '}'"),
     ],
-    'two-documents.yaml': [
+    "two-documents.yaml": [
         (7, "more than one YAML document ('---') in one file"),
     ],
-    'two-links-same-hypothesis.yaml': [
+    "two-links-same-hypothesis.yaml": [
         (6, "'two-links': evidence: two evidence links to hypothesis 'general-algorithms'; keep one"),
     ],
-    'unknown-key-locator.yaml': [
+    "unknown-key-locator.yaml": [
         (4, "'typo-in-locator': unknown key 'paragrph'"),
     ],
-    'unknown-key-nested.yaml': [
+    "unknown-key-nested.yaml": [
         (11, "'typo-in-evidence': unknown key 'confidence'"),
     ],
-    'unknown-key.yaml': [
+    "unknown-key.yaml": [
         (1, "'typo-in-key': missing required key 'statement'"),
         (3, "'typo-in-key': unknown key 'statment'"),
     ],

@@ -36,8 +36,14 @@ print(f"{rss_mb() - before:.1f} {len(gc.get_objects())} {gc.get_freeze_count()}"
 
 
 def test_reloading_the_corpus_50_times_keeps_memory_flat(tmp_path):
-    proc = subprocess.run([sys.executable, "-c", RELOAD_50_TIMES, str(ROOT / "claims")], capture_output=True, text=True, cwd=ROOT, timeout=600,
-                          env={"KG_RUNS_DIR": str(tmp_path / "runs"), "KG_S2_CACHE": str(tmp_path / "s2"), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-c", RELOAD_50_TIMES, str(ROOT / "claims")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={"KG_RUNS_DIR": str(tmp_path / "runs"), "KG_S2_CACHE": str(tmp_path / "s2"), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr
     growth_mb, _objects, frozen = proc.stdout.split()
     assert float(growth_mb) < 30, f"RSS grew {growth_mb} MB over 50 reloads"

@@ -39,9 +39,7 @@ def test_queries(base_corpus):
     assert store.claims_of_source("nope") == []
     [link] = store.claim_links("grokking-fourier")
     assert (link.other, link.relation, link.direction) == ("parity-hidden-progress", "extends", "in")
-    assert store.path("claim:parity-hidden-progress", "source:nanda2023-progress-measures") == [
-        "claim:parity-hidden-progress", "claim:grokking-fourier", "source:nanda2023-progress-measures"
-    ]
+    assert store.path("claim:parity-hidden-progress", "source:nanda2023-progress-measures") == ["claim:parity-hidden-progress", "claim:grokking-fourier", "source:nanda2023-progress-measures"]
     assert store.path("claim:grokking-fourier", "hypothesis:missing") is None
     sub = store.neighbourhood("claim:grokking-fourier", depth=1)
     assert {n["key"] for n in sub.nodes} == {"claim:grokking-fourier", "source:nanda2023-progress-measures", "hypothesis:general-algorithms", "claim:parity-hidden-progress"}

@@ -42,7 +42,11 @@ def test_read_json_of_a_missing_or_half_written_file_is_the_default(tmp_path: Pa
 
 def test_parse_overrides_reads_json_values_and_names_the_bad_item():
     assert util.parse_overrides(["a=1", "b = 0.5", "c=[20,50]", "d=true", "e=text", "", "# comment"]) == {
-        "a": 1, "b": 0.5, "c": [20, 50], "d": True, "e": "text",
+        "a": 1,
+        "b": 0.5,
+        "c": [20, 50],
+        "d": True,
+        "e": "text",
     }
     with pytest.raises(ValueError, match="'novalue'"):
         util.parse_overrides(["novalue"])

@@ -14,9 +14,7 @@ CLAIM = """- id: {id}
 
 
 def test_near_duplicate_claims_are_flagged_with_score(base_corpus):
-    (base_corpus / "dupes.yaml").write_text(
-        CLAIM.format(id="near-copy", statement="A one-layer transformer trained on modular addition ends up computing it with a few Fourier frequencies!")
-    )
+    (base_corpus / "dupes.yaml").write_text(CLAIM.format(id="near-copy", statement="A one-layer transformer trained on modular addition ends up computing it with a few Fourier frequencies!"))
     report = validate(base_corpus)
     assert report.ok  # a warning by default
     [warning] = report.warnings
@@ -38,9 +36,7 @@ def test_different_claims_of_one_source_are_not_flagged(base_corpus):
 
 
 def test_near_duplicate_sources_by_title(base_corpus):
-    (base_corpus / "sources-extra.yaml").write_text(
-        "- id: nanda-copy\n  kind: paper\n  title: Progress measures for grokking via mechanistic interpretability.\n  year: 2023\n"
-    )
+    (base_corpus / "sources-extra.yaml").write_text("- id: nanda-copy\n  kind: paper\n  title: Progress measures for grokking via mechanistic interpretability.\n  year: 2023\n")
     [warning] = validate(base_corpus).warnings
     # files load in name order, so sources-extra.yaml comes first and sources.yaml holds the copy
     assert "source 'nanda2023-progress-measures' nearly duplicates 'nanda-copy'" in warning.message
@@ -59,10 +55,7 @@ def test_validate_text_checks_a_draft_against_the_corpus(base_corpus):
 
     corpus = validate(base_corpus).corpus
     before = dict(corpus.claims)
-    draft = (
-        "- id: draft\n  source: nanda2023-progress-measure\n  statement: A draft claim that names a source with a typo in it.\n"
-        "  locator: {section: '2'}\n  setting: toys\n"
-    )
+    draft = "- id: draft\n  source: nanda2023-progress-measure\n  statement: A draft claim that names a source with a typo in it.\n  locator: {section: '2'}\n  setting: toys\n"
     problems = validate_text(draft, corpus)
     assert [(p.line, p.message) for p in problems] == [
         (5, "'draft': setting: 'toys' is not one of 'toy', 'small-model', 'frontier', 'theory', 'opinion'"),

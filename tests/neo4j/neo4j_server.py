@@ -65,10 +65,7 @@ def _start(port: int) -> None:
         timeout=600,
     )
     if proc.returncode != 0:
-        raise RuntimeError(
-            f"`tools/neo4j/neo4j.sh start` (port {port}) failed with exit {proc.returncode}:\n"
-            f"{proc.stdout}\n{proc.stderr}".strip()
-        )
+        raise RuntimeError(f"`tools/neo4j/neo4j.sh start` (port {port}) failed with exit {proc.returncode}:\n{proc.stdout}\n{proc.stderr}".strip())
 
 
 def _stop(port: int) -> None:
@@ -80,9 +77,7 @@ def _unavailable(reason: str):
     if os.environ.get("KG_SKIP_NEO4J") == "1":
         pytest.skip(f"KG_SKIP_NEO4J=1: {reason}")
     pytest.fail(
-        f"Neo4j is needed but not available: {reason}\n"
-        "Run `tools/neo4j/neo4j.sh fetch` (Java 17 + Maven), or point NEO4J_URI at a server, "
-        "or set KG_SKIP_NEO4J=1 to skip these tests on purpose.",
+        f"Neo4j is needed but not available: {reason}\nRun `tools/neo4j/neo4j.sh fetch` (Java 17 + Maven), or point NEO4J_URI at a server, or set KG_SKIP_NEO4J=1 to skip these tests on purpose.",
         pytrace=False,
     )
 

@@ -6,9 +6,7 @@ pytestmark = pytest.mark.neo4j
 
 
 def test_server_is_neo4j_5_community(neo4j_driver):
-    records = neo4j_driver.execute_query(
-        "CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition", database_="neo4j"
-    ).records
+    records = neo4j_driver.execute_query("CALL dbms.components() YIELD name, versions, edition RETURN name, versions, edition", database_="neo4j").records
     assert records[0]["name"] == "Neo4j Kernel"
     assert records[0]["versions"][0].startswith("5.")
 

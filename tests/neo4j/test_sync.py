@@ -30,6 +30,7 @@ def claim_verdict(claim, job, preset, expect, outcome, run_id, finished_at="", r
 def citation(citing, cited, intents=(), influential=False):
     return CitationEdge(citing=citing, cited=cited, intents=intents, influential=influential)
 
+
 pytestmark = pytest.mark.neo4j
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,12 +39,8 @@ DB = "neo4j"
 
 def dump(driver) -> tuple[list, list]:
     """The whole graph, canonically: every node's labels and properties, every edge's."""
-    nodes = driver.execute_query(
-        "MATCH (n) WHERE NOT n:KgMeta RETURN labels(n) AS labels, properties(n) AS props", database_=DB
-    ).records
-    edges = driver.execute_query(
-        "MATCH (a)-[r]->(b) RETURN a.key AS a, type(r) AS type, properties(r) AS props, b.key AS b", database_=DB
-    ).records
+    nodes = driver.execute_query("MATCH (n) WHERE NOT n:KgMeta RETURN labels(n) AS labels, properties(n) AS props", database_=DB).records
+    edges = driver.execute_query("MATCH (a)-[r]->(b) RETURN a.key AS a, type(r) AS type, properties(r) AS props, b.key AS b", database_=DB).records
     canon = lambda x: repr(sorted((k, v) for k, v in x.items()))
     return (
         sorted((sorted(r["labels"]), canon(r["props"])) for r in nodes),
@@ -83,7 +80,9 @@ def test_first_sync_creates_everything_second_changes_nothing(neo4j_db, bundled)
     c = bundled.corpus
     assert first.changed
     assert (first.changes["sources"].created, first.changes["hypotheses"].created, first.changes["claims"].created) == (
-        len(c.sources), len(c.hypotheses), len(c.claims),
+        len(c.sources),
+        len(c.hypotheses),
+        len(c.claims),
     )
     before, version = dump(neo4j_db), meta_version(neo4j_db)
     assert version == (2, False)

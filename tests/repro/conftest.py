@@ -68,8 +68,7 @@ def ray_cluster():
     """A real local Ray cluster with one declared (fake) GPU. Workers connect by address."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray = pytest.importorskip("ray")
-    ctx = ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False,
-                   ignore_reinit_error=True)
+    ctx = ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     address = ctx.address_info["gcs_address"]
     yield address
     ray.shutdown()

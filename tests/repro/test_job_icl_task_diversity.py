@@ -11,8 +11,7 @@ from repro.registry import validate_params
 
 
 def evalset(mse, ridge, dmmse, to_ridge, to_dmmse, gap) -> job.EvalSet:
-    return job.EvalSet(mse=mse, ridge_mse=ridge, dmmse_mse=dmmse, dpmse_to_ridge=to_ridge,
-                       dpmse_to_dmmse=to_dmmse, dmmse_dpmse_to_ridge=gap)
+    return job.EvalSet(mse=mse, ridge_mse=ridge, dmmse_mse=dmmse, dpmse_to_ridge=to_ridge, dpmse_to_dmmse=to_dmmse, dmmse_dpmse_to_ridge=gap)
 
 
 def arm(M, fresh, pretrain, shuffled) -> job.Arm:
@@ -21,9 +20,11 @@ def arm(M, fresh, pretrain, shuffled) -> job.Arm:
 
 def result(small=None, mid=None, large=None) -> job.Result:
     """Shaped like a clean run: M=4 sits on dMMSE, M=4096 on ridge."""
-    arms = [arm(4, evalset(5.0, 1.16, 5.6, 4.2, 0.5, 4.5), evalset(0.5, 1.3, 0.45, 0.9, 0.05, 0.9), 6.0),
-            arm(64, evalset(1.5, 1.16, 2.1, 0.4, 1.0, 1.2), evalset(0.8, 0.93, 0.65, 0.3, 0.2, 0.3), 4.0),
-            arm(4096, evalset(1.25, 1.16, 1.18, 0.1, 0.1, 0.02), evalset(1.0, 0.97, 0.96, 0.1, 0.1, 0.01), 3.8)]
+    arms = [
+        arm(4, evalset(5.0, 1.16, 5.6, 4.2, 0.5, 4.5), evalset(0.5, 1.3, 0.45, 0.9, 0.05, 0.9), 6.0),
+        arm(64, evalset(1.5, 1.16, 2.1, 0.4, 1.0, 1.2), evalset(0.8, 0.93, 0.65, 0.3, 0.2, 0.3), 4.0),
+        arm(4096, evalset(1.25, 1.16, 1.18, 0.1, 0.1, 0.02), evalset(1.0, 0.97, 0.96, 0.1, 0.1, 0.01), 3.8),
+    ]
     for i, changes in enumerate((small, mid, large)):
         for key, value in (changes or {}).items():
             if "__" in key:
@@ -57,7 +58,7 @@ def test_small_m_that_generalises_is_not_reproduced():
 
 
 def test_trend_and_context_checks():
-    v = job.verdict(result(mid=dict(fresh__mse=6.0)))          # M=64 worse than M=4 on fresh tasks
+    v = job.verdict(result(mid=dict(fresh__mse=6.0)))  # M=64 worse than M=4 on fresh tasks
     assert v.outcome == "not-reproduced" and v.checks["trend"] is False
     v = job.verdict(result(large=dict(fresh_shuffled_mse=1.5)))  # ignores its context labels
     assert v.outcome == "not-reproduced" and v.checks["uses_context"] is False
@@ -67,16 +68,16 @@ def test_full_also_requires_beating_the_pretraining_bayes_estimator():
     full = dict(validate_params("icl_task_diversity", "full", {}).model_dump(), task_counts=[4, 64, 4096])
     r = result()
     r.params = job.Params(**full)
-    v = job.verdict(r)                          # M=64: 1.5 < its dMMSE 2.1, and dMMSE is 1.8 x ridge
+    v = job.verdict(r)  # M=64: 1.5 < its dMMSE 2.1, and dMMSE is 1.8 x ridge
     assert v.checks["beats_dmmse"] is True and v.numbers["arms_beating_own_dmmse"] == [64]
-    r.arms[1].fresh.mse = 2.2                   # now no arm does better than its own dMMSE
+    r.arms[1].fresh.mse = 2.2  # now no arm does better than its own dMMSE
     v = job.verdict(r)
     assert v.checks["beats_dmmse"] is False and v.outcome == "not-reproduced"
-    assert "beats_dmmse" not in job.verdict(result()).checks      # smoke does not require it
+    assert "beats_dmmse" not in job.verdict(result()).checks  # smoke does not require it
 
 
 def test_undertrained_is_inconclusive():
-    v = job.verdict(result(small=dict(pretrain__mse=0.9)))      # 2 x dMMSE on its own tasks
+    v = job.verdict(result(small=dict(pretrain__mse=0.9)))  # 2 x dMMSE on its own tasks
     assert v.outcome == "inconclusive" and "did not fit" in v.reason
     # Misses the fresh-task bar, but is as far from optimal on its own tasks: undertrained.
     v = job.verdict(result(large=dict(fresh__mse=1.6, pretrain__mse=1.4)))

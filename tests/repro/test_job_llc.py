@@ -16,6 +16,7 @@ llc = get_job("llc")
 
 # --- theory -----------------------------------------------------------------------------------
 
+
 def reduced_rank_regression_lambda(M: int, H: int, N: int, r: int) -> float:
     """Aoyagi & Watanabe 2005 (Neural Networks 18, Main Theorem): the learning coefficient of
     x -> B A x with A [H x M], B [N x H], true rank r, written out case by case. An independent
@@ -54,31 +55,29 @@ def test_aoyagi_by_hand():
         for r in range(min(widths) + 1):
             assert llc.aoyagi_lambda(widths, r) <= llc.n_params(widths) / 2 + 1e-9
     with pytest.raises(ValueError):
-        llc.aoyagi_lambda([6, 6], 3)                       # one layer: regular, not Aoyagi's
+        llc.aoyagi_lambda([6, 6], 3)  # one layer: regular, not Aoyagi's
 
 
 def test_network_specs_are_validated():
     assert llc.parse_net("6-4-6:2") == ([6, 4, 6], 2)
-    for bad in ({"networks": ["6-6:2", "5-5-5:1"]}, {"control": "6-4-6:2"}, {"networks": ["6-4-6:5", "5-5-5:1"]},
-                {"networks": ["six:1", "5-5-5:1"]}):
+    for bad in ({"networks": ["6-6:2", "5-5-5:1"]}, {"control": "6-4-6:2"}, {"networks": ["6-4-6:5", "5-5-5:1"]}, {"networks": ["six:1", "5-5-5:1"]}):
         with pytest.raises(ValueError):
             validate_params("llc", "smoke", bad)
 
 
 # --- verdict on hand-made results ----------------------------------------------------------------
 
+
 def net(spec: str, estimate: float, regular: bool = False):
     widths, rank = llc.parse_net(spec)
     d = llc.n_params(widths)
     theory = d / 2 if regular else llc.aoyagi_lambda(widths, rank)
-    return llc.NetResult(name=spec, widths=widths, rank=rank, d=d, half_d=d / 2, theory=theory, estimate=estimate,
-                         chain_estimates=[estimate] * 4, stderr=0.3, loss_at_wstar=0.0, seconds=1.0)
+    return llc.NetResult(name=spec, widths=widths, rank=rank, d=d, half_d=d / 2, theory=theory, estimate=estimate, chain_estimates=[estimate] * 4, stderr=0.3, loss_at_wstar=0.0, seconds=1.0)
 
 
 def result(estimates=(13.1, 24.0, 6.6, 9.8), control=18.1):
     P = validate_params("llc", "smoke", {})
-    return llc.Result(params=P, nets=[net(s, e) for s, e in zip(P.networks, estimates)],
-                      control=net(P.control, control, regular=True), seconds=1.0)
+    return llc.Result(params=P, nets=[net(s, e) for s, e in zip(P.networks, estimates, strict=False)], control=net(P.control, control, regular=True), seconds=1.0)
 
 
 def test_llc_verdict_reproduced():
@@ -91,7 +90,7 @@ def test_llc_verdict_not_reproduced_names_the_check():
     # A DLN that reads like a regular model (near d/2 = 24 instead of 13.5)
     v = llc.verdict(result(estimates=(22.0, 24.0, 6.6, 9.8)))
     assert v.outcome == "not-reproduced" and v.checks["below_regular"] is False
-    assert v.checks["near_theory"] is False                       # 22 is 63% off 13.5
+    assert v.checks["near_theory"] is False  # 22 is 63% off 13.5
     # Every DLN below d/2 but far from theory (all 0.5x): near_theory alone fails
     v = llc.verdict(result(estimates=(6.8, 13.0, 4.0, 5.3)))
     assert v.outcome == "not-reproduced" and v.checks == {"below_regular": True, "near_theory": False, "tracks_theory": True}
@@ -101,7 +100,7 @@ def test_llc_verdict_not_reproduced_names_the_check():
 
 
 def test_llc_verdict_inconclusive():
-    v = llc.verdict(result(control=12.0))                        # the regular control reads 2/3 of d/2
+    v = llc.verdict(result(control=12.0))  # the regular control reads 2/3 of d/2
     assert v.outcome == "inconclusive" and "control" in v.reason
     v = llc.verdict(result(estimates=(13.1, float("nan"), 6.6, 9.8)))
     assert v.outcome == "inconclusive" and "diverged" in v.reason
@@ -109,18 +108,20 @@ def test_llc_verdict_inconclusive():
 
 # --- the smoke preset, for real ------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_llc_smoke_reproduces_and_the_regular_control_sits_at_half_d():
     torch.set_num_threads(1)
     res, metrics, v = run_inline("llc", {}, seed=0)
     assert v.outcome == "reproduced", v
     assert abs(res.control.estimate / res.control.half_d - 1) <= res.params.control_tol
-    assert v.numbers["control_below_regular"] is False            # the control fails "far below d/2"
+    assert v.numbers["control_below_regular"] is False  # the control fails "far below d/2"
     assert all(math.isfinite(r["llc_control"]) for r in metrics if "llc_control" in r)
 
 
 def test_llc_result_round_trips_through_json():
     import json
+
     r = result()
     back = llc.Result.model_validate(json.loads(json.dumps(r.model_dump(mode="json"))))
     assert back == r and llc.verdict(back) == llc.verdict(r)

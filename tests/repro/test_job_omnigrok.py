@@ -11,24 +11,34 @@ from repro.registry import validate_params
 
 
 def arm(**values) -> job.ArmResult:
-    base = dict(test_acc_at_memorisation=0.9, final_train_acc=1.0, final_test_acc=0.96,
-                best_test_acc_after_memorisation=0.96, test_acc_at_75pct=0.96, norm_initial=10.0, norm_final=9.0)
+    base = dict(test_acc_at_memorisation=0.9, final_train_acc=1.0, final_test_acc=0.96, best_test_acc_after_memorisation=0.96, test_acc_at_75pct=0.96, norm_initial=10.0, norm_final=9.0)
     return job.ArmResult(**{**base, **values})
 
 
 def result(standard=None, large=None, control=None) -> job.Result:
     """Shaped like the paper: the large arm memorises at 900 with test 0.22 and generalises at 5000."""
-    standard = {**dict(name="alpha=1", alpha=1.0, weight_decay=0.1, memorised_at=100, generalised_at=100),
-                **(standard or {})}
-    large = {**dict(name="alpha=6", alpha=6.0, weight_decay=0.1, memorised_at=900, generalised_at=5000,
-                    test_acc_at_memorisation=0.22, final_test_acc=0.95, norm_initial=75.6, norm_final=19.0),
-             **(large or {})}
-    control = {**dict(name="control", alpha=6.0, weight_decay=0.0, memorised_at=1000, generalised_at=None,
-                      test_acc_at_memorisation=0.17, final_test_acc=0.17, best_test_acc_after_memorisation=0.18,
-                      test_acc_at_75pct=0.17, norm_initial=75.6, norm_final=74.5),
-               **(control or {})}
-    return job.Result(params=validate_params("omnigrok", "smoke", {}), reference_test_acc=0.965,
-                      arms=[arm(**standard), arm(**large), arm(**control)], steps=8000, seconds=40.0)
+    standard = {**dict(name="alpha=1", alpha=1.0, weight_decay=0.1, memorised_at=100, generalised_at=100), **(standard or {})}
+    large = {
+        **dict(name="alpha=6", alpha=6.0, weight_decay=0.1, memorised_at=900, generalised_at=5000, test_acc_at_memorisation=0.22, final_test_acc=0.95, norm_initial=75.6, norm_final=19.0),
+        **(large or {}),
+    }
+    control = {
+        **dict(
+            name="control",
+            alpha=6.0,
+            weight_decay=0.0,
+            memorised_at=1000,
+            generalised_at=None,
+            test_acc_at_memorisation=0.17,
+            final_test_acc=0.17,
+            best_test_acc_after_memorisation=0.18,
+            test_acc_at_75pct=0.17,
+            norm_initial=75.6,
+            norm_final=74.5,
+        ),
+        **(control or {}),
+    }
+    return job.Result(params=validate_params("omnigrok", "smoke", {}), reference_test_acc=0.965, arms=[arm(**standard), arm(**large), arm(**control)], steps=8000, seconds=40.0)
 
 
 def test_reproduced():

@@ -12,14 +12,17 @@ from repro.registry import validate_params
 
 def result(**changes) -> job.Result:
     """A clean reproduction; changes = {"group/direction": (em, rank)}."""
-    cells = {"name_to_desc/same": (1.0, 1.0), "name_to_desc/reverse": (0.0, 0.49),
-             "desc_to_name/same": (1.0, 1.0), "desc_to_name/reverse": (0.0, 0.52),
-             "both/same": (1.0, 1.0), "both/reverse": (1.0, 1.0)}
+    cells = {
+        "name_to_desc/same": (1.0, 1.0),
+        "name_to_desc/reverse": (0.0, 0.49),
+        "desc_to_name/same": (1.0, 1.0),
+        "desc_to_name/reverse": (0.0, 0.52),
+        "both/same": (1.0, 1.0),
+        "both/reverse": (1.0, 1.0),
+    }
     cells.update({k.replace("__", "/"): v for k, v in changes.items()})
-    qs = [job.QuestionSet(group=k.split("/")[0], direction=k.split("/")[1], exact_match=em, rank_percentile=rank, n=100)
-          for k, (em, rank) in cells.items()]
-    return job.Result(params=validate_params("reversal_curse", "smoke", {}), questions=qs,
-                      final_train_loss=0.5, steps=1500, seconds=10.0)
+    qs = [job.QuestionSet(group=k.split("/")[0], direction=k.split("/")[1], exact_match=em, rank_percentile=rank, n=100) for k, (em, rank) in cells.items()]
+    return job.Result(params=validate_params("reversal_curse", "smoke", {}), questions=qs, final_train_loss=0.5, steps=1500, seconds=10.0)
 
 
 def test_reproduced():

@@ -17,20 +17,21 @@ sb = get_job("simplicity_bias")
 
 # --- Lempel-Ziv complexity -----------------------------------------------------------------------
 
+
 def test_lz76_phrase_count_by_hand():
     # Kaspar & Schuster 1987's example: 0 . 001 . 10 . 100 . 1000 . 101 -> 6 phrases
     s = np.array([[int(c) for c in "0001101001000101"]], np.uint8)
     assert sb.lz76_phrases(s[0].tobytes()) == 6
     assert sb.lz76_phrases_batch(s).tolist() == [6]
-    assert sb.lz76_phrases_batch(np.array([[0, 1] * 8], np.uint8)).tolist() == [3]     # 0 . 1 . 010101...
+    assert sb.lz76_phrases_batch(np.array([[0, 1] * 8], np.uint8)).tolist() == [3]  # 0 . 1 . 010101...
 
 
 def test_lz76_batch_matches_the_scalar_parse():
     rng = np.random.default_rng(0)
     for n in (5, 64, 128, 200):
         S = rng.integers(0, 2, (300, n)).astype(np.uint8)
-        S[:50] = rng.random((50, n)) < 0.05                      # sparse strings
-        S[50:60] = np.tile(rng.integers(0, 2, (10, 4)), -(-n // 4))[:, :n]   # periodic strings
+        S[:50] = rng.random((50, n)) < 0.05  # sparse strings
+        S[50:60] = np.tile(rng.integers(0, 2, (10, 4)), -(-n // 4))[:, :n]  # periodic strings
         assert sb.lz76_phrases_batch(S).tolist() == [sb.lz76_phrases(r.tobytes()) for r in S]
 
 
@@ -49,18 +50,33 @@ def test_all_inputs_in_lexicographic_order():
 
 # --- verdict on hand-made results ----------------------------------------------------------------
 
+
 def arm(**changes):
-    base = dict(distinct_functions=150_000, functions_fitted=2600, mass_fitted=0.26, raw_rho=-0.55,
-                within_rho=-0.12, within_groups=10, shift=15.5, shift_se=0.12, simple_mass=0.98,
-                upper_slope=-0.08, top_functions=[])
+    base = dict(
+        distinct_functions=150_000,
+        functions_fitted=2600,
+        mass_fitted=0.26,
+        raw_rho=-0.55,
+        within_rho=-0.12,
+        within_groups=10,
+        shift=15.5,
+        shift_se=0.12,
+        simple_mass=0.98,
+        upper_slope=-0.08,
+        top_functions=[],
+    )
     return sb.ArmResult(**{**base, **changes})
 
 
 def result(network=None, control=None):
-    return sb.Result(params=validate_params("simplicity_bias", "smoke", {}),
-                     network=network or arm(),
-                     control=control or arm(within_rho=-0.01, shift=0.3, shift_se=0.05, simple_mass=0.75, upper_slope=-0.05),
-                     uniform_q01=133.0, uniform_mean=150.0, seconds=1.0)
+    return sb.Result(
+        params=validate_params("simplicity_bias", "smoke", {}),
+        network=network or arm(),
+        control=control or arm(within_rho=-0.01, shift=0.3, shift_se=0.05, simple_mass=0.75, upper_slope=-0.05),
+        uniform_q01=133.0,
+        uniform_mean=150.0,
+        seconds=1.0,
+    )
 
 
 def test_simplicity_bias_verdict_reproduced():
@@ -69,7 +85,7 @@ def test_simplicity_bias_verdict_reproduced():
 
 def test_simplicity_bias_verdict_not_reproduced_names_the_check():
     cases = {
-        "beyond_entropy": arm(shift=0.4, shift_se=0.1),             # no simpler than its own entropy implies
+        "beyond_entropy": arm(shift=0.4, shift_se=0.1),  # no simpler than its own entropy implies
         "within_entropy": arm(within_rho=-0.02),
         "simple_mass": arm(simple_mass=0.2),
         "raw_bias": arm(raw_rho=0.05),
@@ -93,6 +109,7 @@ def test_simplicity_bias_verdict_inconclusive():
 
 # --- the smoke preset, for real ------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_simplicity_bias_smoke_reproduces_and_the_control_fails():
     torch.set_num_threads(1)
@@ -109,6 +126,7 @@ def test_simplicity_bias_smoke_reproduces_and_the_control_fails():
 
 def test_simplicity_bias_result_round_trips_through_json():
     import json
+
     r = result()
     back = sb.Result.model_validate(json.loads(json.dumps(r.model_dump(mode="json"))))
     assert back == r and sb.verdict(back) == sb.verdict(r)

@@ -73,7 +73,7 @@ def test_publish_needs_three_seeds_then_writes_the_record(tiny, store, base_corp
 def test_publish_refuses_unknown_jobs_and_bad_params(store, base_corpus):
     proc = kg("runs", "publish", "grokkin", "--corpus", str(base_corpus), runs=store.root)
     assert proc.returncode == 1 and "unknown job 'grokkin'" in proc.stderr
-    proc = kg("runs", "publish", JOB, "--set", "steps=\"many\"", "--corpus", str(base_corpus), runs=store.root)
+    proc = kg("runs", "publish", JOB, "--set", 'steps="many"', "--corpus", str(base_corpus), runs=store.root)
     assert proc.returncode == 1 and "parameter 'steps': expected integer" in proc.stderr
     proc = kg("runs", "publish", JOB, "--corpus", str(base_corpus), runs=store.root)
     assert proc.returncode == 1 and "no seed on the current job code" in proc.stderr

@@ -36,14 +36,17 @@ def test_run_then_list_then_show(cli, store, tiny, tmp_path):
     assert png.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("args,code,message", [
-    (("run", "no_such_job"), 1, "unknown job 'no_such_job'"),
-    (("run", "grokking", "--set", "max_stepz=3"), 1, "max_stepz: Extra inputs are not permitted"),
-    (("run", "grokking", "--set", "max_steps=-1"), 1, "max_steps"),
-    (("run", "grokking", "--preset", "huge"), 1, "unknown preset 'huge'"),
-    (("runs", "show", "grokking-19990101-000000-abcdef"), 1, "no run"),
-    (("run", "grokking", "--set", "oops"), 2, "expected key=value"),
-])
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (("run", "no_such_job"), 1, "unknown job 'no_such_job'"),
+        (("run", "grokking", "--set", "max_stepz=3"), 1, "max_stepz: Extra inputs are not permitted"),
+        (("run", "grokking", "--set", "max_steps=-1"), 1, "max_steps"),
+        (("run", "grokking", "--preset", "huge"), 1, "unknown preset 'huge'"),
+        (("runs", "show", "grokking-19990101-000000-abcdef"), 1, "no run"),
+        (("run", "grokking", "--set", "oops"), 2, "expected key=value"),
+    ],
+)
 def test_expected_errors_are_one_line_on_stderr(cli, store, args, code, message):
     res = cli(*args)
     assert res.exit_code == code, res.output

@@ -102,7 +102,7 @@ def test_concurrency_limit_queues_the_second_run(store, tiny, long_params):
     b = api.submit("sparse_parity", params=tiny["sparse_parity"], store=store, max_concurrent=1)
     wait_until(lambda: api.status(b, store).pid)
     time.sleep(1.5)
-    assert api.status(b, store).status == "queued"          # waiting for the slot
+    assert api.status(b, store).status == "queued"  # waiting for the slot
     api.cancel(a, store)
     assert api.wait(b, timeout=120, store=store).status == "succeeded"
 
@@ -133,6 +133,6 @@ def test_store_writes_are_atomic_and_partial_metric_lines_are_skipped(tmp_path):
     assert json.loads((s.dir(run_id) / "x.json").read_text()) == {"a": 1}
     s.append_metric(run_id, {"step": 0})
     with open(s.dir(run_id) / "metrics.jsonl", "a") as f:
-        f.write('{"step": 1, "half')                            # a writer caught mid-line
+        f.write('{"step": 1, "half')  # a writer caught mid-line
     assert s.metrics(run_id) == [{"step": 0}]
     assert not list(tmp_path.glob(".new-*"))

@@ -32,7 +32,7 @@ def test_job_module_contract(name):
         assert outcome in job.__doc__
     assert callable(job.run) and callable(job.verdict)
     for preset in job.PRESETS:
-        validate_params(name, preset, {})               # every preset is valid
+        validate_params(name, preset, {})  # every preset is valid
     assert preset_settings(name, "full")["num_gpus"] == 1
     assert preset_settings(name, "smoke")["num_gpus"] == 0
 
@@ -42,13 +42,16 @@ def test_validate_params_merges_preset_and_overrides():
     assert (p.p, p.frac_train, p.max_steps) == (113, 0.3, 7)
 
 
-@pytest.mark.parametrize("job,preset,overrides,match", [
-    ("grokking", "smoke", {"no_such_key": 1}, "no_such_key"),
-    ("grokking", "smoke", {"max_steps": -1}, "max_steps"),
-    ("grokking", "smoke", {"lr": "fast"}, "lr"),
-    ("sparse_parity", "smoke", {"sweep_ns": "20"}, "sweep_ns"),
-    ("grokking", "smoke", {"n_heads": 3}, "multiple of n_heads"),
-])
+@pytest.mark.parametrize(
+    "job,preset,overrides,match",
+    [
+        ("grokking", "smoke", {"no_such_key": 1}, "no_such_key"),
+        ("grokking", "smoke", {"max_steps": -1}, "max_steps"),
+        ("grokking", "smoke", {"lr": "fast"}, "lr"),
+        ("sparse_parity", "smoke", {"sweep_ns": "20"}, "sweep_ns"),
+        ("grokking", "smoke", {"n_heads": 3}, "multiple of n_heads"),
+    ],
+)
 def test_bad_params_are_rejected(job, preset, overrides, match):
     with pytest.raises(ValidationError, match=match):
         validate_params(job, preset, overrides)
@@ -74,11 +77,14 @@ def test_the_catalogue_is_current_and_agrees_with_the_jobs():
             assert cat.resolve(name, preset, {}) == validate_params(name, preset, {}).model_dump(mode="json")
 
 
-@pytest.mark.parametrize("params,problem", [
-    ({"max_steps": "many"}, "parameter 'max_steps': expected integer"),
-    ({"max_stepz": 3}, "unknown parameter 'max_stepz'"),
-    ({"p": 2}, "parameter 'p': must be >= 5"),
-])
+@pytest.mark.parametrize(
+    "params,problem",
+    [
+        ({"max_steps": "many"}, "parameter 'max_steps': expected integer"),
+        ({"max_stepz": 3}, "unknown parameter 'max_stepz'"),
+        ({"p": 2}, "parameter 'p': must be >= 5"),
+    ],
+)
 def test_the_catalogue_refuses_what_the_job_refuses(params, problem):
     from repro.catalog import Catalog
 
@@ -109,6 +115,7 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", sorted((REPRO / "jobs").glob("*.py")) + [REPRO / "core.py"], ids=lambda p: p.name)
 def test_jobs_import_only_torch_numpy_pydantic_stdlib(path):
     import sys
+
     third_party = {m for m in _imports(path) if m not in sys.stdlib_module_names}
     allowed = ALLOWED_IN_JOBS | EXTRA_FOR_JOB.get(path.name, set())
     assert third_party <= allowed, f"{path.name} imports {third_party - allowed}"

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Screenshots go to build/screenshots (git-ignored) so a test run leaves the tree clean;
 # `make screenshots` sets KG_SCREENSHOT_DIR=docs/screenshots to refresh the README tour.
 SHOTS = Path(os.environ.get("KG_SCREENSHOT_DIR") or ROOT / "build" / "screenshots")
+BUILD_SHOTS = ROOT / "build" / "screenshots"
 FIXTURE = Path(__file__).parent / "fixtures" / "corpus"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
@@ -36,10 +37,7 @@ def chromium() -> str:
     for candidate in (os.environ.get("KG_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
         if candidate and Path(candidate).exists():
             return candidate
-    pytest.fail(
-        "Chromium not found: the browser test needs Debian's chromium (apt-get install -y chromium; `make test` installs it). "
-        "Set KG_SKIP_BROWSER=1 to skip this test on purpose."
-    )
+    pytest.fail("Chromium not found: the browser test needs Debian's chromium (apt-get install -y chromium; `make test` installs it). Set KG_SKIP_BROWSER=1 to skip this test on purpose.")
 
 
 def free_port() -> int:
@@ -53,10 +51,22 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "KG_CORPUS": str(corpus), "KG_RUNS_DIR": str(runs)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "ui" / "app.py"), "--server.headless=true",
-             f"--server.port={self.port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-             "--server.fileWatcherType=none"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "ui" / "app.py"),
+                "--server.headless=true",
+                f"--server.port={self.port}",
+                "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false",
+                "--server.fileWatcherType=none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 60
@@ -183,3 +193,42 @@ def test_hostile_text_stays_text_in_the_browser(browser, tmp_path):
             page.close()
     finally:
         server.stop()
+
+
+def test_hypothesis_page_answer_above_the_fold_at_desktop_and_phone_sizes(browser, tmp_path):
+    """The new hypothesis page: the answer (balance, certainty, range, 'rests on') inside the first
+    screen, the summary of findings and the forest plot drawn; screenshotted at both sizes."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    BUILD_SHOTS.mkdir(parents=True, exist_ok=True)
+    server = Server(FIXTURE, tmp_path / "runs")
+    try:
+        for name, viewport in (("hypothesis-desktop", {"width": 1400, "height": 900}), ("hypothesis-phone", {"width": 390, "height": 844})):
+            page = browser.new_page(viewport=viewport)
+            page.goto(server.url + "/hypothesis?id=shallow-safety")
+            settle(page)
+            assert page.locator(ERROR_BOXES).count() == 0
+            certainty = page.locator('[data-testid="stMetric"]', has_text="Certainty")
+            assert certainty.count() == 1 and "very-low" in certainty.inner_text()
+            if viewport["width"] > 1000:  # on a phone the metrics stack, so only the balance is sure to fit
+                box = certainty.bounding_box()
+                assert box is not None and box["y"] + box["height"] <= viewport["height"], box
+            balance = page.locator('[data-testid="stMetric"]', has_text="Balance").first.bounding_box()
+            assert balance is not None and balance["y"] + balance["height"] <= viewport["height"], balance
+            assert page.get_by_text("Rests on one source:").count() == 1
+            assert page.get_by_text("Summary of findings").count() == 1
+            page.get_by_text("Sources, weighed").scroll_into_view_if_needed()
+            page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg', timeout=30_000)
+            assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3  # the balance bar, the forest plot, the pooled balance
+            page.locator('[data-testid="stMain"] h1').first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / f"{name}.png"))  # the first screen: the answer
+            # the whole page: Streamlit scrolls inside its main block, so grow the viewport to it
+            height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            page.set_viewport_size({"width": viewport["width"], "height": min(int(height), 8000)})
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(BUILD_SHOTS / f"{name}-full.png"))  # for review; not part of the README tour
+            page.close()
+    finally:
+        server.stop()
+    for shot in ("hypothesis-desktop", "hypothesis-phone"):
+        assert (SHOTS / f"{shot}.png").stat().st_size > 10_000, shot
+        assert (BUILD_SHOTS / f"{shot}-full.png").stat().st_size > 10_000, shot

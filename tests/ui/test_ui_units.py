@@ -13,7 +13,11 @@ from ui import contribute, data, graphview, palette, widgets
 def _claim(cid: str, source: str, statement: str, setting: str, evidence=(), links=()) -> Claim:
     return Claim.model_validate(
         {
-            "id": cid, "source": source, "statement": statement, "setting": setting, "locator": {"section": "1"},
+            "id": cid,
+            "source": source,
+            "statement": statement,
+            "setting": setting,
+            "locator": {"section": "1"},
             "evidence": [{"hypothesis": h, "relation": r, "strength": s, "rationale": "why"} for h, r, s in evidence],
             "links": [{"claim": other, "relation": relation} for other, relation in links],
         }
@@ -153,11 +157,15 @@ def test_one_colour_per_relation_everywhere():
     """The graph's edges, the balance bars and the badges take a relation's colour from one place."""
     domain, colours = palette.side_scale()
     assert dict(zip(domain, colours, strict=False)) == {
-        "support": palette.edge_hex("SUPPORTS"), "against": palette.edge_hex("CONTRADICTS"), "qualify": palette.edge_hex("QUALIFIES"),
+        "support": palette.edge_hex("SUPPORTS"),
+        "against": palette.edge_hex("CONTRADICTS"),
+        "qualify": palette.edge_hex("QUALIFIES"),
     }
     styles = {s.label: s for s in graphview.edge_styles()}
     assert {label: s.color for label, s in styles.items() if label in ("SUPPORTS", "CONTRADICTS", "QUALIFIES")} == {
-        "SUPPORTS": palette.RELATION_HEX["supports"], "CONTRADICTS": palette.RELATION_HEX["contradicts"], "QUALIFIES": palette.RELATION_HEX["qualifies"],
+        "SUPPORTS": palette.RELATION_HEX["supports"],
+        "CONTRADICTS": palette.RELATION_HEX["contradicts"],
+        "QUALIFIES": palette.RELATION_HEX["qualifies"],
     }
     assert palette.edge_hex("REPLICATES") == palette.edge_hex("LINK")  # claim-to-claim relations are links
     assert set(palette.RELATION_BADGE) == set(palette.RELATION_HEX) == set(data.RELATIONS)
@@ -217,8 +225,11 @@ def test_suggest_id():
 
 def test_validate_claim_uses_kg_validate(corpus):
     good = {
-        "id": "new-claim-here", "source": "hostile-blog", "statement": "A perfectly reasonable statement about things.",
-        "locator": {"section": "2"}, "setting": "theory",
+        "id": "new-claim-here",
+        "source": "hostile-blog",
+        "statement": "A perfectly reasonable statement about things.",
+        "locator": {"section": "2"},
+        "setting": "theory",
         "evidence": [{"hypothesis": "shallow-safety", "relation": "qualifies", "strength": "weak", "rationale": "r"}],
     }
     problems, text = data.validate_claim(good, corpus)
@@ -239,7 +250,8 @@ def test_claim_yaml_round_trips_hostile_text():
 
 def test_parse_overrides():
     assert data.parse_overrides("max_steps = 20\nlr=0.01\n# a comment\nname = abc\nns = [20, 50]\n\n") == (
-        {"max_steps": 20, "lr": 0.01, "name": "abc", "ns": [20, 50]}, [],
+        {"max_steps": 20, "lr": 0.01, "name": "abc", "ns": [20, 50]},
+        [],
     )
     overrides, errors = data.parse_overrides("lr = 0.1\noops\n\n= 3")
     assert overrides == {"lr": 0.1}
@@ -286,4 +298,3 @@ def test_whole_graph_of_a_store_without_networkx_is_kgs_graph(corpus):
     rebuilt = data.whole_graph(Remote())
     assert dict(rebuilt.nodes(data=True)) == dict(local.graph.nodes(data=True))
     assert edges(rebuilt) == edges(local.graph) and edges(rebuilt)
-

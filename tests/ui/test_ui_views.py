@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from uihelpers import all_text, component_args, page_links
+from uihelpers import all_text, chart_frames, component_args, dataframe_with, page_links
 
 HOSTILE = ("<script>", "[link](javascript:x)", "javascript:alert", "<img", "**bold**", ":red[colour]")
 
@@ -37,6 +37,23 @@ def test_overview_lists_every_hypothesis_with_links(app):
     assert "contested" in text  # shallow-safety has strong claims on both sides
     assert "Balance" in text
     assert at.dataframe, "the sortable table"
+
+
+def test_overview_shows_certainty_beside_every_balance(app):
+    at = app()
+    table = dataframe_with(at, "certainty").set_index("title")
+    assert table.loc["Safety fine-tuning is shallow", "certainty"] == "very-low"
+    assert table.loc["General algorithms given the right training mix", "certainty"] == "moderate"
+    assert table.loc["Safety fine-tuning is shallow", "range"] == "-1.00 .. +1.00"
+    assert table.loc["Safety fine-tuning is shallow", "rests on"] == "gurnee2024-shallow-safety"
+    # untested: no confident number, neither in the table nor on the card
+    assert table.loc["A hypothesis with no evidence yet", "certainty"] == "untested"
+    assert table["balance"].isna().tolist() == [t == "A hypothesis with no evidence yet" for t in table.index]
+    balances = [m.value for m in at.metric if m.label == "Balance"]
+    assert balances.count("untested") == 1 and "+0.11" in balances
+    text = all_text(at).replace("\\", "")
+    assert "certainty: moderate" in text and "certainty: very-low" in text
+    assert "rests on gurnee2024-shallow-safety" in text
 
 
 def test_overview_sort_and_contested_filter(app):
@@ -88,11 +105,129 @@ def test_hypothesis_weight_sliders_update_the_balance_live(app):
 def test_hypothesis_reset_button_restores_defaults(app):
     at = app("hypothesis", id="shallow-safety")
     before = _balance(at)
-    at.slider(key="w_strength_strong").set_value(0.5).run()
+    at.slider(key="w_setting_small-model").set_value(0.5).run()  # the contradicting claim is small-model
     assert ok(at) and _balance(at) != before
     at.button(key="w_reset").click().run()
     ok(at)
     assert _balance(at) == before
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _forest(at):
+    """The forest plot's rows: one per source drawn in any of its layers (bars, hedges, markers)."""
+    import pandas as pd
+
+    layers = [df for df in chart_frames(at) if "signed" in df.columns]
+    return pd.concat(layers, ignore_index=True).drop_duplicates("source", ignore_index=True)
+
+
+def test_hypothesis_answer_certainty_reasons_and_sensitivity(app):
+    at = app("hypothesis", id="shallow-safety")
+    assert _metric(at, "Balance") == "+0.11"
+    assert _metric(at, "Certainty") == "very-low"
+    assert _metric(at, "Leave one source out") == "-1.00 .. +1.00"
+    assert _metric(at, "Independent groups") == "2 of 3"
+    text = all_text(at).replace("\\", "")
+    assert "Why the certainty is very-low:" in text
+    assert "down for inconsistency: strong claims on both sides" in text
+    assert "down for imprecision: 2 independent source group(s) decide it" in text
+    assert "**Rests on one source:** without gurnee2024-shallow-safety the balance would be -1.00: its sign flips" in text
+    assert "UNTESTED" not in text
+    flips = dataframe_with(at, "balance without it").set_index("source")
+    assert bool(flips.loc["gurnee2024-shallow-safety", "flips"]) and not flips["flips"].drop("gurnee2024-shallow-safety").any()
+
+
+def test_hypothesis_with_no_direct_evidence_says_untested(app, corpus):
+    (corpus / "opinion.yaml").write_text(
+        "- id: an-opinion-only\n  source: hostile-blog\n  statement: Someone thinks the lonely hypothesis is obviously true.\n"
+        "  locator: {section: '2'}\n  setting: opinion\n  evidence:\n"
+        "    - {hypothesis: lonely-hypothesis, relation: supports, strength: strong, rationale: An opinion.}\n"
+    )
+    at = app("hypothesis", id="lonely-hypothesis")
+    assert _metric(at, "Balance") == "UNTESTED"
+    assert _metric(at, "Certainty") == "very-low"
+    assert at.error and "UNTESTED" in at.error[0].value and "is not an answer" in at.error[0].value
+    assert "untested: no experiment, observation or theory bears directly on it" in all_text(at).replace("\\", "")
+    summary = dataframe_with(at, "evidence").set_index("evidence")
+    assert summary.loc["Overall: UNTESTED", "certainty"] == "very-low"
+    assert summary.loc["The discussion (opinions, definitions)", "claims"] == 1
+    # counting the opinion does not make it tested: still no answer
+    at.toggle(key="wi_count_opinions").set_value(True).run()
+    ok(at)
+    assert _metric(at, "Balance") == "UNTESTED"
+
+
+def test_hypothesis_summary_of_findings_table(app):
+    at = app("hypothesis", id="general-algorithms")
+    summary = dataframe_with(at, "evidence").set_index("evidence")
+    assert list(summary.index) == [
+        "For (supports)",
+        "Against (contradicts)",
+        "Qualifies (hedges)",
+        "The discussion (opinions, definitions)",
+        "Overall: balance +0.83",
+    ]
+    support = summary.loc["For (supports)"]
+    assert (support["claims"], support["independent groups"], support["kinds"], support["direct"]) == (2, 2, "2 experiments", "2 of 2")
+    assert support["certainty"] in ("very-low", "low", "moderate", "high") and support["why"].startswith("starts moderate")
+    assert summary.loc["Against (contradicts)", "claims"] == 0 and summary.loc["Against (contradicts)", "why"] == "no evidence"
+    assert summary.loc["Qualifies (hedges)", "claims"] == 1
+    overall = summary.loc["Overall: balance +0.83"]
+    assert (overall["certainty"], overall["independent groups"]) == ("moderate", 2)
+    assert "up: 2 direct findings for its direction replicated by another group" in overall["why"]
+    assert summary.loc["The discussion (opinions, definitions)", "certainty"] == "not weighed"
+
+
+def test_hypothesis_forest_plot_rows_and_pooled_interval(app):
+    at = app("hypothesis", id="shallow-safety")
+    forest = _forest(at).set_index("source")
+    assert set(forest.index) == {"gurnee2024-shallow-safety", "barak2022-hidden-progress"}  # the opinion weighs nothing
+    assert forest.loc["gurnee2024-shallow-safety", "signed"] == 3.0
+    assert round(forest.loc["barak2022-hidden-progress", "signed"], 2) == -2.4
+    assert forest.loc["gurnee2024-shallow-safety", "label"] == "gurnee2024-shallow-safety (1)"
+    pooled = next(df for df in chart_frames(at) if {"min", "max", "score"} <= set(df.columns))
+    assert (round(pooled.loc[0, "min"], 2), round(pooled.loc[0, "score"], 2), round(pooled.loc[0, "max"], 2)) == (-1.0, 0.11, 1.0)
+
+
+def test_hypothesis_toggles_recompute_balance_certainty_and_chart(app):
+    at = app("hypothesis", id="shallow-safety")
+    at.toggle(key="wi_without_observational").set_value(True).run()  # the one support is a frontier report
+    ok(at)
+    assert _metric(at, "Balance") == "-1.00"
+    assert set(_forest(at)["source"]) == {"barak2022-hidden-progress"}
+    assert "what if: without observational frontier reports" in all_text(at).replace("\\", "")
+    at.toggle(key="wi_without_observational").set_value(False)
+    at.multiselect(key="wi_exclude_sources").set_value(["barak2022-hidden-progress"]).run()
+    ok(at)
+    assert _metric(at, "Balance") == "+1.00" and set(_forest(at)["source"]) == {"gurnee2024-shallow-safety"}
+    at.multiselect(key="wi_exclude_sources").set_value([])
+    at.toggle(key="wi_count_opinions").set_value(True).run()  # the hostile opinion contradicts, weakly
+    ok(at)
+    assert _metric(at, "Balance") == "+0.06"
+    assert "hostile-blog" in set(_forest(at)["source"])
+    assert dataframe_with(at, "evidence").set_index("evidence").loc["The discussion (opinions, definitions)", "certainty"] == "weighed"
+    at.toggle(key="wi_count_opinions").set_value(False)
+    at.multiselect(key="wi_exclude_groups").set_value(["gurnee2024-shallow-safety"]).run()
+    ok(at)
+    assert _metric(at, "Balance") == "-1.00"
+    at.multiselect(key="wi_exclude_groups").set_value([])
+    at.toggle(key="wi_only_reproduced").set_value(True).run()  # no run has agreed with anything yet
+    ok(at)
+    assert _metric(at, "Balance") == "UNTESTED" and "The what-ifs above leave no claim" in all_text(at)
+
+
+def test_hypothesis_kind_and_diminishing_sliders_replace_repeat(app):
+    at = app("hypothesis", id="shallow-safety")
+    keys = {s.key for s in at.slider}
+    assert {"w_kind_experiment", "w_kind_observation", "w_kind_opinion", "w_diminishing"} <= keys
+    assert "w_kind_definition" not in keys and not any("repeat" in k for k in keys)  # definitions never weigh
+    assert at.slider(key="w_diminishing").max < 1  # kg's bound
+    at.slider(key="w_kind_opinion").set_value(1.0).run()
+    ok(at)
+    assert _metric(at, "Balance") == "+0.06"
 
 
 def test_hypothesis_without_evidence_has_an_empty_state(app):
@@ -104,9 +239,7 @@ def test_hypothesis_without_evidence_has_an_empty_state(app):
 def test_hypothesis_unknown_id_suggests_matches(app):
     at = app("hypothesis", id="general-algorithm")
     assert "No hypothesis with id" in all_text(at)
-    assert ("hypothesis", "General algorithms given the right training mix", "id=general-algorithms") in [
-        (p, label.replace("\\", ""), q) for p, label, q in page_links(at)
-    ]
+    assert ("hypothesis", "General algorithms given the right training mix", "id=general-algorithms") in [(p, label.replace("\\", ""), q) for p, label, q in page_links(at)]
 
 
 def test_hypothesis_picker_writes_the_deep_link(app):

@@ -27,3 +27,22 @@ def component_args(at, key_suffix: str) -> dict:
         if e.proto.id.endswith(key_suffix):
             return json.loads(e.proto.json_args)
     raise AssertionError(f"no component with key {key_suffix}")
+
+
+def chart_frames(at) -> list:
+    """Every dataset of every Altair/Vega-Lite chart on the page, as DataFrames (chart order)."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    def walk(node, out):
+        out.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child, out)
+        return out
+
+    charts = [e for e in walk(at.main, []) if getattr(e, "type", "") == "vega_lite_chart"]
+    return [convert_arrow_bytes_to_pandas_df(d.data.data) for c in charts for d in c.proto.datasets]
+
+
+def dataframe_with(at, column: str):
+    """The first st.dataframe on the page that has this column."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)

@@ -65,8 +65,11 @@ g = graphview.select(whole, hyps, rels, sets, years, include_sources, int(max_cl
 
 # the filters, as a shareable URL
 filters: dict[str, str] = {
-    "h": ",".join(hyps), "rel": ",".join(rels), "setting": ",".join(sets),
-    "years": f"{years[0]}-{years[1]}" if years else "", "sources": "" if include_sources else "0",
+    "h": ",".join(hyps),
+    "rel": ",".join(rels),
+    "setting": ",".join(sets),
+    "years": f"{years[0]}-{years[1]}" if years else "",
+    "sources": "" if include_sources else "0",
     "max": "" if int(max_claims) == 150 else str(int(max_claims)),
 }
 qp.from_dict({k: v for k, v in filters.items() if v})

@@ -1,5 +1,7 @@
-"""One hypothesis: its statement and seed passage, every claim behind it grouped by relation,
-and the balance with its explanation; the weights are adjustable here and the balance follows."""
+"""One hypothesis: the answer first (balance, certainty with its reasons, or UNTESTED; the
+leave-one-source-out range), what-if toggles and weights that recompute it live, a summary of
+findings (GRADE style) beside the discussion, a forest plot of the sources, every claim grouped
+by relation, and the numbers behind the balance. The method is kg.evidence's; see its docstring."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kg.util import shorten
-from ui import data, palette
+from ui import data, findings, palette
 from ui import widgets as w
 
 SHOWN = 12  # cards per relation; the rest are in a table under them
@@ -27,23 +29,44 @@ w.text_block(h.statement)
 if h.parent:
     parent = store.hypothesis(h.parent)
     w.page_link("hypothesis", h.parent, f"Refines: {parent.title if parent else h.parent}", icon=":material/subdirectory_arrow_left:")
-if h.seed:
-    with st.container(border=True):
-        where = ", ".join(x for x in (h.seed.file, f"paragraph {h.seed.paragraph}" if h.seed.paragraph else "") if x)
-        st.caption("From the seed discussion" + (f" ({w.md(where)})" if where else ""))
-        if h.seed.quote:
-            st.markdown("> " + w.md(h.seed.quote))
+
+answer_box = st.container(border=True)  # filled once the toggles and weights below are read
+rows = store.evidence(h.id)
+
+# --- what if (named toggles, kg.evidence.Toggles) ----------------------------------------------
+
+
+def what_if_toggles() -> data.Toggles:
+    """The reader's what-ifs; each recomputes the balance, certainty and chart."""
+    with st.expander("What if: leave evidence out, or count opinions", expanded=True, icon=":material/science:"):
+        cols = st.columns(3)
+        only_reproduced = cols[0].toggle("Only reproduced evidence", key="wi_only_reproduced", help="keep only claims a reproduction run agrees with")
+        without_observational = cols[1].toggle("Leave out observational frontier reports", key="wi_without_observational")
+        count_opinions = cols[2].toggle("Count opinions", key="wi_count_opinions", help="opinions weigh 0 by default; this lets them weigh")
+        pair = st.columns(2)
+        sources = pair[0].multiselect("Leave out sources", sorted({r.source for r in rows}), key="wi_exclude_sources", placeholder="none")
+        groups = pair[1].multiselect("Leave out groups (a lab, a dataset, one line of follow-ups)", sorted({r.independence_group for r in rows}), key="wi_exclude_groups", placeholder="none")
+    return data.Toggles(
+        only_reproduced=only_reproduced,
+        without_observational=without_observational,
+        count_opinions=count_opinions,
+        exclude_sources=frozenset(sources),
+        exclude_groups=frozenset(groups),
+    )
+
+
+toggles = what_if_toggles()
 
 # --- weights (before the balance, which reads them) -------------------------------------------
 defaults = data.default_weights()
 current = data.weights()
-balance_box = st.container()
 
 # Every weight kg defines gets a slider: the dict-valued ones per key, the scalars by their
 # description (so a weight added to kg.evidence.Weights shows up here without a UI change).
 DICTS = [name for name, f in type(defaults).model_fields.items() if isinstance(getattr(defaults, name), dict)]
 SCALARS = [name for name in type(defaults).model_fields if name not in DICTS]
-SLIDERS = [(group, k) for group in DICTS for k in getattr(defaults, group)] + [(name, None) for name in SCALARS]
+FIXED = {("kind", "definition")}  # definitions never weigh (kg.evidence): no slider
+SLIDERS = [(group, k) for group in DICTS for k in getattr(defaults, group) if (group, k) not in FIXED] + [(name, None) for name in SCALARS]
 
 
 def _slider_key(group: str, name: str | None) -> str:
@@ -53,6 +76,16 @@ def _slider_key(group: str, name: str | None) -> str:
 def _value(wts, group: str, name: str | None) -> float:
     value = getattr(wts, group)
     return float(value.get(name, 1.0) if name else value)
+
+
+def _scalar_top(name: str) -> float:
+    """A scalar slider's upper end: kg's own bound (e.g. diminishing < 1), else twice the default."""
+    for bound in type(defaults).model_fields[name].metadata:
+        if getattr(bound, "lt", None) is not None:
+            return float(bound.lt) - 0.05
+        if getattr(bound, "le", None) is not None:
+            return float(bound.le)
+    return max(3.0, 2 * _value(defaults, name, None))
 
 
 def _reset() -> None:
@@ -71,45 +104,85 @@ with st.expander("Weights: adjust them and the balance follows", expanded=False,
             st.markdown(f"**{group.title()}**")
             top = max(5.0, *getattr(defaults, group).values()) if group == "strength" else max(2.0, *getattr(defaults, group).values())
             for k in getattr(defaults, group):
-                st.slider(k, 0.0, float(top), step=0.05, key=_slider_key(group, k))
+                if (group, k) not in FIXED:
+                    st.slider(k, 0.0, float(top), step=0.05, key=_slider_key(group, k))
     with cols[-1]:
         st.markdown("**Multipliers**")
         for name in SCALARS:
             field = type(defaults).model_fields[name]
-            st.slider(field.description or name, 0.0, max(3.0, 2 * _value(defaults, name, None)), step=0.05, key=_slider_key(name, None))
+            st.slider(field.description or name, 0.0, _scalar_top(name), step=0.05, key=_slider_key(name, None))
         st.button("Reset to defaults", on_click=_reset, key="w_reset", icon=":material/restart_alt:")
     st.caption("The weights apply to every page of this session (the overview too).")
 
 weights = defaults.model_copy(
     update={
-        **{group: {k: st.session_state[_slider_key(group, k)] for k in getattr(defaults, group)} for group in DICTS},
+        **{group: {k: st.session_state[_slider_key(group, k)] if (group, k) not in FIXED else v for k, v in getattr(defaults, group).items()} for group in DICTS},
         **{name: st.session_state[_slider_key(name, None)] for name in SCALARS},
     }
 )
 data.set_weights(None if weights == defaults else weights)
-b = data.balance(store, h.id, weights)
-groups = data.by_relation(store, h.id, weights)
+b = data.balance(store, h.id, weights, toggles)
 
-# --- the balance -----------------------------------------------------------------------------
-with balance_box:
-    c = st.columns([1.2, 1, 1, 1, 1.6])
-    c[0].metric("Balance", f"{b.score:+.2f}", help="in [−1, 1]; the formula is under 'Why this balance'")
-    c[1].metric("Support", f"{b.support:.2f}", help=f"{b.counts['supports']} claims")
-    c[2].metric("Against", f"{b.against:.2f}", help=f"{b.counts['contradicts']} claims")
-    c[3].metric("Qualify", f"{b.qualify:.2f}", help=f"{b.counts['qualifies']} claims")
-    with c[4]:
-        tags = [(w.balance_caption(b.score), "blue"), (f"{b.sources} sources", "gray")]
-        if b.contested:
-            tags.insert(0, ("contested", "orange"))
-        if weights != defaults:
-            tags.append(("custom weights", "violet"))
-        w.badges(tags)
-    if b.contributions:
+# --- the answer ------------------------------------------------------------------------------
+
+
+def untested_notice() -> None:
+    st.error(
+        f"**UNTESTED.** No experiment, observation or theory bears directly on this hypothesis for or against, so its balance ({b.score:+.2f} from {len(b.contributions)} claims) is not an answer.",
+        icon=":material/help:",
+    )
+
+
+def answer_metrics() -> None:
+    level, _ = b.certainty
+    deciding = b.independent_groups
+    c = st.columns(4)
+    c[0].metric("Balance", findings.balance_text(b), help="in [−1, 1]; UNTESTED when nothing tests it directly. The formula is under 'Why this balance'")
+    c[1].metric("Certainty", level, help="GRADE adapted to ML: high, moderate, low or very-low; the reasons are below")
+    c[2].metric("Leave one source out", findings.range_text(b), help="the balance's range when any one source is left out")
+    c[3].metric("Independent groups", f"{deciding} of {len(b.groups)}", help="groups (a source, or the sources of one declared origin) that weigh for or against, of all")
+
+
+def answer_badges() -> None:
+    level, _ = b.certainty
+    tags = [("UNTESTED", palette.UNTESTED_BADGE)] if b.untested else [(w.balance_caption(b.score), "blue")]
+    tags.append((f"certainty: {level}", palette.CERTAINTY_BADGE[level]))
+    if b.contested:
+        tags.insert(0, ("contested", "orange"))
+    tags.append((f"support {b.support:.2f} · against {b.against:.2f} · qualify {b.qualify:.2f}", "gray"))
+    if weights != defaults:
+        tags.append(("custom weights", "violet"))
+    tags += [(f"what if: {words}", "violet") for words in findings.toggles_text(toggles)]
+    w.badges(tags)
+
+
+def certainty_reasons() -> None:
+    level, reasons = b.certainty
+    st.markdown(f"**Why the certainty is {level}:**")
+    st.markdown("\n".join(f"- {w.md(reason)}" for reason in reasons))
+
+
+with answer_box:
+    if b.untested:
+        untested_notice()
+    answer_metrics()
+    answer_badges()
+    rests_on = findings.rests_on_text(b)
+    if rests_on:
+        st.warning(f"**Rests on one source:** {w.md(rests_on)}.", icon=":material/warning:")
+    certainty_reasons()
+    if b.contributions and not b.untested:
         w.balance_bar(b.support, b.against, b.qualify)
 
-# --- claims by relation ----------------------------------------------------------------------
-st.subheader("Claims")
-if not b.contributions:
+if h.seed:
+    with st.container(border=True):
+        where = ", ".join(x for x in (h.seed.file, f"paragraph {h.seed.paragraph}" if h.seed.paragraph else "") if x)
+        st.caption("From the seed discussion" + (f" ({w.md(where)})" if where else ""))
+        if h.seed.quote:
+            st.markdown("> " + w.md(h.seed.quote))
+
+if not rows:
+    st.subheader("Claims")
     w.empty_state(
         "No claim bears on this hypothesis yet",
         "Know a paper that does? Draft a claim on the Contribute page and open a pull request.",
@@ -117,6 +190,79 @@ if not b.contributions:
     )
     st.page_link(w.PAGES["contribute"], label="Draft a claim for this hypothesis", query_params={"hypothesis": h.id}, icon=":material/edit_note:")
     st.stop()
+
+# --- summary of findings and the discussion --------------------------------------------------
+
+
+def summary_of_findings() -> None:
+    st.subheader("Summary of findings")
+    st.caption("GRADE style: each body of evidence with its independent groups and how sure we can be of it; the last row is the answer.")
+    table = pd.DataFrame(findings.summary_rows(b, data.side_balances(store, h.id, weights, toggles)))
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="sof",
+        column_order=("evidence", "claims", "independent groups", "certainty", "why", "weight", "kinds", "direct", "runs"),
+        column_config={
+            "evidence": st.column_config.TextColumn("evidence", width="medium"),
+            "why": st.column_config.TextColumn("certainty: why", width="large"),
+        },
+    )
+
+
+def discussion() -> None:
+    cs = findings.discussion_of(b)
+    weighed = any(c.weight > 0 for c in cs)
+    st.subheader("The discussion")
+    st.caption(
+        "Opinions and definitions, shown beside the evidence. "
+        + ("Opinions weigh now ('Count opinions' is on); definitions never weigh." if weighed else "Not weighed: opinions weigh 0 unless you count them, definitions never.")
+    )
+    if not cs:
+        st.caption("No opinion or definition bears on this hypothesis.")
+    for c in sorted(cs, key=lambda c: (c.row.relation, c.row.claim)):
+        claim = store.claim(c.row.claim)
+        w.badges([(c.row.kind, "gray"), (c.row.relation, palette.RELATION_BADGE[c.row.relation]), ("weighed" if c.weight > 0 else "not weighed", "violet" if c.weight > 0 else "gray")])
+        w.page_link("claim", c.row.claim, shorten(claim.statement, 110) if claim else c.row.claim)
+
+
+left, right = st.columns([3, 1.3])
+with left:
+    summary_of_findings()
+with right:
+    discussion()
+
+# --- forest plot -------------------------------------------------------------------------------
+
+
+def forest_plot() -> None:
+    st.subheader("Sources, weighed")
+    titles = {s: (src.title if (src := store.source(s)) else s) for s in {c.row.source for c in b.contributions}}
+    df = findings.forest_frame(b, titles)
+    if df.empty:
+        st.info("Nothing weighs under these weights and what-ifs.", icon=":material/filter_alt_off:")
+    else:
+        st.altair_chart(findings.forest_chart(df), width="stretch", key="forest")
+    st.altair_chart(findings.pooled_chart(b), width="stretch", key="pooled")
+    hidden = b.sources - len(df)
+    st.caption(
+        "One row per source (its number of claims in brackets): green bars weigh for, red against; a grey dot at 0 is "
+        "qualifying weight (it pulls the balance toward 0); ◆ marks a source a reproduction run agrees with. "
+        "At the bottom: the pooled balance, and as a line its range when any one source is left out."
+        + (f" {hidden} source(s) weigh nothing here (opinions, definitions): see the discussion." if hidden > 0 else "")
+    )
+
+
+forest_plot()
+
+# --- claims by relation ----------------------------------------------------------------------
+st.subheader("Claims")
+groups: dict[str, list] = {relation: [] for relation in data.RELATIONS}
+for contribution in sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim)):
+    groups[contribution.row.relation].append(contribution)
+if not b.contributions:
+    st.info("The what-ifs above leave no claim.", icon=":material/filter_alt_off:")
 
 
 def claim_card(contribution) -> None:
@@ -128,7 +274,13 @@ def claim_card(contribution) -> None:
         with top[0]:
             w.page_link("claim", row.claim, shorten(claim.statement, 140) if claim else row.claim)
         top[1].metric("weight", f"{contribution.weight:.2f}", label_visibility="collapsed", help="this claim's weight")
-        bits = [(row.strength, palette.STRENGTH_BADGE.get(row.strength, "gray")), (row.setting, "gray")]
+        bits = [(row.strength, palette.STRENGTH_BADGE.get(row.strength, "gray")), (row.setting, "gray"), (row.kind, "gray")]
+        if not contribution.counts_as_evidence:
+            bits.append(("the discussion: weighed" if contribution.weight > 0 else "the discussion: not weighed", "violet"))
+        if not row.direct:
+            bits.append(("indirect", "orange"))
+        if row.independence_group != row.source:
+            bits.append((f"group: {row.independence_group}", "gray"))
         for v in store.verdicts(row.claim)[:1]:
             bits.append((f"run: {v.outcome}", palette.OUTCOME_BADGE.get(v.outcome, "gray")))
         if contribution.reproduction == "none" and claim and claim.reproductions:
@@ -159,7 +311,14 @@ for tab, relation in zip(tabs, labels, strict=True):
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"claim": w.url_for("claim", c.row.claim), "source": c.row.source, "strength": c.row.strength, "setting": c.row.setting, "reproduction": c.reproduction, "weight": round(c.weight, 3)}
+                        {
+                            "claim": w.url_for("claim", c.row.claim),
+                            "source": c.row.source,
+                            "strength": c.row.strength,
+                            "setting": c.row.setting,
+                            "reproduction": c.reproduction,
+                            "weight": round(c.weight, 3),
+                        }
                         for c in items[SHOWN:]
                     ]
                 ),
@@ -175,9 +334,14 @@ explain = pd.DataFrame(
     [
         {
             "claim": e["claim"],
+            "source": e["source"],
+            "group": e["group"],
             "relation": e["relation"],
+            "kind": e["kind"],
+            "direct": e["direct"],
             "strength": e["factors"]["strength"],
             "setting": e["factors"]["setting"],
+            "kind ×": e["factors"]["kind"],
             "reproduction": e["factors"]["reproduction"],
             "independence": e["factors"]["independence"],
             "weight": e["weight"],
@@ -188,3 +352,17 @@ explain = pd.DataFrame(
 )
 st.dataframe(explain, hide_index=True, width="stretch", key="explain")
 st.caption(f"support {b.support:.2f} · against {b.against:.2f} · qualify {b.qualify:.2f} → balance {b.score:+.2f}")
+without = b.sensitivity.without
+if without:
+    st.markdown("**Leave one source out** (largest change first)")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"source": src, "balance without it": round(v, 3), "change": round(v - b.score, 3), "flips": src == b.sensitivity.rests_on}
+                for src, v in sorted(without.items(), key=lambda kv: (-abs(kv[1] - b.score), kv[0]))
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="without",
+    )

@@ -1,4 +1,5 @@
-"""Hypotheses overview: every hypothesis with its weighted balance of evidence."""
+"""Hypotheses overview: every hypothesis with its weighted balance of evidence, the certainty
+beside it (or "untested" instead of a confident number) and its leave-one-source-out range."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from kg.util import shorten
-from ui import data, palette
+from ui import data, findings, palette
 from ui import widgets as w
 
 store = w.require_store()
@@ -43,14 +44,26 @@ if only_contested:
         w.empty_state("No contested hypothesis", "None has strong claims on both sides under these weights.", ":material/handshake:")
         st.stop()
 
+
+def balance_metric(b) -> None:
+    """The balance with its certainty beside it; 'untested' instead of a number nothing tests."""
+    level, reasons = b.certainty
+    st.metric("Balance", "untested" if b.untested else f"{b.score:+.2f}", help=w.balance_caption(b.score), label_visibility="visible")
+    w.badges([(f"certainty: {level}", palette.CERTAINTY_BADGE[level])])
+    if b.contributions:
+        st.caption(f"range {findings.range_text(b)}", help="the balance when any one source is left out; certainty: " + "; ".join(reasons))
+
+
 SIDES, SIDE_COLOURS = palette.side_scale()
 tab_cards, tab_table = st.tabs(["Cards", "Table"])
 
 with tab_cards:
     chart_df = pd.DataFrame(
-        [{"hypothesis": h.title, "id": h.id, "side": side, "weight": value, "order": i}
-         for i, (h, b) in enumerate(rows)
-         for side, value in (("support", b.support), ("against", -b.against), ("qualify", b.qualify))]
+        [
+            {"hypothesis": h.title, "id": h.id, "side": side, "weight": value, "order": i}
+            for i, (h, b) in enumerate(rows)
+            for side, value in (("support", b.support), ("against", -b.against), ("qualify", b.qualify))
+        ]
     )
     chart = (
         alt.Chart(chart_df)
@@ -72,7 +85,8 @@ with tab_cards:
                 w.page_link("hypothesis", h.id, h.title, icon=":material/flag:")
                 st.caption(w.md(shorten(h.statement, 220)))
             counts = b.counts
-            mid.metric("Balance", f"{b.score:+.2f}", help=w.balance_caption(b.score), label_visibility="visible")
+            with mid:
+                balance_metric(b)
             with right:
                 tags = [
                     (f"{counts['supports']} for", palette.RELATION_BADGE["supports"]),
@@ -82,6 +96,8 @@ with tab_cards:
                 ]
                 if b.contested:
                     tags.insert(0, ("contested", "orange"))
+                if b.sensitivity.rests_on:
+                    tags.insert(0, (f"rests on {b.sensitivity.rests_on}", "orange"))
                 rep = b.reproductions
                 if any(rep.values()):
                     tags.append((f"runs: {rep['agrees']} agree · {rep['disagrees']} disagree · {rep['inconclusive']} inconclusive", "violet"))
@@ -97,12 +113,17 @@ with tab_table:
             {
                 "hypothesis": w.url_for("hypothesis", h.id),
                 "title": h.title,
-                "balance": round(b.score, 3),
+                "balance": None if b.untested else round(b.score, 3),
+                "certainty": "untested" if b.untested else b.certainty[0],
+                "why": "; ".join(b.certainty[1]),
+                "range": findings.range_text(b) if b.contributions else "",
+                "rests on": b.sensitivity.rests_on or "",
                 "support": round(b.support, 2),
                 "against": round(b.against, 2),
                 "qualify": round(b.qualify, 2),
                 "claims": len(b.contributions),
                 "sources": b.sources,
+                "independent groups": b.independent_groups,
                 "contested": b.contested,
                 "runs agree": b.reproductions["agrees"],
                 "runs disagree": b.reproductions["disagrees"],

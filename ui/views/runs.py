@@ -26,10 +26,7 @@ def show_metrics(metrics: list[dict]) -> None:
         st.caption("No metrics yet.")
         return
     series = next((c for c in ("arm", "run") if c in df and not pd.api.types.is_numeric_dtype(df[c])), None)
-    numeric = [
-        c for c in df.columns
-        if c not in ("step", series) and pd.api.types.is_numeric_dtype(df[c]) and df[c].nunique(dropna=True) > 1
-    ]
+    numeric = [c for c in df.columns if c not in ("step", series) and pd.api.types.is_numeric_dtype(df[c]) and df[c].nunique(dropna=True) > 1]
     if not numeric:
         st.caption("No changing numeric metric yet.")
         return
