@@ -15,7 +15,8 @@ Every MSE is averaged over the K query positions. The paper: with few tasks the 
 behaves like dMMSE (near-optimal on its pretraining tasks, poor on fresh tasks); past a task-
 diversity threshold it behaves like ridge and solves fresh tasks, departing from the Bayes
 estimator of its own pretraining distribution. "Behaves like" is read off the predictions: the
-mean squared difference between the model's and an estimator's predictions (the paper's dPMSE).
+mean squared difference between the model's and an estimator's predictions (dPMSE; the paper
+compares predictions with the two estimators the same way).
 
 Arms (params.task_counts, ascending): the smallest M is the negative control: it must fail on
 fresh tasks as the paper implies (close to dMMSE, far above ridge). The largest M must generalise.

@@ -33,6 +33,14 @@ Verdict rule (thresholds are Params fields, defaults in brackets):
     control_no_curse     `both` group, reverse order: exact match >= learnt_min and rank
                          percentile >= control_rank_min [0.95]
   not-reproduced  otherwise (the failed checks are named).
+
+Measured (smoke, seeds 0/1/2, one thread on a shared 2-core box): reproduced on all three; every
+trained question set at exact match 1.0 by step 750; reverse exact match 0.0 with rank percentile
+0.512/0.483/0.494 (name_to_desc) and 0.521/0.469/0.527 (desc_to_name); the `both` control 1.0 /
+1.0 both ways. 47-64 CPU s (66-129 s wall under load).
+Caveat: trained from scratch with disjoint name and description tokens, nothing links the two
+directions, so the curse is close to built in; this is toy-scale evidence about next-token
+training, not about pretrained models.
 """
 
 from __future__ import annotations
