@@ -102,6 +102,7 @@ def test_result_round_trips_through_json():
 
 
 @pytest.mark.slow
+@pytest.mark.reproduction
 def test_smoke_is_not_contradicted_and_control_fails_on_fresh_tasks():
     # The smoke preset may be undertrained on 2 CPU cores (then it says inconclusive, honestly);
     # it must never say not-reproduced, and the few-task control must fail on fresh tasks.

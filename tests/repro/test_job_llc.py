@@ -110,6 +110,7 @@ def test_llc_verdict_inconclusive():
 
 
 @pytest.mark.slow
+@pytest.mark.reproduction
 def test_llc_smoke_reproduces_and_the_regular_control_sits_at_half_d():
     torch.set_num_threads(1)
     res, metrics, v = run_inline("llc", {}, seed=0)

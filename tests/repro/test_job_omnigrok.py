@@ -95,6 +95,7 @@ def test_result_round_trips_through_json():
 
 
 @pytest.mark.slow
+@pytest.mark.reproduction
 def test_smoke_reproduces_and_control_never_generalises():
     torch.set_num_threads(1)
     res = job.run(validate_params("omnigrok", "smoke", {}), Context(seed=0, device="cpu"))

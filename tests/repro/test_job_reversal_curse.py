@@ -61,6 +61,7 @@ def test_result_round_trips_through_json():
 
 
 @pytest.mark.slow
+@pytest.mark.reproduction
 def test_smoke_reproduces_and_control_answers_both_ways():
     torch.set_num_threads(1)
     ctx = Context(seed=0, device="cpu")

@@ -111,6 +111,7 @@ def test_simplicity_bias_verdict_inconclusive():
 
 
 @pytest.mark.slow
+@pytest.mark.reproduction
 def test_simplicity_bias_smoke_reproduces_and_the_control_fails():
     torch.set_num_threads(1)
     res, _, v = run_inline("simplicity_bias", {}, seed=0)

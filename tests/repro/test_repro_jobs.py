@@ -164,6 +164,7 @@ def test_belief_verdict_needs_the_untrained_control():
 
 
 @pytest.mark.slow
+@pytest.mark.reproduction
 @pytest.mark.parametrize("name", ["grokking", "sparse_parity", "superposition", "belief_geometry"])
 def test_smoke_preset_reproduces(name):
     torch.set_num_threads(1)  # as the worker runs it
