@@ -230,3 +230,26 @@ def publish(
     path = write_record(root, record)
     seeds = ", ".join(str(n) for n in record.seed_numbers)
     out.print(f"wrote {path}: {record.outcome} ({record.note}; seeds {seeds}; code {record.code_version})", markup=False)
+
+
+@runs_app.command("affected")
+def affected(
+    files: Annotated[list[Path], typer.Argument(help="Corpus files a change touches (claims YAML or verdict JSON)")],
+    preset: Annotated[str | None, typer.Option("--preset", "-p", help="Only reproductions with this preset")] = None,
+) -> None:
+    """The jobs whose claims these files name, one per line (the reproduce workflow asks this of a pull request)."""
+    from kg.loading import file_kind, load_corpus
+
+    jobs: set[str] = set()
+    for path in files:
+        if path.suffix == ".json" and path.parent.name == "verdicts":  # claims/verdicts/JOB.PRESET.json
+            job, _, rest = path.name.partition(".")
+            if preset is None or rest.startswith(f"{preset}."):
+                jobs.add(job)
+            continue
+        if path.suffix not in (".yaml", ".yml") or file_kind(path) != "claims" or not path.exists():
+            continue
+        corpus, _ = load_corpus(path)
+        jobs.update(r.job for c in corpus.claims.values() for r in c.reproductions if preset is None or r.preset == preset)
+    for job in sorted(jobs):
+        out.print(job, markup=False)

@@ -67,3 +67,13 @@ def test_failed_run_exits_non_zero(cli, tiny, monkeypatch):
     sets = [a for k, v in tiny["grokking"].items() for a in ("--set", f"{k}={json.dumps(v)}")]
     res = cli("run", "grokking", *sets)
     assert res.exit_code == 1 and "failed" in res.output
+
+
+def test_affected_names_the_jobs_a_change_touches(cli, repo_root, tmp_path):
+    claims = tmp_path / "new-claims.yaml"
+    claims.write_text((repo_root / "tests" / "kg" / "base" / "claims.yaml").read_text())
+    res = cli("runs", "affected", str(repo_root / "claims" / "reproductions-a.yaml"), str(repo_root / "claims" / "sources.yaml"), "claims/verdicts/llc.smoke.json")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.split() == ["icl_task_diversity", "llc", "omnigrok", "reversal_curse"]
+    assert cli("runs", "affected", str(repo_root / "claims" / "reproductions-a.yaml"), "--preset", "full").stdout.split() == ["icl_task_diversity"]
+    assert cli("runs", "affected", str(claims)).stdout.split() == []  # the base claims name no job
