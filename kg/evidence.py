@@ -38,7 +38,8 @@ prints the formula. Four parts:
                      none of the direct evidence for its direction is replicated by another group
                      or reproduced by a run.
    Rate up one level when two or more direct findings for its direction are replicated by
-   another group, and one when reproduction runs agree with their claims (none disagreeing);
+   another group, and one when reproduction runs agree with the direct findings for its
+   direction (none disagreeing anywhere);
    only when there is empirical evidence, so theory and opinion alone stay at low or below.
    `untested`: no experiment, observation or theory bears directly on the hypothesis for or
    against; then the certainty is very-low and the balance should not be read as an answer.
@@ -413,10 +414,12 @@ def grade(b: Balance) -> tuple[str, list[str]]:
         if len(replicated) >= 2:
             level += 1
             reasons.append(f"up: {len(replicated)} direct findings for its direction replicated by another group")
-        runs = [c.reproduction for c in evidence if c.reproduction in ("agrees", "disagrees")]
-        if runs and all(r == "agrees" for r in runs):
+        # Agreeing runs count when they back the direct evidence for the balance's direction (a
+        # reproduced qualification says nothing about the direction); any disagreement forbids it.
+        runs = [c.reproduction for c in backing if c.reproduction in ("agrees", "disagrees")]
+        if runs and all(r == "agrees" for r in runs) and not any(c.reproduction == "disagrees" for c in evidence):
             level += 1
-            reasons.append(f"up: {len(runs)} reproduction run(s) agree with their claims")
+            reasons.append(f"up: {len(runs)} reproduced finding(s) for its direction agree with their verdicts of record")
     else:
         level = min(level, 1)
     level = max(0, min(3, level))

@@ -135,7 +135,7 @@ def test_independent_replication_and_agreeing_runs_rate_up():
     assert level(base)[0] == "low"  # moderate, down: nothing replicated or reproduced
     reproduced = [row("o0", "supports", kind="observation", controlled=False, verdicts=[("reproduced", "reproduced")]), *base[1:]]
     lvl, reasons = level(reproduced)
-    assert lvl == "high" and reasons[-1] == "up: 1 reproduction run(s) agree with their claims"
+    assert lvl == "high" and reasons[-1] == "up: 1 reproduced finding(s) for its direction agree with their verdicts of record"
     replications_for_the_other_side = [*base, row("x", "contradicts", "weak", replicated=True), row("y", "contradicts", "weak", replicated=True)]
     assert not any("replicated by another group" in r for r in level(replications_for_the_other_side)[1])
 
