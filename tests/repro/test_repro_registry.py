@@ -124,3 +124,12 @@ def test_jobs_import_only_torch_numpy_pydantic_stdlib(path):
 def test_repro_never_imports_ui_streamlit_ingest_or_the_wiring():
     for path in REPRO.rglob("*.py"):
         assert not _imports(path) & {"ui", "streamlit", "ingest", "claimgraph", "cli"}, path
+
+
+def test_the_import_line_scan_agrees_with_parsing_on_every_repro_file():
+    """A job's code version follows its repro imports; the fast line scan must find what `ast` finds."""
+    from repro.store import REPRO_DIR, _repro_imports, _repro_imports_by_ast
+
+    for path in sorted(REPRO_DIR.rglob("*.py")):
+        stat = path.stat()
+        assert set(_repro_imports(path, stat.st_mtime_ns, stat.st_size)) == _repro_imports_by_ast(path), path
