@@ -45,16 +45,9 @@ def run(
     """Run a reproduction job and print its verdict."""
     from pydantic import ValidationError
 
-    from kg.util import parse_overrides
     from repro import api
 
-    catalog = api.catalog()
-    if job not in catalog.job_names():
-        fail(f"unknown job {job!r}; known jobs: {', '.join(catalog.job_names())}")
-    try:
-        overrides = parse_overrides(set_ or [])
-    except ValueError as exc:
-        usage_error(f"--set: {exc}")
+    overrides = _job_and_overrides(job, set_)
     try:
         run_id = api.submit(job, preset=preset, params=overrides, seed=seed, backend=backend.value, force=force, store=runs_dir, address=address)
     except ValidationError as exc:
@@ -68,6 +61,20 @@ def run(
     _print_summary(run_id, runs_dir)
     if st.status != "succeeded":
         raise typer.Exit(1)
+
+
+def _job_and_overrides(job: str, set_: list[str] | None) -> dict[str, Any]:
+    """The --set overrides of a known job; one-line errors otherwise (run and publish share them)."""
+    from kg.util import parse_overrides
+    from repro import api
+
+    names = api.catalog().job_names()
+    if job not in names:
+        fail(f"unknown job {job!r}; known jobs: {', '.join(names)}")
+    try:
+        return parse_overrides(set_ or [])
+    except ValueError as exc:
+        usage_error(f"--set: {exc}")
 
 
 def _one_line(exc: Any) -> str:
@@ -208,18 +215,12 @@ def publish(
     It takes the latest succeeded local run of each seed with the preset's params (and --set) on
     the current job code: at least three seeds; all agree -> their outcome, else inconclusive.
     """
-    from kg.util import default_corpus, parse_overrides
+    from kg.util import default_corpus
     from kg.verdicts import write_record
     from repro import api
 
     runs_dir = runs_dir or (ctx.obj or {}).get("runs_dir")
-    catalog = api.catalog()
-    if job not in catalog.job_names():
-        fail(f"unknown job {job!r}; known jobs: {', '.join(catalog.job_names())}")
-    try:
-        overrides = parse_overrides(set_ or [])
-    except ValueError as exc:
-        usage_error(f"--set: {exc}")
+    overrides = _job_and_overrides(job, set_)
     try:
         record = api.verdict_of_record(job, preset, overrides, store=runs_dir)
     except ValueError as exc:  # NotEnoughSeeds names the runs to make

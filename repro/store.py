@@ -85,14 +85,21 @@ def _repro_imports(path: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:  #
         names = [module]
         if m.group(2):
             names += [f"{module}.{part.split()[0]}" for part in m.group(2).strip("() \t").split(",") if part.strip()]
-        for name in names:
-            if name == "repro" or not name.startswith("repro."):
-                continue
-            parts = name.split(".")[1:]
-            for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
-                if candidate.is_file():
-                    found.append(candidate)
+        found.extend(_module_files(names))
     return tuple(found)
+
+
+def _module_files(names: list[str]) -> list[Path]:
+    """The files of the `repro` modules among dotted import names (`repro.core`, `repro.jobs.x`)."""
+    files = []
+    for name in names:
+        if name == "repro" or not name.startswith("repro."):
+            continue
+        parts = name.split(".")[1:]
+        for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                files.append(candidate)
+    return files
 
 
 def _repro_imports_by_ast(path: Path) -> set[Path]:
@@ -104,13 +111,7 @@ def _repro_imports_by_ast(path: Path) -> set[Path]:
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-        for name in names:
-            if name == "repro" or not name.startswith("repro."):
-                continue
-            parts = name.split(".")[1:]
-            for candidate in (REPRO_DIR.joinpath(*parts).with_suffix(".py"), REPRO_DIR.joinpath(*parts, "__init__.py")):
-                if candidate.is_file():
-                    found.add(candidate)
+        found.update(_module_files(names))
     return found
 
 
