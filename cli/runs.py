@@ -121,6 +121,8 @@ def _print_summary(run_id: str, runs_dir: str | None) -> Any:
         + (f" ({st.reason})" if st.reason else "")
         + (f"  wall {st.wall_s:.1f} s" if st.wall_s else "")
     )
+    if st.started_by:
+        out.print(f"started by {st.started_by}", markup=False)
     if v:
         style = OUTCOME_STYLE.get(v.outcome, "")
         out.print(f"verdict: [{style}]{v.outcome}[/{style}] - {v.reason}")
@@ -155,8 +157,8 @@ def runs(
     rows = api.list_runs(job=job, status=status, store=runs_dir)
     table(
         f"runs in {RunStore(runs_dir).root}",
-        ["run id", "job", "preset", "seed", "backend", "status", "outcome", "created"],
-        [[r.run_id, r.job, r.preset, r.seed, r.backend, r.status, r.outcome or "", (r.created_at or "")[:19]] for r in rows],
+        ["run id", "job", "preset", "seed", "backend", "status", "outcome", "started by", "created"],
+        [[r.run_id, r.job, r.preset, r.seed, r.backend, r.status, r.outcome or "", r.started_by or "", (r.created_at or "")[:19]] for r in rows],
     )
 
 

@@ -11,6 +11,7 @@ imports torch: the request is matched as data through the catalogue (repro.catal
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import time
@@ -39,6 +40,7 @@ __all__ = [
     "job_code_version",
     "latest_verdict",
     "list_runs",
+    "local_user",
     "result",
     "status",
     "submit",
@@ -65,6 +67,7 @@ class RunStatus(_Model):
     preset: str
     seed: int
     backend: str = "local"
+    started_by: str | None = Field(None, description="who asked for the run: a signed-in e-mail, or the local user name; None on runs recorded before it was kept")
     status: str  # queued | running | succeeded | failed | cancelled
     reason: str = ""
     created_at: str | None = None
@@ -122,6 +125,14 @@ def catalog() -> Catalog:
     return _CATALOG
 
 
+def local_user() -> str:
+    """The name of the user this process runs as: who a CLI run is recorded as started by."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no $USER and no passwd entry (some containers)
+        return f"uid-{os.getuid()}"
+
+
 def _store(store: StoreLike) -> RunStore:
     return store if isinstance(store, RunStore) else RunStore(store)
 
@@ -137,9 +148,12 @@ def submit(
     address: str | None = None,
     max_concurrent: int | None = None,
     timeout_s: float | None = None,
+    started_by: str | None = None,
 ) -> str:
     """Start a run and return its id at once. An identical request (job, resolved params, seed,
-    code version) that is queued, running or succeeded is reused unless force=True.
+    code version) that is queued, running or succeeded is reused unless force=True (the reused
+    run keeps the name of whoever started it). `started_by` is recorded with the request:
+    the UI passes the signed-in user, otherwise it is the local user name (`local_user`).
     Raises ValueError for an unknown job/preset/backend or params the job's model rejects."""
     from repro.registry import validate_params  # imports the job: running it needs torch anyway
 
@@ -164,6 +178,7 @@ def submit(
         "key": key,
         "num_gpus": settings["num_gpus"],
         "timeout_s": timeout_s if timeout_s is not None else settings["timeout_s"],
+        "started_by": started_by or local_user(),
         **runner.request_fields(),
     }
     run_id = s.create(request)
@@ -190,6 +205,7 @@ def _status(s: RunStore, run_id: str) -> RunStatus:
             "preset": req.get("preset"),
             "seed": req.get("seed"),
             "backend": req.get("backend") or "local",
+            "started_by": req.get("started_by"),
             "created_at": req.get("created_at"),
             "progress": s.read(run_id, "progress.json"),
             "outcome": (verdict or {}).get("outcome"),

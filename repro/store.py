@@ -1,7 +1,8 @@
 """The run store: one directory per run, written atomically, readable by any process.
 
     <root>/<run_id>/
-        request.json   job, preset, resolved params, seed, backend, code version, job code version, dedup key
+        request.json   job, preset, resolved params, seed, backend, code version, job code version, dedup key,
+                       started_by (who asked: a signed-in e-mail or the local user name; absent on old runs)
         status.json    queued | running | succeeded | failed | cancelled, reason, pid, times
         progress.json  {done, total, note}, rewritten a few times a second while running
         metrics.jsonl  one metric row per line, appended as the job streams them
