@@ -16,6 +16,7 @@ Configuration (environment, read by kg.util and claimgraph):
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -226,8 +227,6 @@ def relative(name: str) -> str:
 # never imports a job, hence never torch. `api.submit` checks the parameters with the job's
 # own model before it starts a run.
 
-BACKENDS = ("local", "ray")  # the runners repro.api.submit accepts
-
 
 def job_names() -> list[str]:
     return api.catalog().job_names()
@@ -263,9 +262,25 @@ def params_table(job: str, preset: str, overrides: dict[str, Any]) -> pd.DataFra
     return pd.DataFrame([{"parameter": k, "value": str(v), "description": schema.get(k, {}).get("description", "")} for k, v in resolved.items()])
 
 
-def submit_run(job: str, preset: str, overrides: dict[str, Any], seed: int, backend: str, force: bool) -> str:
-    """Start a run; raises ValueError when the job's own model rejects the parameters."""
-    return api.submit(job, preset, overrides, seed=seed, backend=backend, force=force)
+def submit_run(job: str, preset: str, overrides: dict[str, Any], seed: int, backend: str, force: bool, started_by: str | None = None, address: str | None = None) -> str:
+    """Start a run recorded as started by `started_by` (None: the server's own user); raises
+    ValueError when the job's own model rejects the parameters."""
+    return api.submit(job, preset, overrides, seed=seed, backend=backend, force=force, started_by=started_by, address=address)
+
+
+def local_user() -> str:
+    """The user the server runs as: who starts runs in single-user local mode."""
+    return api.local_user()
+
+
+def default_ray_address() -> str | None:
+    """Where a Ray run goes when no address is chosen: RAY_ADDRESS, else a local Ray (None)."""
+    return os.environ.get("RAY_ADDRESS") or None
+
+
+def active_runs_of(user: str) -> int:
+    """How many of this user's runs are queued or running (the per-user queue limit)."""
+    return sum(1 for r in api.list_runs() if r.started_by == user and not r.finished)
 
 
 def run_result(run_id: str) -> api.RunResult:
@@ -287,6 +302,7 @@ def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
             "seed": r.seed,
             "status": r.status,
             "verdict": r.outcome or "",
+            "started by": r.started_by or "",
             "created": r.created_at or "",
             "finished": r.finished_at or "",
             "reason": r.reason,

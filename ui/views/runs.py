@@ -7,11 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import data, palette
+from ui import auth, data, palette, policy
 from ui import widgets as w
 
 w.header("Reproduction runs", "Small runnable jobs test claims; a run's verdict becomes evidence next to the claim.")
 store = w.require_store()
+gate = auth.gate()  # who may start, cancel and re-run (ui.policy decides; app.py already checked the settings)
 qp = st.query_params
 run_id = (qp.get("run") or "").strip()
 
@@ -58,11 +59,12 @@ def show_run(run_id: str) -> bool:
     with st.container(border=True):
         a, b = st.columns([4, 2])
         a.markdown(f"#### Run {w.code(run_id)}")
-        a.caption(f"{w.code(job)} preset {w.code(preset)}")
+        a.caption(f"{w.code(job)} preset {w.code(preset)} · started by {w.md(run.started_by or 'unknown (recorded before runs kept it)')}")
         with b:
             w.badges([(status, palette.STATUS_BADGE.get(status, "gray"))])
-            if not run.finished and st.button("Cancel", key="cancel", icon=":material/stop_circle:"):
-                data.cancel_run(run_id)
+            if not run.finished and st.button("Cancel", key="cancel", icon=":material/stop_circle:", disabled=not gate.may_run, help=gate.may_run.reason or None):
+                if auth.gate().may_run:  # checked again when pressed: a disabled button is only a hint
+                    data.cancel_run(run_id)
                 st.rerun()
         if not run.finished:
             done, total = (run.progress.done, run.progress.total) if run.progress else (0, 0)
@@ -129,7 +131,10 @@ with st.container(border=True):
         st.session_state["run_preset"] = qp.get("preset")
     preset = c2.selectbox("Preset", presets, key="run_preset")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="run_seed")
-    backend = c4.selectbox("Runner", data.BACKENDS, key="run_backend")
+    backend = c4.selectbox("Runner", policy.runner_choices(gate.settings), key="run_backend")
+    address = None
+    if backend == "ray":  # chosen from the server's list, never typed: runs go only where the admin allows
+        address = st.selectbox("Ray cluster", policy.address_choices(gate.settings, data.default_ray_address()), key="run_address", format_func=lambda a: a or "a local Ray (RAY_ADDRESS is not set)")
     overrides_text = st.text_area("Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder="max_steps = 200\nlr = 0.001")
     overrides, problems = data.parse_overrides(overrides_text)
     problems = problems or data.check_params(job, preset, overrides)
@@ -139,10 +144,17 @@ with st.container(border=True):
     else:
         with st.expander("Resolved parameters", expanded=False):
             st.dataframe(data.params_table(job, preset, overrides), hide_index=True, width="stretch")
-    force = st.checkbox("Run again even if an identical run exists", key="run_force")
-    if st.button("Start run", type="primary", disabled=bool(problem), key="run_start", icon=":material/play_arrow:"):
+    allowed = gate.check_request(preset, backend, address)
+    if not allowed:
+        st.warning(w.md(allowed.reason), icon=":material/lock:")
+    force = st.checkbox("Run again even if an identical run exists", key="run_force", disabled=not gate.may_run)
+    if st.button("Start run", type="primary", disabled=bool(problem) or not allowed, key="run_start", icon=":material/play_arrow:"):
+        again = auth.gate().check_request(preset, backend, address)  # checked again when pressed
+        if not again:
+            st.error(w.md(again.reason), icon=":material/lock:")
+            st.stop()
         try:
-            new_id = data.submit_run(job, preset, overrides, seed=int(seed), backend=backend, force=force)
+            new_id = data.submit_run(job, preset, overrides, seed=int(seed), backend=backend, force=force, started_by=gate.user.name, address=address)
         except ValueError as exc:  # the job's own model rejected the parameters: shown inline
             st.error("Could not start the run: " + w.md(exc), icon=":material/error:")
         else:
