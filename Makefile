@@ -1,5 +1,5 @@
 # The two commands (see README.md):
-#   make run    set up, then open the UI on the bundled corpus
+#   make run    set up, then open the UI on the bundled corpus (on 127.0.0.1; HOST=0.0.0.0 to serve a network)
 #   make test   set up (Python deps, Chromium, Neo4j), run the gates (lint, types, layers), then the tests
 # Everything lands in .venv/ and tools/neo4j/target/; nothing is installed by hand.
 
@@ -8,14 +8,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
+# The UI listens on this machine only. HOST=0.0.0.0 serves every network interface: anyone who
+# reaches the port can then read the graph, and start runs unless claimgraph.toml says who may
+# (README, "Serving a team").
+HOST   ?= 127.0.0.1
 
 .PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli validate clean
 
 run: setup
 	$(BIN)/kg validate claims
+	$(BIN)/python -m ui.policy
 	@if [ -f ui/app.py ]; then \
-		echo "claimgraph UI: http://localhost:$(PORT)"; \
-		$(BIN)/streamlit run ui/app.py --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
+		echo "claimgraph UI: http://$(HOST):$(PORT)"; \
+		$(BIN)/streamlit run ui/app.py --server.address=$(HOST) --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
 	else $(BIN)/kg summary; fi
 
 # Two pytest processes side by side on two cores: the real smoke reproductions (one torch thread

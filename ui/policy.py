@@ -129,9 +129,11 @@ def _line_of(text: str, loc: tuple[str, ...]) -> int:
     for n, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("[") and not stripped.startswith("[["):
-            current = stripped.strip("[] \t").split("#")[0].strip()
+            current = stripped.split("]")[0].strip("[ \t")
             if current == table:
                 header_line = n
+            elif not table and current == key:  # an unknown or bad table: its header
+                return n
             continue
         if current == table and re.match(rf"{re.escape(key)}\s*=", stripped):
             return n
@@ -255,6 +257,24 @@ def check_request(settings: Settings | None, user: User, *, preset: str, backend
     return YES
 
 
+def sign_in_problem(home: Path | None = None) -> str | None:
+    """Why nobody could sign in to this server (Streamlit's sign-in needs Authlib and an [auth]
+    section in .streamlit/secrets.toml, here or in the home folder), or None."""
+    import importlib.util
+
+    if importlib.util.find_spec("authlib") is None:
+        return "Authlib is not installed: pip install -e '.[team]'"
+    for path in (Path.cwd() / ".streamlit" / "secrets.toml", (home or Path.home()) / ".streamlit" / "secrets.toml"):
+        try:
+            if "auth" in tomllib.loads(path.read_text(encoding="utf-8")):
+                return None
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return f"{path}: cannot be read ({exc})"
+    return "no [auth] section in .streamlit/secrets.toml"
+
+
 def main() -> int:
     """`python -m ui.policy`: check the settings file; one line, exit 1 when it is bad."""
     try:
@@ -266,6 +286,9 @@ def main() -> int:
         print("claimgraph UI: single-user local mode (no claimgraph.toml)")
     else:
         a, r = settings.access, settings.runs
+        problem = sign_in_problem()
+        if problem:
+            print(f"warning: nobody can sign in, so the UI is read-only: {problem} (README, 'Serving a team')", file=sys.stderr)
         print(
             f"claimgraph UI: team mode ({settings_path()}): browsing {a.browse}, {len(a.emails)} allowed address(es), {len(a.groups)} group(s); runners {', '.join(r.runners)}, presets up to {r.max_preset}, {r.max_queued} active run(s) per user"
         )

@@ -63,7 +63,7 @@ def show_run(run_id: str) -> bool:
         with b:
             w.badges([(status, palette.STATUS_BADGE.get(status, "gray"))])
             if not run.finished and st.button("Cancel", key="cancel", icon=":material/stop_circle:", disabled=not gate.may_run, help=gate.may_run.reason or None):
-                if auth.gate().may_run:  # checked again when pressed: a disabled button is only a hint
+                if gate.may_run:  # checked here too: `disabled` is only a hint to the browser
                     data.cancel_run(run_id)
                 st.rerun()
         if not run.finished:
@@ -133,7 +133,7 @@ with st.container(border=True):
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="run_seed")
     backend = c4.selectbox("Runner", policy.runner_choices(gate.settings), key="run_backend")
     address = None
-    if backend == "ray":  # chosen from the server's list, never typed: runs go only where the admin allows
+    if backend == "ray" and gate.may_run:  # chosen from the server's list, never typed (and not shown to readers)
         address = st.selectbox("Ray cluster", policy.address_choices(gate.settings, data.default_ray_address()), key="run_address", format_func=lambda a: a or "a local Ray (RAY_ADDRESS is not set)")
     overrides_text = st.text_area("Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder="max_steps = 200\nlr = 0.001")
     overrides, problems = data.parse_overrides(overrides_text)
@@ -149,9 +149,7 @@ with st.container(border=True):
         st.warning(w.md(allowed.reason), icon=":material/lock:")
     force = st.checkbox("Run again even if an identical run exists", key="run_force", disabled=not gate.may_run)
     if st.button("Start run", type="primary", disabled=bool(problem) or not allowed, key="run_start", icon=":material/play_arrow:"):
-        again = auth.gate().check_request(preset, backend, address)  # checked again when pressed
-        if not again:
-            st.error(w.md(again.reason), icon=":material/lock:")
+        if not allowed:  # checked here too: `disabled` is only a hint to the browser
             st.stop()
         try:
             new_id = data.submit_run(job, preset, overrides, seed=int(seed), backend=backend, force=force, started_by=gate.user.name, address=address)
