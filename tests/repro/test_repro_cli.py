@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 
 import pytest
@@ -28,6 +29,8 @@ def test_run_then_list_then_show(cli, store, tiny, tmp_path):
 
     table = cli("runs")
     assert table.exit_code == 0 and run_id in table.output and "sparse_parity" in table.output
+    header, row = table.output.splitlines()[:2]  # piped: tab-separated
+    assert header.split("\t")[7] == "started by" and row.split("\t")[7] == getpass.getuser()  # kg run records the local user
 
     png = tmp_path / "curves.png"
     show = cli("runs", "show", run_id, "--png", str(png))

@@ -81,6 +81,7 @@ def test_trigger_watch_and_list_a_run(app):
     run_id = run_id[0] if isinstance(run_id, list) else run_id
     assert run_id.startswith("sparse_parity-")
     assert api.status(run_id).status in ("queued", "running", "succeeded")
+    assert api.status(run_id).started_by == api.local_user()  # local mode: the server's own user
     assert "Run" in all_text(at)
 
     deadline = time.time() + 180
@@ -106,6 +107,7 @@ def test_trigger_watch_and_list_a_run(app):
     ok(at)
     table = at.dataframe[-1].value
     assert run_id in table["run"].iloc[0] and table["verdict"].iloc[0] == outcome
+    assert table["started by"].iloc[0] == api.local_user()
     at.selectbox(key="runs_status").set_value("failed").run()
     ok(at)
     assert "No runs yet" in all_text(at)

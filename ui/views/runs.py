@@ -129,6 +129,8 @@ with st.container(border=True):
         del st.session_state["run_preset"]
     if "run_preset" not in st.session_state and qp.get("preset") in presets:
         st.session_state["run_preset"] = qp.get("preset")
+    if "run_preset" not in st.session_state:  # start on a preset this server lets you run
+        st.session_state["run_preset"] = next((p for p in presets if policy.preset_allowed(gate.settings, p)), presets[0])
     preset = c2.selectbox("Preset", presets, key="run_preset")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="run_seed")
     backend = c4.selectbox("Runner", policy.runner_choices(gate.settings), key="run_backend")
