@@ -63,7 +63,7 @@ class Access(_Strict):
 
 
 class Runs(_Strict):
-    runners: list[Literal["local", "ray"]] = Field(default_factory=lambda: ["local"], min_length=1)
+    runners: list[Literal["local", "ray"]] = Field(["local"], min_length=1)  # pydantic copies the default
     ray_addresses: list[str] = Field(default_factory=list, description="the Ray clusters runs may be sent to")
     max_preset: Literal["smoke", "full"] = "smoke"
     max_queued: int = Field(1, ge=0, description="runs one user may have queued or running at once")
