@@ -7,6 +7,7 @@ mode (a settings file, browsing open)."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -88,17 +89,14 @@ def test_the_proc_reader_tells_loopback_from_every_interface():
     assert not ipaddress.ip_address("0.0.0.0").is_loopback
 
 
-@pytest.fixture(scope="module")
-def team_server(tmp_path_factory):
-    """`make run`'s streamlit command, in team mode with browsing open, on a free port."""
-    tmp = tmp_path_factory.mktemp("team")
-    (tmp / "claimgraph.toml").write_text(TEAM)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "KG_CORPUS": str(FIXTURE), "KG_RUNS_DIR": str(tmp / "runs"), "KG_SETTINGS": str(tmp / "claimgraph.toml")}
+@contextlib.contextmanager
+def serve(settings: str, tmp: Path, *extra: str, port: int | None = None):
+    """`make run`'s streamlit command on a free port, in team mode with these settings."""
+    (tmp / "claimgraph.toml").write_text(settings)
+    port = port or free_port()
+    env = {**os.environ, "KG_CORPUS": str(FIXTURE), "KG_RUNS_DIR": str(tmp / "runs"), "KG_SETTINGS": str(tmp / "claimgraph.toml"), "NO_PROXY": "127.0.0.1,localhost"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", *make_run_command(PORT=str(port)), "--server.fileWatcherType=none"],
+        [sys.executable, "-m", "streamlit", "run", *make_run_command(PORT=str(port)), "--server.fileWatcherType=none", *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -123,6 +121,18 @@ def team_server(tmp_path_factory):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def team_server(tmp_path_factory):
+    with serve(TEAM, tmp_path_factory.mktemp("team")) as server:
+        yield server
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
@@ -156,3 +166,49 @@ def test_a_signed_out_reader_can_browse_an_open_team_server(team_server):
             assert page.get_by_text("Sign in to start, cancel or re-run runs.").count() == 1
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_signing_in_through_an_openid_connect_issuer(tmp_path):
+    """The whole sign-in: Streamlit's st.login against a local OpenID Connect issuer (real
+    redirects, a signed ID token checked by Authlib, Streamlit's signed identity cookie), on a
+    server whose browsing needs sign-in. Needs Authlib (the `team` extra, in `make test`'s venv)."""
+    try:
+        from oidc_issuer import Issuer
+    except ModuleNotFoundError as exc:
+        pytest.fail(f"the sign-in test needs Authlib and joserfc (pip install -e '.[team]'): {exc}")
+    from playwright.sync_api import sync_playwright
+    from test_ui_browser import CHROMIUM_FLAGS, chromium, settle
+
+    ada = {"email": "ada@lab.example", "email_verified": True, "name": "Ada Lovelace", "sub": "ada-1"}
+    with Issuer("claimgraph-test", "not-a-real-secret", ada) as issuer:
+        port = free_port()
+        secrets_file = tmp_path / "secrets.toml"
+        secrets_file.write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            'cookie_secret = "a-cookie-secret-for-the-test-only-0123456789"\n'
+            'client_id = "claimgraph-test"\n'
+            'client_secret = "not-a-real-secret"\n'
+            f'server_metadata_url = "{issuer.metadata_url}"\n'
+        )
+        settings = TEAM.replace('browse = "open"', 'browse = "sign-in"')
+        with serve(settings, tmp_path, f"--secrets.files={secrets_file}", port=port) as (_, url), sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page(viewport={"width": 1360, "height": 900})
+                page.goto(url + "/")
+                page.get_by_text("Sign in to read this claims graph.").wait_for(timeout=60_000)
+                assert page.get_by_text("transformers learn algorithms more general").count() == 0
+                page.get_by_role("button", name="Sign in").first.click()
+                page.get_by_text("Signed in as ada@lab.example").wait_for(timeout=60_000)
+                settle(page)
+                assert issuer.tokens_issued == 1
+                assert page.get_by_text("transformers learn algorithms more general", exact=False).count() >= 1
+                page.goto(url + "/runs")
+                settle(page)
+                assert page.get_by_role("button", name="Start run").is_enabled()
+                page.get_by_role("button", name="Sign out").click()
+                page.get_by_text("Sign in to read this claims graph.").wait_for(timeout=60_000)
+            finally:
+                browser.close()
