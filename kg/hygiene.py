@@ -13,14 +13,12 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 # C0 controls but tab and newline, DEL, C1 controls (CSI starts ANSI sequences too), bidi
 # marks, overrides and isolates, zero-width and other invisible format characters (category Cf,
 # less the soft hyphen), line and paragraph separators, lone surrogates.
-_HIDDEN = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff"
-HIDDEN = re.compile(f"[{_HIDDEN}]")  # in a value (a parsed string)
-_HIDDEN_RAW = re.compile(f"[{_HIDDEN.replace(chr(13), '')}]|\r(?!\n)")  # in a file: CRLF line ends are fine
+_INVISIBLE = "\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff"
+HIDDEN = re.compile(f"[\x00-\x08\x0b-\x1f{_INVISIBLE}]")  # in a value (a parsed string)
+_HIDDEN_RAW = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_INVISIBLE}]|\r(?!\n)")  # in a file: CRLF line ends are fine
 MAX_REPORTED = 20  # per file: the first lines are enough to find the rest
 
 
@@ -44,6 +42,8 @@ def scan_bytes(raw: bytes) -> bool:
     files (all of a large corpus) cost one pass and no regex."""
     if not raw.isascii():
         return True
+    import numpy as np  # here, not at the top: the CLI imports this module for its escaping
+
     codes = np.frombuffer(raw, np.uint8)
     return b"\x7f" in raw or int(np.count_nonzero(codes < 0x20)) != int(np.count_nonzero(codes == 0x0A))
 

@@ -78,7 +78,7 @@ def corpus_files(root: Path) -> list[Path]:
 
 def display_path(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))  # not resolve(): a symlink is named as itself
     except ValueError:
         return str(path)
 
