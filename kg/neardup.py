@@ -49,14 +49,23 @@ def first_matches(texts: list[str], scorer: Callable[..., Any], cutoff: float) -
 
 
 def _candidates(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (first < second) of texts that share a MinHash band and are close in their block."""
+    """Pairs (first < second) of texts that share a MinHash band and are close in their block.
+
+    The shingles are word pairs: single words from a small vocabulary make unrelated texts
+    share their minimum and fill the blocks with pairs that are not near-duplicates."""
     words: list[bytes] = []
     counts = np.empty(len(texts), dtype=np.int64)
     for n, text in enumerate(texts):
         tokens = text.encode("utf-8", "surrogatepass").split() or [b""]  # an empty text still gets a signature
         words += tokens
+        words.append(b"\n")  # the end of a text: its last pair is (last word, end)
         counts[n] = len(tokens)
     hashes = np.fromiter(map(zlib.crc32, words), dtype=np.uint64, count=len(words))
+    ends = np.cumsum(counts + 1) - 1  # the position of each text's end marker
+    pair_hashes = hashes[:-1] * np.uint64(0x100000001B3) + hashes[1:]
+    keep = np.ones(len(pair_hashes), dtype=bool)
+    keep[ends[:-1]] = False  # (end of one text, first word of the next) is no pair
+    hashes = pair_hashes[keep]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     pairs = []
     order_index = np.arange(len(texts))
