@@ -37,7 +37,14 @@ def measure(corpus: Path) -> dict:
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     assert report.ok, report.errors[:3]
     size = sum(p.stat().st_size for p in corpus.glob("*.yaml"))
-    return {"claims": len(report.corpus.claims), "mb": size / 1e6, "warnings": len(report.warnings), "validate_s": seconds, "cpu_s": cpu, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "claims": len(report.corpus.claims),
+        "mb": size / 1e6,
+        "warnings": len(report.warnings),
+        "validate_s": seconds,
+        "cpu_s": cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def one_source(n: int, out: Path, reworded: bool = False) -> Path:
