@@ -29,16 +29,14 @@ def claim_ids(driver) -> set[str]:
     return {r["id"] for r in driver.execute_query("MATCH (c:Claim) WHERE c.h IS NOT NULL RETURN c.id AS id", database_="neo4j").records}
 
 
-@pytest.mark.parametrize(
-    "break_it",
-    [
-        lambda text: text.replace("- id: parity-hidden-progress", "# a comment with a \x00 byte\n- id: parity-hidden-progress"),
-        lambda text: "%YAML 1.1\n---\n" + text,
-        lambda text: text.replace("rationale: Progress", "rationale: \x1b[2JProgress"),
-    ],
-    ids=["nul-in-comment", "yaml-1.1", "ansi-in-rationale"],
-)
-def test_sync_refuses_a_corpus_with_errors_and_deletes_nothing(neo4j_db, tmp_path, break_it):
+BREAKAGES = {
+    "nul-in-comment": lambda text: text.replace("- id: parity-hidden-progress", "# a comment with a \x00 byte\n- id: parity-hidden-progress"),
+    "yaml-1.1": lambda text: "%YAML 1.1\n---\n" + text,
+    "ansi-in-rationale": lambda text: text.replace("rationale: Progress", "rationale: \x1b[2JProgress"),
+}
+
+
+def test_sync_refuses_a_corpus_with_errors_and_deletes_nothing(neo4j_db, tmp_path):
     uri = os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687"
     corpus = tmp_path / "corpus"
     shutil.copytree(REPO / "tests" / "kg" / "base", corpus)
@@ -48,9 +46,11 @@ def test_sync_refuses_a_corpus_with_errors_and_deletes_nothing(neo4j_db, tmp_pat
     assert before == {"grokking-fourier", "parity-hidden-progress"}
 
     claims = corpus / "claims.yaml"
-    claims.write_text(break_it(claims.read_text()), newline="")
-    second = kg_sync(corpus, uri)
-    assert second.returncode == 1 and "Traceback" not in second.stderr
-    lines = [line for line in second.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: the corpus has 1 error(s), the first at ") and "claims.yaml:" in lines[0], second.stderr
-    assert claim_ids(neo4j_db) == before  # nothing deleted
+    good = claims.read_text()
+    for name, break_it in BREAKAGES.items():
+        claims.write_text(break_it(good), newline="")
+        proc = kg_sync(corpus, uri)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, (name, proc.stderr)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith(f"error: the corpus has 1 error(s), the first at {claims}:"), (name, proc.stderr)
+        assert claim_ids(neo4j_db) == before, name  # nothing deleted
