@@ -42,7 +42,8 @@ class _Loader(_BaseLoader):
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
 
-MAX_NODES = 500_000  # per file, counting alias expansions: stops billion-laughs documents
+MAX_NODES = 500_000  # per file, nodes repeated by alias expansion: stops billion-laughs documents
+# (the file's own nodes are not counted: the size cap bounds them, and a valid 8 MiB file has more)
 MAX_DEPTH = 40
 
 # A tag, anchor or alias token starts after whitespace or a flow indicator.
@@ -194,10 +195,14 @@ class _Converter:
     """Node tree -> plain Python, refusing what untrusted YAML must not do."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.count = 0  # nodes visited again through an alias
+        self.seen: set[int] = set()
 
     def convert(self, node: yaml.Node, depth: int = 0) -> Any:
-        self.count += 1
+        if id(node) in self.seen:
+            self.count += 1
+        else:
+            self.seen.add(id(node))
         line = node.start_mark.line + 1
         if self.count > MAX_NODES:
             raise YamlError(f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)", line, "do not use anchors and aliases (&, *)")
