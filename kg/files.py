@@ -13,8 +13,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.hygiene import HIDDEN
+
 YAML_SUFFIXES = (".yaml", ".yml")
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)  # a FIFO opens without waiting for a writer
+_BAD_NAME = "has a control, invisible or non-UTF-8 character in its name and is not read"
 _ALSO_EXPECTED = {"schema": (".json",)}  # folder -> what it holds besides corpus files (the generated JSON Schema)
 
 
@@ -113,6 +116,9 @@ def list_corpus(root: Path, skip: tuple[str, ...] = ()) -> Listing:
         if not parts:
             dirnames[:] = [d for d in dirnames if d not in skip]
         hidden = any(p.startswith(".") for p in parts)
+        for name in [d for d in dirnames if HIDDEN.search(d)]:  # a control character, or bytes that are not UTF-8
+            refuse(folder / name, _BAD_NAME, "rename it")
+            dirnames.remove(name)
         for name in sorted(dirnames):
             path = folder / name
             if path.is_symlink():
@@ -125,6 +131,9 @@ def list_corpus(root: Path, skip: tuple[str, ...] = ()) -> Listing:
                 refuse(path, "is a folder, not a corpus file (its files are read as any folder's)", "rename the folder")
         for name in filenames:
             path = folder / name
+            if HIDDEN.search(name):
+                refuse(path, _BAD_NAME, "rename it")
+                continue
             suffix = path.suffix
             if suffix in YAML_SUFFIXES:
                 if "schema" in parts:

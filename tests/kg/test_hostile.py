@@ -128,6 +128,15 @@ def test_fifo_and_dev_zero_do_not_hang_the_cli(base_corpus):
     assert "fifo.yaml:1: is a FIFO, not a regular file" in proc.stderr and "zero.yaml:1: is a symlink to /dev/zero, outside the corpus" in proc.stderr
 
 
+def test_file_names_that_would_act_on_a_terminal_are_refused(corpus):
+    (corpus / "\x1b[2Jclaims.yaml").write_text("- a\n")
+    (corpus / os.fsdecode(b"not-utf8-\xff.yaml")).write_text("- a\n")
+    report = validate(".")
+    assert sorted((p.line, p.severity, p.message) for p in report.problems) == [(1, "error", "has a control, invisible or non-UTF-8 character in its name and is not read")] * 2
+    result = CliRunner().invoke(app, ["validate", "."])
+    assert result.exit_code == 1 and "\\x1b[2Jclaims.yaml:1:" in result.stderr and "\\udcff" in result.stderr
+
+
 def test_verdict_files_are_read_the_same_way(corpus):
     (corpus / "verdicts").mkdir()
     (corpus / "verdicts" / "grokking.smoke.json").symlink_to("/dev/zero")
