@@ -13,7 +13,7 @@ PORT   ?= 8501
 # (README, "Serving a team").
 HOST   ?= 127.0.0.1
 
-.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli validate clean
+.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli bench-hostile validate clean
 
 run: setup
 	$(BIN)/kg validate claims
@@ -93,6 +93,10 @@ bench: setup
 # Whole-process CLI timings on the bundled corpus (targets: kg --help < 0.3 s, kg hypotheses < 0.5 s / 150 MB).
 bench-cli: setup
 	$(BIN)/python bench/cli_bench.py
+
+# validate on hostile shapes: 100k claims of one source, a file at the 8 MiB cap (issue 16).
+bench-hostile: setup
+	$(BIN)/python bench/hostile_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 from rich.padding import Padding
+from rich.text import Text
 
-from cli.output import TableOrJson, TextOrJson, bar, err, fail, field, out, print_json, table, usage_error
+from cli.output import TableOrJson, TextOrJson, bar, err, fail, field, out, print_json, printable, say, table, usage_error
 
 if TYPE_CHECKING:
     from kg.evidence import Weights
@@ -60,7 +61,7 @@ def validate(
         print_json({"ok": report.ok, "errors": len(report.errors), "warnings": len(report.warnings), "problems": [p.to_dict() for p in report.problems]})
     else:
         for p in report.problems:
-            (err if p.severity == "error" else out).print(str(p), markup=False)
+            (err if p.severity == "error" else out).print(printable(p), markup=False)
         summary = f"{len(corpus.files)} files, {len(corpus.sources)} sources, {len(corpus.hypotheses)} hypotheses, {len(corpus.claims)} claims"
         verdict = "ok" if report.ok else f"{len(report.errors)} error(s)"
         out.print(f"{summary}: {verdict}, {len(report.warnings)} warning(s)", markup=False)
@@ -174,23 +175,23 @@ def _show_hypothesis(store: Store, h: Any, w: Weights) -> None:
     level, reasons = b.certainty
     out.print(f"certainty: {level}", markup=False)
     for reason in reasons:
-        out.print(f"  - {reason}", markup=False)
+        say(f"  - {reason}")
     s = b.sensitivity
-    out.print(f"leave one source out: {s.min:+.2f} .. {s.max:+.2f}" + (f"; rests on {s.rests_on} (without it {s.without[s.rests_on]:+.2f})" if s.rests_on else ""), markup=False)
+    say(f"leave one source out: {s.min:+.2f} .. {s.max:+.2f}" + (f"; rests on {s.rests_on} (without it {s.without[s.rests_on]:+.2f})" if s.rests_on else ""))
     out.print(f"independent groups: {b.independent_groups} deciding, {len(b.groups)} in all (a group is a source, or the sources of one declared origin)", markup=False)
     for relation, group in by_relation(store, h.id, w).items():
         if not group:
             continue
-        out.print(f"\n{relation} ({len(group)}):", markup=False)
+        say(f"\n{relation} ({len(group)}):")
         claims = [store.claim(c.row.claim) for c in group]
         if out.is_terminal:  # a block per claim reads better than a table squeezed to the terminal
             for c, claim in zip(group, claims, strict=True):
                 assert claim is not None
                 out.print(
-                    f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(claim.id)}[/]  ({c.row.kind}, {c.row.setting}, {c.row.strength}{'' if c.row.direct else ', indirect'}, reproduction: {c.reproduction})"
+                    f"  [bold]{c.weight:5.2f}[/]  [cyan]{escape(printable(claim.id))}[/]  ({c.row.kind}, {c.row.setting}, {c.row.strength}{'' if c.row.direct else ', indirect'}, reproduction: {escape(printable(c.reproduction))})"
                 )
-                out.print(f"         {escape(claim.source)} · {escape(str(claim.locator))}", style="dim")
-                out.print(Padding(claim.statement, (0, 0, 0, 9)), markup=False, soft_wrap=False)
+                out.print(f"         {escape(printable(claim.source))} · {escape(printable(claim.locator))}", style="dim")
+                out.print(Padding(Text(printable(claim.statement)), (0, 0, 0, 9)), soft_wrap=False)
         else:
             table(
                 relation,
@@ -229,16 +230,16 @@ def _show_claim(store: Store, c: Any) -> None:
     origin = store.origin("claim", c.id)
     field("defined at", str(origin) if origin else None)
     for e in c.evidence:
-        out.print(f"  {e.relation} {e.hypothesis} ({e.strength}): {e.rationale}", markup=False)
+        say(f"  {e.relation} {e.hypothesis} ({e.strength}): {e.rationale}")
     for link in store.claim_links(c.id):
         arrow = "->" if link.direction == "out" else "<-"
-        out.print(f"  {arrow} {link.relation} {link.other}", markup=False)
+        say(f"  {arrow} {link.relation} {link.other}")
     for ref in c.reproductions:
-        out.print(f"  reproduction {ref.job}/{ref.preset} expects {ref.expect}", markup=False)
+        say(f"  reproduction {ref.job}/{ref.preset} expects {ref.expect}")
     for v in store.verdicts(c.id):
         # the summary says which: verdict of record, stale verdict of record, or local run (unpublished)
         run = f" run {v.run_id}" if v.status == "local" else ""
-        out.print(f"  {v.job}/{v.preset}{run}: {v.summary}", markup=False)
+        say(f"  {v.job}/{v.preset}{run}: {v.summary}")
 
 
 def _show_source(store: Store, s: Any) -> None:
@@ -291,7 +292,7 @@ def path(
     if not found:
         fail(f"no path between {keys[0]} and {keys[1]}")
     for key in found:
-        out.print(key, markup=False)
+        say(key)
 
 
 def export(
@@ -364,7 +365,7 @@ def sensitivity(
             }
         )
         return
-    out.print(f"{hypothesis}: balance {full.score:+.2f}, leave one source out {s.min:+.2f} .. {s.max:+.2f}" + (f", rests on {s.rests_on}" if s.rests_on else ""), markup=False)
+    say(f"{hypothesis}: balance {full.score:+.2f}, leave one source out {s.min:+.2f} .. {s.max:+.2f}" + (f", rests on {s.rests_on}" if s.rests_on else ""))
     table("what if", ["scenario", "balance", "certainty", "claims"], [[name, f"{b.score:+.2f}", b.certainty[0], len(b.contributions)] for name, b in scenarios.items()])
     table(
         "without one source (largest change first)",

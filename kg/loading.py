@@ -2,12 +2,15 @@
 
 A corpus is a folder of YAML files. The file name says what a file holds:
 `sources*.yaml` hold sources, `hypotheses*.yaml` hold hypotheses, every other `*.yaml`
-holds claims. `schema/` folders are skipped. Each file is a YAML list.
+holds claims. Each file is a YAML list. `schema/` folders (the generated JSON Schema) and
+`verdicts/` (read by kg.verdicts) are not read as corpus files; any other file that is not
+read is a warning, and what is not a regular file inside the corpus is refused (kg.files).
 """
 
 from __future__ import annotations
 
-import re
+import itertools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +21,13 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from rapidfuzz import fuzz, process
 
-from kg import yamlsafe
+from kg import hygiene, yamlsafe
+from kg.files import Refused, list_corpus, read_capped
 from kg.problems import Problem
 from kg.schema import Claim, Hypothesis, Model, Source, model_in
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+VERDICTS_FOLDER = "verdicts"  # verdicts of record: JSON, read by kg.verdicts
 
 Entity = Source | Hypothesis | Claim
 _MODELS: dict[str, type[Source] | type[Hypothesis] | type[Claim]] = {"sources": Source, "hypotheses": Hypothesis, "claims": Claim}
@@ -31,10 +36,6 @@ _ADAPTERS: dict[str, TypeAdapter[list[Source]] | TypeAdapter[list[Hypothesis]] |
     "hypotheses": TypeAdapter(list[Hypothesis]),
     "claims": TypeAdapter(list[Claim]),
 }
-
-# Characters that make text look different from what it is: bidi overrides, zero-width and
-# other invisible format characters (Unicode category Cf, less the harmless soft hyphen).
-_INVISIBLE = re.compile("[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,13 @@ def file_kind(path: Path) -> str:
 
 
 def corpus_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and "schema" not in p.relative_to(root).parts]
-    return sorted(files)
+    """The corpus files `load_corpus` reads under `root` (a folder, or one file)."""
+    return [root] if root.is_file() else list_corpus(root, skip=(VERDICTS_FOLDER,)).files
 
 
 def display_path(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))  # not resolve(): a symlink is named as itself
     except ValueError:
         return str(path)
 
@@ -91,34 +90,52 @@ def load_corpus(root: Path | str) -> tuple[Corpus, list[Problem]]:
 
 def _load_corpus(root: Path) -> tuple[Corpus, list[Problem]]:
     corpus, problems = Corpus(), []
-    if not root.exists():
+    if not os.path.lexists(root):
         problems.append(Problem(str(root), 1, "path does not exist", "pass a corpus folder such as claims/"))
         return corpus, problems
-    for path in corpus_files(root):
+    if not root.is_dir():  # one file, named on the command line: read whatever its name
+        paths = [root]
+    else:
+        listing = list_corpus(root, skip=(VERDICTS_FOLDER,))
+        paths = listing.files
+        problems += [Problem(display_path(r.path), 1, r.message, r.hint, r.severity) for r in listing.refused]
+        if not paths:
+            problems.append(Problem(display_path(root), 1, "empty corpus: no .yaml files to read", "pass a corpus folder such as claims/"))
+    for path in paths:
         name = display_path(path)
         corpus.files.append(name)
-        problems.extend(_load_file(path, name, corpus))
+        problems.extend(_load_file(path, name, corpus, root if root.is_dir() else None))
     return corpus, problems
 
 
-def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
-    kind = file_kind(path)
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        return [Problem(name, 1, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
-    raw = path.read_bytes()
+def _load_file(path: Path, name: str, corpus: Corpus, root: Path | None) -> list[Problem]:
+    try:
+        raw = read_capped(path, MAX_FILE_BYTES, root)
+    except Refused as exc:
+        corpus.unreadable.append(name)
+        return [Problem(name, 1, exc.message, exc.hint)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        corpus.unreadable.append(name)
         line = raw.count(b"\n", 0, exc.start) + 1
-        return [Problem(name, line, "not valid UTF-8", "save the file as UTF-8")]
-    return load_text(text, name, kind, corpus)
+        return [Problem(name, line, "not valid UTF-8", "save the file as UTF-8 (UTF-16 is not read)")]
+    return _load_text(text, name, file_kind(path), corpus, hygiene.scan_bytes(raw))
 
 
 def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
     """Parse and validate one file's text into `corpus`; `kind` is sources, hypotheses or claims."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         return [Problem(name, 1, f"text is over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
+    return _load_text(text, name, kind, corpus, suspect=True)
+
+
+def _load_text(text: str, name: str, kind: str, corpus: Corpus, suspect: bool) -> list[Problem]:
+    """`suspect`: the text may hold hidden characters (kg.hygiene.scan_bytes), so look for them."""
+    hidden = hygiene.hidden_in_text(text) if suspect else []
+    if hidden:  # the parsers cannot be trusted past a NUL; nothing of this file is loaded
+        corpus.unreadable.append(name)
+        return [Problem(name, line, f"{what} at column {col}", hint) for line, col, char in hidden for what, hint in [hygiene.describe(char)]]
     try:
         parsed = yamlsafe.parse(text)
     except yamlsafe.YamlError as exc:
@@ -129,6 +146,16 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
         return [Problem(name, 1, f"empty file; expected a list of {kind}", "add items or delete the file", severity="warning")]
     if not isinstance(data, list):
         return [Problem(name, 1, f"expected a YAML list of {kind} (items starting with '- '), found a {type(data).__name__}", "start each item with '- '")]
+    if "\\" in text:  # only an escape in a double-quoted string makes a value hold what the text does not show
+        escaped = list(itertools.islice(hygiene.hidden_in_values(data), hygiene.MAX_REPORTED))
+        if escaped:
+            corpus.unreadable.append(name)
+            root = parsed.root or _node_tree(text)
+            return [
+                Problem(name, yamlsafe.line_of(root, loc), f"{_subject(data, loc)}: {_where(loc)}: {what} (written as an escape)", hint)
+                for loc, char in escaped
+                for what, hint in [hygiene.describe(char)]
+            ]
 
     try:
         items: Sequence[Entity] = _ADAPTERS[kind].validate_python(data)
@@ -151,7 +178,6 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
     item_lines = parsed.item_lines or yamlsafe.item_lines_from_node(root or _node_tree(text))
 
     store = getattr(corpus, kind)
-    has_invisible = not text.isascii() and _INVISIBLE.search(text) is not None  # one scan per file
     for index, item in zip(kept, items, strict=False):
         line = item_lines[index] if item_lines else 1
         key = (kind, item.id)
@@ -161,8 +187,6 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
             continue
         store[item.id] = item
         corpus.origins[key] = Origin(name, line)
-        if has_invisible:
-            problems.extend(_invisible_text(item, name, line))
     return problems
 
 
@@ -175,11 +199,19 @@ def _node_tree(text: str) -> yaml.Node | None:
         return None
 
 
+def _subject(data: list[Any], loc: tuple[Any, ...]) -> str:
+    item_id = data[loc[0]].get("id") if isinstance(data[loc[0]], dict) else None
+    return f"'{item_id}'" if isinstance(item_id, str) and hygiene.HIDDEN.search(item_id) is None else f"item {loc[0] + 1}"
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc[1:]) or "the item"
+
+
 def _describe(err: Mapping[str, Any], data: list[Any]) -> str:
     loc = err["loc"]
     where = ".".join(str(p) for p in loc[1:])
-    item_id = data[loc[0]].get("id") if isinstance(data[loc[0]], dict) else None
-    subject = f"'{item_id}'" if isinstance(item_id, str) else f"item {loc[0] + 1}"
+    subject = _subject(data, loc)
     if err["type"] == "extra_forbidden":
         return f"{subject}: unknown key '{loc[-1]}'"
     if err["type"] == "missing":
@@ -248,16 +280,3 @@ def _allowed_keys(model: type[Model], path: tuple[Any, ...]) -> list[str]:
         if current is None:
             return []
     return list(getattr(current, "model_fields", {}))
-
-
-def _invisible_text(item: Entity, name: str, line: int) -> list[Problem]:
-    """Flag bidi overrides and zero-width characters: they make reviewed text differ from stored text."""
-    found = []
-    for key in ("statement", "title"):
-        value = item.__dict__.get(key)
-        if isinstance(value, str):
-            bad = _INVISIBLE.findall(value)
-            if bad:
-                codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in bad}))
-                found.append(Problem(name, line, f"'{item.id}': {key} contains invisible control characters ({codes})", "retype the text without them"))
-    return found

@@ -3,6 +3,11 @@
 Reference checks (every id a claim names exists), hypothesis parents without cycles,
 reproduction jobs and their parameters, and near-duplicate claims and sources
 (rapidfuzz; warnings, errors under --strict).
+
+Every check is linear or close to it in the size of the corpus, so a pull request cannot
+hold CI hostage: near-duplicates are compared within blocks of bounded work (kg.neardup),
+parent cycles are found in one walk, and "did you mean" suggestions, which scan every id,
+are made for the first MAX_SUGGESTIONS dangling references only.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process, utils
 
+from kg import neardup
 from kg.loading import Corpus, Origin, load_corpus, load_text
 from kg.problems import Problem
 from kg.verdicts import RecordFile, load_records
 
 NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
 NEAR_DUPLICATE_SOURCE = 95  # ratio on normalised titles
+MAX_SUGGESTIONS = 50  # "did you mean" scans every id: bounded, so 100k dangling references stay linear
 
 
 class JobCatalog(Protocol):
@@ -97,9 +104,13 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 def check_references(corpus: Corpus) -> list[Problem]:
     problems = []
+    budget = [MAX_SUGGESTIONS]
 
     def dangling(origin: Origin, what: str, ref: str, pool: Iterable[str], where: str) -> None:
-        hint = _suggest(ref, pool) or (f"it may be in {', '.join(corpus.unreadable)}, which could not be read: fix that first" if corpus.unreadable else f"add it to {where} or fix the id")
+        budget[0] -= 1
+        hint = (_suggest(ref, pool) if budget[0] >= 0 else "") or (
+            f"it may be in {', '.join(corpus.unreadable)}, which could not be read: fix that first" if corpus.unreadable else f"add it to {where} or fix the id"
+        )
         problems.append(Problem(origin.file, origin.line, f"{what} '{ref}' does not exist", hint))
 
     for claim in corpus.claims.values():
@@ -127,18 +138,22 @@ def check_references(corpus: Corpus) -> list[Problem]:
 
 
 def _parent_cycles(corpus: Corpus) -> list[str]:
-    looping = []
+    """Hypotheses on a parent cycle, in one walk: each has at most one parent, so every chain
+    is followed once and a cycle is found when a chain meets its own walk."""
+    looping: list[str] = []
+    done: set[str] = set()
     for start in corpus.hypotheses:
-        seen: set[str] = set()
+        walk: dict[str, int] = {}  # this chain's hypotheses, in order
         current: str | None = start
-        while current is not None and current in corpus.hypotheses:
-            if current in seen:
-                if current == start:
-                    looping.append(start)
+        while current is not None and current in corpus.hypotheses and current not in done:
+            if current in walk:
+                looping += list(walk)[walk[current] :]
                 break
-            seen.add(current)
+            walk[current] = len(walk)
             current = corpus.hypotheses[current].parent
-    return looping
+        done.update(walk)
+    order = {h: i for i, h in enumerate(corpus.hypotheses)}
+    return sorted(looping, key=order.__getitem__)
 
 
 def check_reproductions(corpus: Corpus, jobs: JobCatalog) -> list[Problem]:
@@ -192,8 +207,9 @@ def _normalise(text: str) -> str:
 def near_duplicates(corpus: Corpus) -> list[Problem]:
     """Claims of one source that say nearly the same thing, and sources with nearly the same title.
 
-    Claims are compared within their source and sources within their year, which keeps the
-    cost linear in corpus size instead of quadratic.
+    Claims are compared within their source and sources within their year, and a large group
+    through blocks of bounded work (kg.neardup), which keeps the cost linear in corpus size.
+    Each claim or source is reported once, against the first one it nearly duplicates.
     """
     problems = []
     by_source: dict[str, list[str]] = defaultdict(list)
@@ -202,26 +218,21 @@ def near_duplicates(corpus: Corpus) -> list[Problem]:
     for ids in by_source.values():
         if len(ids) > 1:
             texts = [_normalise(corpus.claims[i].statement) for i in ids]
-            problems += _pairs(corpus, "claims", ids, texts, fuzz.ratio, NEAR_DUPLICATE_CLAIM)
+            problems += _pairs(corpus, "claims", ids, texts, NEAR_DUPLICATE_CLAIM)
     by_year: dict[int | None, list[str]] = defaultdict(list)
     for source in corpus.sources.values():
         by_year[source.year].append(source.id)
     for ids in by_year.values():
         if len(ids) > 1:
             texts = [_normalise(corpus.sources[i].title) for i in ids]
-            problems += _pairs(corpus, "sources", ids, texts, fuzz.ratio, NEAR_DUPLICATE_SOURCE)
+            problems += _pairs(corpus, "sources", ids, texts, NEAR_DUPLICATE_SOURCE)
     return problems
 
 
-def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], scorer: Callable[..., float], cutoff: int) -> list[Problem]:
+def _pairs(corpus: Corpus, kind: str, ids: list[str], texts: list[str], cutoff: int) -> list[Problem]:
     problems = []
-    if len(ids) > 40:  # one vectorised call for big groups (a year's sources)
-        matrix = process.cdist(texts, texts, scorer=scorer, score_cutoff=cutoff, dtype="uint8", workers=-1)
-        pairs = [(i, j, matrix[i, j]) for i, j in zip(*matrix.nonzero(), strict=False) if i < j]
-    else:  # small groups (a source's claims): plain calls beat cdist's setup cost
-        pairs = [(i, j, s) for j in range(1, len(ids)) for i in range(j) if (s := scorer(texts[i], texts[j], processor=None, score_cutoff=cutoff))]
     noun = "claim" if kind == "claims" else "source"
-    for i, j, score in pairs:
+    for i, j, score in neardup.first_matches(texts, fuzz.ratio, cutoff):
         at, other = _at(corpus, kind, ids[j]), _at(corpus, kind, ids[i])
         problems.append(Problem(at.file, at.line, f"{noun} '{ids[j]}' nearly duplicates '{ids[i]}' at {other} (similarity {score:.0f})", "merge them, or reword to say what differs", "warning"))
     return problems

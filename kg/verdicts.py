@@ -10,6 +10,7 @@ with the catalogue and code versions the composition layer passes in.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from kg import yamlsafe
+from kg import hygiene, yamlsafe
+from kg.files import Refused, read_capped
 from kg.loading import display_path
 from kg.problems import Problem
 from kg.records import VerdictOfRecord
@@ -66,9 +68,12 @@ def load_records(corpus_root: Path | str) -> tuple[list[RecordFile], list[Proble
     records: list[RecordFile] = []
     problems: list[Problem] = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith("."):
             continue
         name = display_path(path)
+        if path.is_dir() and not path.is_symlink():
+            problems.append(Problem(name, 1, "is a folder; verdicts/ holds only files", "verdicts/ holds only files written by `kg runs publish`", "warning"))
+            continue
         if path.suffix != ".json":
             problems.append(Problem(name, 1, "not a verdict of record (expected <job>.<preset>.json)", "verdicts/ holds only files written by `kg runs publish`", "warning"))
             continue
@@ -80,12 +85,14 @@ def load_records(corpus_root: Path | str) -> tuple[list[RecordFile], list[Proble
 
 
 def read_record(path: Path, name: str | None = None) -> tuple[RecordFile | None, list[Problem]]:
+    """One verdict file: a regular file inside its corpus, read capped (kg.files.read_capped)."""
     name = name or display_path(path)
-    size = path.stat().st_size
-    if size > MAX_RECORD_BYTES:
-        return None, [Problem(name, 1, f"file is {size / 1e6:.1f} MB, over the {MAX_RECORD_BYTES // 2**20} MiB cap of a verdict file", "publish it again with `kg runs publish`")]
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = read_capped(path, MAX_RECORD_BYTES, path.parent.parent)
+    except Refused as exc:
+        return None, [Problem(name, 1, exc.message, exc.hint)]
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None, [Problem(name, 1, "not valid UTF-8", "publish it again with `kg runs publish`")]
     return parse_record(text, name, path.name)
@@ -93,6 +100,9 @@ def read_record(path: Path, name: str | None = None) -> tuple[RecordFile | None,
 
 def parse_record(text: str, name: str, filename: str | None = None) -> tuple[RecordFile | None, list[Problem]]:
     """Parse one file's text; the problems name `name` and the line of what is wrong."""
+    hidden = hygiene.hidden_in_text(text)
+    if hidden:
+        return None, [Problem(name, line, f"{what} at column {col}", hint) for line, col, char in hidden for what, hint in [hygiene.describe(char)]]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -100,6 +110,9 @@ def parse_record(text: str, name: str, filename: str | None = None) -> tuple[Rec
     if not isinstance(data, dict):
         return None, [Problem(name, 1, f"expected a JSON object (a verdict of record), found a {type(data).__name__}", "publish it again with `kg runs publish`")]
     root = _node_tree(text)
+    escaped = list(itertools.islice(hygiene.hidden_in_values(data), hygiene.MAX_REPORTED))
+    if escaped:
+        return None, [Problem(name, yamlsafe.line_of(root, loc), f"{'.'.join(map(str, loc))}: {what} (written as an escape)", hint) for loc, char in escaped for what, hint in [hygiene.describe(char)]]
     try:
         record = VerdictOfRecord.model_validate(data)
     except ValidationError as exc:

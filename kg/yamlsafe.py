@@ -7,13 +7,19 @@ Two parsers, one meaning:
   (`*`) token, so it never meets the constructs that make YAML dangerous;
 * the careful path composes PyYAML's node tree (which knows every node's line), refuses
   non-standard tags, caps alias expansion and nesting depth, and resolves scalars with the
-  YAML 1.2 core rules, so `no`, `on` and `2024-01-02` stay strings on both paths.
+  YAML 1.2 core rules, so `no`, `on` and `2024-01-02` stay strings on both paths. A plain
+  scalar that may be a number is resolved by yaml_rs itself, so that `0x7e8`, `1_000` or
+  `.inf` mean the same on both paths (tests/kg/test_hostile.py checks they agree).
+
+Both refuse YAML directives other than `%YAML 1.2` (a `%YAML 1.1` file would mean YAML 1.1 to
+other tools: `no` a boolean, `010` octal).
 
 The careful path also answers "which line is this?" for a validation error's location.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,13 +42,17 @@ class _Loader(_BaseLoader):
     yaml_implicit_resolvers: dict[Any, Any] = {}
 
 
-MAX_NODES = 500_000  # per file, counting alias expansions: stops billion-laughs documents
+MAX_NODES = 500_000  # per file, nodes repeated by alias expansion: stops billion-laughs documents
+# (the file's own nodes are not counted: the size cap bounds them, and a valid 8 MiB file has more)
 MAX_DEPTH = 40
 
 # A tag, anchor or alias token starts after whitespace or a flow indicator.
 _RISKY_TOKEN = re.compile(r"(?:^|[\s\[\]{},:-])[!&*][^\s,\]}]", re.M)
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?:\s|$)", re.M)
 _ITEM_START = re.compile(r"\n-(?=[ \t\r\n]|\Z)")  # a literal prefix: several times faster than ^- with re.M
+_DIRECTIVE = re.compile(r"^%.*$", re.M)
+_YAML_12 = re.compile(r"^%YAML[ \t]+1\.2[ \t]*(?:#.*)?$")
+_MAYBE_NUMBER = frozenset("0123456789+-._")  # first characters of what yaml_rs may read as a number
 
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -76,6 +86,8 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """Parse one file's text; raise YamlError with a line number when it is not acceptable."""
+    if text.startswith("%") or "\n%" in text:
+        _check_directives(text)
     # str.find is far cheaper than the regex, and most files hold none of these characters.
     # yaml_rs would also read several documents ('---') as one list: those take the careful path.
     plain = not any(c in text for c in "!&*") or not _RISKY_TOKEN.search(text)
@@ -103,6 +115,13 @@ def _fast_loads(text: str) -> Any:
     if threading.current_thread() is threading.main_thread():
         return yaml_rs.loads(text, parse_datetime=False)
     return _PARSER_THREAD.submit(yaml_rs.loads, text, parse_datetime=False).result()
+
+
+def _check_directives(text: str) -> None:
+    for match in _DIRECTIVE.finditer(text):
+        if not _YAML_12.match(match.group()):
+            directive = " ".join(match.group().split())[:40]
+            raise YamlError(f"YAML directive '{directive}' is not accepted: corpus files are YAML 1.2", _line_at(text, match.start()), "remove the line")
 
 
 def compose(text: str) -> yaml.Node | None:
@@ -176,10 +195,14 @@ class _Converter:
     """Node tree -> plain Python, refusing what untrusted YAML must not do."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.count = 0  # nodes visited again through an alias
+        self.seen: set[int] = set()
 
     def convert(self, node: yaml.Node, depth: int = 0) -> Any:
-        self.count += 1
+        if id(node) in self.seen:
+            self.count += 1
+        else:
+            self.seen.add(id(node))
         line = node.start_mark.line + 1
         if self.count > MAX_NODES:
             raise YamlError(f"document expands to more than {MAX_NODES:,} nodes (alias bomb?)", line, "do not use anchors and aliases (&, *)")
@@ -210,8 +233,20 @@ class _Converter:
             return None
         if value in _BOOL:
             return _BOOL[value]
-        if _INT.match(value):
-            return int(value)
-        if _FLOAT.match(value) and any(c.isdigit() for c in value):
-            return float(value)
+        if value[0] in _MAYBE_NUMBER:
+            return _number_or_text(value)
         return value
+
+
+@functools.lru_cache(maxsize=4096)  # years and small counts repeat
+def _number_or_text(value: str) -> Any:
+    """A plain scalar as yaml_rs reads it, so both paths agree on every number it accepts."""
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value) and any(c.isdigit() for c in value):
+        return float(value)
+    try:
+        parsed = _fast_loads(f"- {value}\n")
+    except Exception:  # noqa: BLE001 - not a scalar yaml_rs reads alone: text
+        return value
+    return parsed[0] if isinstance(parsed, list) and len(parsed) == 1 and isinstance(parsed[0], int | float) else value

@@ -36,7 +36,7 @@ EXPECTED: dict[str, list[tuple[int, str]]] = {
         (3, "'bool-statement': statement: Input should be a valid string"),
     ],
     "control-character.yaml": [
-        (3, "control character U+0000 is not allowed in YAML"),
+        (3, "NUL byte (U+0000) at column 26"),
     ],
     "dangling-claim-link.yaml": [
         (1, "'dangling-link': linked claim 'grokking-fourier-v2' does not exist"),
@@ -63,7 +63,7 @@ EXPECTED: dict[str, list[tuple[int, str]]] = {
         (3, "'empty-statement': statement: String should have at least 20 characters"),
     ],
     "hostile-bidi.yaml": [
-        (1, "'bidi-statement': statement contains invisible control characters (U+202C, U+202E)"),
+        (3, "invisible character U+202E (right-to-left override) at column 25"),
     ],
     "hostile-id.yaml": [
         (1, "'x') MATCH (n) DETACH DELETE n //': id: 'x') MATCH (n) DETACH DELETE n //' is not a valid id"),
