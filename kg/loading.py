@@ -8,7 +8,7 @@ holds claims. `schema/` folders are skipped. Each file is a YAML list.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,10 +70,15 @@ def file_kind(path: Path) -> str:
     return "claims"
 
 
+def is_corpus_file(relative: Path) -> bool:
+    """Is this path (relative to the corpus folder) a corpus YAML file? schema/ is skipped."""
+    return relative.suffix in (".yaml", ".yml") and "schema" not in relative.parts
+
+
 def corpus_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
-    files = [p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and "schema" not in p.relative_to(root).parts]
+    files = [p for p in root.rglob("*") if is_corpus_file(p.relative_to(root))]
     return sorted(files)
 
 
@@ -106,7 +111,13 @@ def _load_file(path: Path, name: str, corpus: Corpus) -> list[Problem]:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         return [Problem(name, 1, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
-    raw = path.read_bytes()
+    return load_bytes(path.read_bytes(), name, kind, corpus)
+
+
+def load_bytes(raw: bytes, name: str, kind: str, corpus: Corpus) -> list[Problem]:
+    """One file's bytes (read from disk, or from git at a revision) into `corpus`."""
+    if len(raw) > MAX_FILE_BYTES:
+        return [Problem(name, 1, f"file is {len(raw) / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -164,6 +175,25 @@ def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
         if has_invisible:
             problems.extend(_invisible_text(item, name, line))
     return problems
+
+
+def merge(parts: Iterable[tuple[Corpus, list[Problem]]]) -> tuple[Corpus, list[Problem]]:
+    """One corpus from files loaded each into its own (so an unchanged file need not be parsed
+    again): what loading them all into one would give, duplicate ids included."""
+    corpus, problems = Corpus(), []
+    for part, part_problems in parts:
+        corpus.files += part.files
+        corpus.unreadable += part.unreadable
+        problems += part_problems
+        for (kind, entity_id), origin in part.origins.items():
+            first = corpus.origins.get((kind, entity_id))
+            if first is not None:
+                noun = "hypothesis" if kind == "hypotheses" else kind[:-1]
+                problems.append(Problem(origin.file, origin.line, f"duplicate {noun} id '{entity_id}' (first defined at {first})", "ids must be unique; rename one"))
+                continue
+            getattr(corpus, kind)[entity_id] = getattr(part, kind)[entity_id]
+            corpus.origins[(kind, entity_id)] = origin
+    return corpus, problems
 
 
 def _node_tree(text: str) -> yaml.Node | None:
