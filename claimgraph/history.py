@@ -272,9 +272,9 @@ class History:
             previous = state
         return points
 
-    def known(self, hypothesis: str) -> bool:
-        """Did the hypothesis exist at any commit (or in the work tree)? Only asks the cache."""
-        return any(hypothesis in s for s in self._memo.values() if isinstance(s, dict))
+    def seen(self) -> set[str]:
+        """The hypotheses of every snapshot read so far (for a "did you mean")."""
+        return {h for s in self._memo.values() if isinstance(s, dict) for h in s}
 
     def changed_since(self, when: datetime) -> tuple[str | None, list[HypothesisDiff]]:
         """The last commit before `when` and what changed from it to the work tree."""

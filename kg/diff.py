@@ -186,7 +186,8 @@ def diff(before: Snapshot, after: Snapshot) -> list[HypothesisDiff]:
     for hypothesis in [*after, *(h for h in before if h not in after)]:
         a, b = before.get(hypothesis), after.get(hypothesis)
         if numbers_changed(a, b):
-            title = (b or a).title if (b or a) else hypothesis
+            known = b or a
+            title = known.title if known is not None else hypothesis
             out.append(HypothesisDiff(hypothesis, title, a, b, claim_changes(a, b)))
     return sorted(out, key=lambda d: (-abs(d.moved), d.hypothesis))
 
