@@ -49,7 +49,8 @@ def diff(
     elif format == Format.markdown:
         typer.echo(markdown_diff(changed, rev_a, label_b), nl=False)
     else:
-        rows = [[d.hypothesis, _score(d.before), _score(d.after), f"{d.moved:+.2f}", _certainty(d.before), _certainty(d.after), *_change_cells(c)] for d in changed for c in d.changes or [None]]
+        none: list[ClaimChange | None] = [None]
+        rows = [[d.hypothesis, _score(d.before), _score(d.after), f"{d.moved:+.2f}", _certainty(d.before), _certainty(d.after), *_change_cells(c)] for d in changed for c in ([*d.changes] or none)]
         columns = ["hypothesis", "balance before", "after", "moved", "certainty before", "after", "claim", "change", "share before", "after", "delta", "why"]
         if not rows and format == Format.table:
             typer.echo(f"No hypothesis changes between {rev_a} and {label_b}.")
