@@ -22,6 +22,7 @@ branch with merges, each merge is one step, as the branch saw it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from kg.diff import ClaimChange, HypothesisDiff, HypothesisState, Snapshot, clai
 from kg.evidence import Weights
 from kg.loading import is_corpus_file
 from kg.store import GraphStore
-from kg.util import REPO_ROOT, atomic_write_json, default_corpus, parse_time, read_json
+from kg.util import REPO_ROOT, atomic_write_text, default_corpus, parse_time, read_json
 from kg.verdicts import VERDICTS_DIR
 
 from .wiring import collect_verdicts
@@ -111,6 +112,7 @@ class History:
         self._blobs: dict[str, bytes] = {}
         self._parsed: validation.Parsed = {}
         self._memo: dict[str, Snapshot | str] = {}  # tree -> snapshot, or the error
+        self._states: dict[Any, HypothesisState] = {}  # kg.diff.snapshot's memo
         self._key = self._fingerprint()
 
     # --- git ------------------------------------------------------------------------------
@@ -221,7 +223,8 @@ class History:
             except RevisionError as exc:
                 found = str(exc)
             try:
-                atomic_write_json(path, {"error": found} if isinstance(found, str) else {"snapshot": snapshot_to_json(found)})
+                entry = {"error": found} if isinstance(found, str) else {"snapshot": snapshot_to_json(found)}
+                atomic_write_text(path, json.dumps(entry, separators=(",", ":")), durable=False)  # compact: the C encoder
             except OSError:  # a read-only checkout still answers, only slower the next time
                 pass
         self._memo[tree] = found
@@ -238,7 +241,7 @@ class History:
             raise RevisionError(f"in {label}: {text}" if label else text)
         job_catalog()  # read once, before the verdicts need it
         verdicts = collect_verdicts(report.corpus, records=[f.record for f in report.records], local=False, as_published=True)
-        return snapshot(GraphStore(report.corpus, verdicts), self.weights)
+        return snapshot(GraphStore(report.corpus, verdicts), self.weights, self._states)
 
     def _work_tree_files(self) -> dict[str, bytes]:
         if self.corpus.is_file():

@@ -93,10 +93,22 @@ def state_of(title: str, b: Balance) -> HypothesisState:
     return HypothesisState(title, b.score, b.certainty[0], b.untested, claims)
 
 
-def snapshot(store: Store, weights: Weights | None = None) -> Snapshot:
-    """Every hypothesis's balance, certainty and per-claim contributions."""
+def snapshot(store: Store, weights: Weights | None = None, memo: dict[Any, HypothesisState] | None = None) -> Snapshot:
+    """Every hypothesis's balance, certainty and per-claim contributions. `memo` (a dict kept by
+    the caller, for one set of weights) reuses the state of a hypothesis whose evidence rows are
+    the same as in a snapshot before: over a history, most commits leave most hypotheses alone."""
     weights = weights or Weights()
-    return {h.id: state_of(h.title, aggregate(h.id, store.evidence(h.id), weights)) for h in store.hypotheses()}
+    out: Snapshot = {}
+    for h in store.hypotheses():
+        rows = store.evidence(h.id)
+        key = (h.id, h.title, tuple(rows))
+        state = memo.get(key) if memo is not None else None
+        if state is None:
+            state = state_of(h.title, aggregate(h.id, rows, weights))
+            if memo is not None:
+                memo[key] = state
+        out[h.id] = state
+    return out
 
 
 def snapshot_to_json(snap: Snapshot) -> dict[str, Any]:

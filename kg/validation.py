@@ -62,7 +62,7 @@ def validate(root: Path | str, strict: bool = False, check_duplicates: bool = Tr
     return _checked(corpus, problems + record_problems, records, strict, check_duplicates, jobs, code_versions)
 
 
-Parsed = MutableMapping[tuple[str, bytes], tuple[Corpus, list[Problem]]]
+Parsed = MutableMapping[tuple[str, bytes], Any]  # (path, digest) -> a file's load (a corpus part, or a record)
 
 
 def validate_files(
@@ -81,23 +81,27 @@ def validate_files(
     remembers each YAML file's load by path and content, so a history of commits that each
     change one file parses each version of a file once.
     """
-    parts = []
+    parts: list[tuple[Corpus, list[Problem]]] = []
     records: list[RecordFile] = []
     problems: list[Problem] = []
     for path in sorted(files):
         raw, relative, name = files[path], PurePosixPath(path), prefix + path
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
         if relative.parts[:-1] == (VERDICTS_DIR,) and not relative.name.startswith("."):
-            found, found_problems = parse_record_bytes(raw, name, relative.name)
-            problems += found_problems
-            records += [found] if found is not None else []
-        if is_corpus_file(Path(path)):
-            key = (path, hashlib.blake2b(raw, digest_size=16).digest())
-            part = parsed.get(key) if parsed is not None else None
-            if part is None:
-                part = (Corpus(files=[name]), [])
-                part[1].extend(load_bytes(raw, name, file_kind(Path(path)), part[0]))
+            read = parsed.get((f"record:{path}", digest)) if parsed is not None else None
+            if read is None:
+                read = parse_record_bytes(raw, name, relative.name)
                 if parsed is not None:
-                    parsed[key] = part
+                    parsed[(f"record:{path}", digest)] = read
+            problems += read[1]
+            records += [read[0]] if read[0] is not None else []
+        if is_corpus_file(Path(path)):
+            part: tuple[Corpus, list[Problem]] | None = parsed.get((path, digest)) if parsed is not None else None
+            if part is None:
+                into = Corpus(files=[name])
+                part = (into, load_bytes(raw, name, file_kind(Path(path)), into))
+                if parsed is not None:
+                    parsed[(path, digest)] = part
             parts.append(part)
     corpus, load_problems = merge(parts)
     return _checked(corpus, load_problems + problems, records, strict, check_duplicates, jobs, code_versions)
