@@ -68,3 +68,16 @@ def test_the_step_says_so_in_one_line_when_no_hypothesis_moves(scripted_repo, tm
     proc, summary = run_step(pull_request(scripted_repo, tmp_path, reword), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert summary.splitlines()[-1] == "No hypothesis changes: every balance and certainty is as it was."
+
+
+def test_a_diff_that_cannot_run_fails_the_step_and_says_why_in_the_summary(scripted_repo, tmp_path):
+    def reword(clone: Path) -> None:
+        claims = clone / "claims" / "claims.yaml"
+        claims.write_text(claims.read_text().replace("lookup table.", "lookup table, again."))
+
+    clone = pull_request(scripted_repo, tmp_path, reword)
+    subprocess.run(["git", "-C", str(clone), "update-ref", "-d", "refs/remotes/origin/main"], check=True)  # a checkout without the base
+    proc, summary = run_step(clone, tmp_path)
+    assert proc.returncode == 1
+    assert summary.startswith("<!-- kg diff -->\n### Evidence: kg diff could not compare origin/main with this change")
+    assert "error: unknown revision 'origin/main'" in summary
