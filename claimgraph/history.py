@@ -35,7 +35,7 @@ from kg.diff import ClaimChange, HypothesisDiff, HypothesisState, Snapshot, clai
 from kg.evidence import Weights
 from kg.loading import is_corpus_file
 from kg.store import GraphStore
-from kg.util import REPO_ROOT, atomic_write_text, default_corpus, parse_time, read_json
+from kg.util import REPO_ROOT, atomic_write_text, default_corpus, read_json
 from kg.verdicts import VERDICTS_DIR
 
 from .wiring import collect_verdicts
@@ -98,6 +98,8 @@ class History:
         self.corpus = Path(corpus or default_corpus()).resolve()
         self.weights = weights or Weights()
         self.cache = cache or default_cache()
+        if not self.corpus.exists():
+            raise FileNotFoundError(f"{self.corpus}: path does not exist (pass a corpus folder such as claims/)")
         folder = self.corpus if self.corpus.is_dir() else self.corpus.parent
         try:
             top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
@@ -329,8 +331,3 @@ def _tree_entries(data: bytes, width: int) -> list[tuple[str, str, str]]:
         entries.append((mode, name, data[nul + 1 : nul + 1 + width].hex()))
         i = nul + 1 + width
     return entries
-
-
-def parse_date(text: str) -> datetime | None:
-    """A date or timestamp from the command line or a date picker (2026-01-31, or ISO 8601)."""
-    return parse_time(text if "T" in text else f"{text}T00:00:00+00:00")

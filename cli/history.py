@@ -176,16 +176,16 @@ def _history(corpus: CorpusPath, weights: WeightsPath) -> History:
         return History(corpus, w)
     except NoHistory as exc:
         fail(f"{exc}: kg diff and kg history need a git checkout of the corpus")
+    except OSError as exc:
+        fail(str(exc))
 
 
 def _snapshot(h: History, rev: str | None) -> dict[str, HypothesisState]:
     try:
         return h.snapshot(rev)
     except _revision_error() as exc:
-        h.close()
         fail(str(exc))
     except OSError as exc:
-        h.close()
         fail(f"{rev or 'the work tree'}: {exc}")
 
 
@@ -195,5 +195,4 @@ def _unknown(h: History, hypothesis: str) -> None:
     names = h.seen()
     match = process.extractOne(hypothesis, sorted(names), scorer=fuzz.ratio, score_cutoff=70) if names else None
     hint = f"; did you mean '{match[0]}'?" if match else "; see `kg hypotheses`"
-    h.close()
     fail(f"hypothesis '{hypothesis}' is in no commit of {h.path}{hint}")

@@ -142,6 +142,8 @@ def test_unknown_hypothesis_and_no_git_history_are_one_line_errors(scripted_repo
     for args in (("history", HYP), ("diff", "HEAD")):
         proc = kg(*args, "--corpus", str(base_corpus), env=env)  # a plain folder: a tarball's corpus
         assert proc.returncode == 1 and "not in a git checkout" in proc.stderr and "Traceback" not in proc.stderr
+    proc = kg("diff", "HEAD", "--corpus", str(base_corpus.parent / "nowhere"), env=env)
+    assert proc.returncode == 1 and "nowhere: path does not exist" in proc.stderr and len(proc.stderr.splitlines()) == 1
     proc = kg("diff", "no-such-branch", "--corpus", str(scripted_repo.corpus), env=env)
     assert proc.returncode == 1 and proc.stderr.strip() == "error: unknown revision 'no-such-branch' (git knows no commit by that name here)"
 
