@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from kg import validation
-from kg.diff import ClaimChange, HypothesisDiff, HypothesisState, Snapshot, claim_changes, diff, numbers_changed, snapshot, snapshot_from_json, snapshot_to_json
+from kg.diff import ClaimChange, HypothesisDiff, HypothesisState, Snapshot, claim_changes, diff, numbers_changed, snapshot
 from kg.evidence import Weights
 from kg.loading import is_corpus_file
 from kg.store import GraphStore
@@ -40,7 +40,7 @@ from kg.verdicts import VERDICTS_DIR
 
 from .wiring import collect_verdicts
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 # What a snapshot depends on besides the corpus: the evidence code and the job catalogue.
 _CODE = [REPO_ROOT / "repro" / "jobs" / "catalog.json", *sorted((REPO_ROOT / "kg").glob("*.py")), *sorted((REPO_ROOT / "claimgraph").glob("*.py"))]
 
@@ -113,8 +113,10 @@ class History:
         self._batch: subprocess.Popen[bytes] | None = None
         self._blobs: dict[str, bytes] = {}
         self._parsed: validation.Parsed = {}
-        self._memo: dict[str, Snapshot | str] = {}  # tree -> snapshot, or the error
+        self._memo: dict[str, dict[str, str] | str] = {}  # tree -> {hypothesis: state digest}, or its error
         self._states: dict[Any, HypothesisState] = {}  # kg.diff.snapshot's memo
+        self._digests: dict[int, str] = {}  # id(state) -> digest, for the states in self._states
+        self._by_digest: dict[str, HypothesisState] = {}
         self._key = self._fingerprint()
 
     # --- git ------------------------------------------------------------------------------
@@ -209,28 +211,75 @@ class History:
         return found
 
     def at_tree(self, tree: str) -> Snapshot | str:
-        """The snapshot of one corpus tree, or its first error (memoised, then cached on disk)."""
+        """The snapshot of one corpus tree, or its first error."""
+        index = self.index_of(tree)
+        return index if isinstance(index, str) else {h: self.state(d) for h, d in index.items()}
+
+    def index_of(self, tree: str) -> dict[str, str] | str:
+        """One corpus tree's hypotheses, each with the digest of its state, or the tree's first
+        error: memoised, and cached on disk as `<cache>/<key>/trees/<tree>.json`. States are
+        stored once by digest (`states/<digest>.json`): a commit leaves most hypotheses as they
+        were, so a history of N commits stores far fewer than N x hypotheses states, and a
+        timeline reads only the states of its one hypothesis."""
         if tree in self._memo:
             return self._memo[tree]
-        path = self.cache / self._key / f"{tree}.json"
+        path = self.cache / self._key / "trees" / f"{tree}.json"
         cached = read_json(path)
-        found: Snapshot | str
-        if isinstance(cached, dict) and "snapshot" in cached:
-            found = snapshot_from_json(cached["snapshot"])
+        found: dict[str, str] | str
+        if isinstance(cached, dict) and isinstance(cached.get("hypotheses"), dict):
+            found = {str(h): str(d) for h, d in cached["hypotheses"].items()}
         elif isinstance(cached, dict) and "error" in cached:
             found = str(cached["error"])
         else:
             try:
-                found = self._compute(self.files_of(tree), None)
+                found = {h: self._store_state(state) for h, state in self._compute(self.files_of(tree), None).items()}
             except RevisionError as exc:
                 found = str(exc)
-            try:
-                entry = {"error": found} if isinstance(found, str) else {"snapshot": snapshot_to_json(found)}
-                atomic_write_text(path, json.dumps(entry, separators=(",", ":")), durable=False)  # compact: the C encoder
-            except OSError:  # a read-only checkout still answers, only slower the next time
-                pass
+            self._write(path, {"error": found} if isinstance(found, str) else {"hypotheses": found})
         self._memo[tree] = found
         return found
+
+    def state(self, digest: str) -> HypothesisState:
+        if digest not in self._by_digest:
+            path = self.cache / self._key / "states" / f"{digest}.json"
+            cached = read_json(path)
+            try:
+                self._by_digest[digest] = HypothesisState.from_json(cached)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # gone or damaged: weigh its tree again
+                path.unlink(missing_ok=True)
+                self._recompute_holding(digest)
+        return self._by_digest[digest]
+
+    def _recompute_holding(self, digest: str) -> None:
+        for tree, index in list(self._memo.items()):
+            if isinstance(index, dict) and digest in index.values():
+                del self._memo[tree]
+                (self.cache / self._key / "trees" / f"{tree}.json").unlink(missing_ok=True)
+                self.index_of(tree)
+                if digest in self._by_digest:
+                    return
+        raise RevisionError(f"the history cache lost state {digest}; delete {self.cache / self._key} and run again")
+
+    def _store_state(self, state: HypothesisState) -> str:
+        """Its digest, writing it to the cache the first time it is seen."""
+        digest = self._digests.get(id(state))
+        if digest is None:
+            text = json.dumps(state.to_json(), separators=(",", ":"), sort_keys=True)
+            digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+            self._digests[id(state)] = digest  # states are kept alive by kg.diff.snapshot's memo
+            if digest not in self._by_digest:
+                self._by_digest[digest] = state
+                path = self.cache / self._key / "states" / f"{digest}.json"
+                if not path.exists():
+                    self._write(path, text)
+        return digest
+
+    def _write(self, path: Path, entry: dict[str, Any] | str) -> None:
+        text = entry if isinstance(entry, str) else json.dumps(entry, separators=(",", ":"))  # compact: the C encoder
+        try:
+            atomic_write_text(path, text, durable=False)
+        except OSError:  # a read-only checkout still answers, only slower the next time
+            pass
 
     def _compute(self, files: dict[str, bytes], label: str | None) -> Snapshot:
         from .wiring import job_catalog
@@ -264,22 +313,26 @@ class History:
         first; a commit where the corpus did not load is a Point with its error."""
         points: list[Point] = []
         previous: HypothesisState | None = None
+        previous_digest: str | None = None
         for commit in self.commits():
             tree = self.tree_of(commit.sha)
-            found = self.at_tree(tree) if tree else {}
-            if isinstance(found, str):
-                points.append(Point(commit, None, [], found))
+            index = self.index_of(tree) if tree else {}
+            if isinstance(index, str):
+                points.append(Point(commit, None, [], index))
                 continue
-            state = found.get(hypothesis)
+            digest = index.get(hypothesis)
+            if digest == previous_digest:  # the same numbers and the same claims: nothing moved
+                continue
+            state = self.state(digest) if digest else None
             changes = claim_changes(previous, state)
             if changes or numbers_changed(previous, state):
                 points.append(Point(commit, state, changes))
-            previous = state
+            previous, previous_digest = state, digest
         return points
 
     def seen(self) -> set[str]:
         """The hypotheses of every snapshot read so far (for a "did you mean")."""
-        return {h for s in self._memo.values() if isinstance(s, dict) for h in s}
+        return {h for index in self._memo.values() if isinstance(index, dict) for h in index}
 
     def changed_since(self, when: datetime) -> tuple[str | None, list[HypothesisDiff]]:
         """The last commit before `when` and what changed from it to the work tree."""

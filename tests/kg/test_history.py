@@ -129,9 +129,14 @@ def test_history_lists_each_commit_that_moved_the_evidence(scripted_repo, env):
 def test_history_is_cached_by_tree_and_survives_a_bad_cache_file(scripted_repo, env, tmp_path):
     args = ("history", HYP, "--corpus", str(scripted_repo.corpus), "--format", "json")
     first = kg(*args, env=env)
-    files = sorted((tmp_path / "cache").rglob("*.json"))
-    assert len(files) == 7  # one per corpus tree: each of the seven commits changed it
-    files[0].write_text('{"snapsh')  # a half-written entry is recomputed, not trusted
+    trees = sorted((tmp_path / "cache").rglob("trees/*.json"))
+    states = sorted((tmp_path / "cache").rglob("states/*.json"))
+    assert len(trees) == 7  # one per corpus tree: each of the seven commits changed it
+    assert len(states) < 7 * 2  # each hypothesis's state stored once however many commits share it
+    # half-written or damaged entries are recomputed, not trusted
+    trees[0].write_text('{"hypoth')
+    for state in states:
+        state.write_text('{"title": 1}')
     again = kg(*args, env=env)
     assert again.returncode == 0 and again.stdout == first.stdout
 
