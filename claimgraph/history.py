@@ -8,9 +8,10 @@ hypothesis.
 
 How a revision is read: the corpus folder's tree (`git rev-parse REV:claims`, asked of one
 long-lived `git cat-file --batch`) is walked object by object, each YAML file is loaded once per
-content (`kg.validation.validate_files` keeps them), and the snapshot is cached on disk under
-`.cache/history/` keyed by the tree's hash and by a fingerprint of the evidence code and
-weights, so a second `kg history` over the same commits reads JSON instead of YAML.
+content (`kg.validation.validate_files` keeps them), and the result is cached on disk under
+`.cache/history/<fingerprint of the evidence code and weights>/`: per tree hash, each
+hypothesis's state digest (`trees/`), and each distinct state once (`states/`), so a second
+`kg history` over the same commits reads a little JSON instead of weighing YAML.
 
 What a revision's evidence is: its claims and its verdicts of record as published then
 (`collect_verdicts(as_published=True)`); no local runs (a machine's run store is not history),

@@ -111,14 +111,6 @@ def snapshot(store: Store, weights: Weights | None = None, memo: dict[Any, Hypot
     return out
 
 
-def snapshot_to_json(snap: Snapshot) -> dict[str, Any]:
-    return {h: s.to_json() for h, s in snap.items()}
-
-
-def snapshot_from_json(data: dict[str, Any]) -> Snapshot:
-    return {h: HypothesisState.from_json(s) for h, s in data.items()}
-
-
 # --- the difference between two snapshots ------------------------------------------------------
 
 
