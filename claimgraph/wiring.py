@@ -42,7 +42,7 @@ def validate_text(text: str, corpus: Corpus, name: str = "your claim", kind: str
     return validation.validate_text(text, corpus, name, kind, jobs=job_catalog())
 
 
-def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: Iterable[VerdictOfRecord] = (), local: bool = True) -> list[ClaimVerdict]:
+def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: Iterable[VerdictOfRecord] = (), local: bool = True, as_published: bool = False) -> list[ClaimVerdict]:
     """The verdict of every reproduction a claim names, with where it comes from (`status`):
 
     - the verdict of record of that job, preset and resolved params, when its job code is
@@ -50,6 +50,10 @@ def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: It
     - else the latest succeeded local run of the request in the run store (`local`: any seed,
       unpublished), unless `local=False`;
     - a verdict of record whose job code has changed shows too (`stale`), and weighs nothing.
+
+    `as_published=True` reads a past revision's records as they stood then (claimgraph.history):
+    no check against today's job code, and a reproduction today's catalogue cannot resolve (a
+    job renamed since) has no verdict instead of failing.
     """
     catalog = job_catalog()
     published = {_request_key(r.job, r.preset, r.params): r for r in records}
@@ -59,12 +63,17 @@ def collect_verdicts(corpus: Corpus, runs: Path | str | None = None, records: It
     for claim in corpus.claims.values():
         for ref in claim.reproductions:
             common = {"claim": claim.id, "job": ref.job, "preset": ref.preset, "expect": ref.expect}
-            key = _request_key(ref.job, ref.preset, catalog.resolve(ref.job, ref.preset, dict(ref.params)))
+            try:
+                key = _request_key(ref.job, ref.preset, catalog.resolve(ref.job, ref.preset, dict(ref.params)))
+            except ValueError:
+                if as_published:
+                    continue
+                raise
             record = published.get(key)
             if record is not None:
                 if ref.job not in versions:
-                    versions[ref.job] = job_code_version(ref.job)
-                status = "record" if record.code_version == versions[ref.job] else "stale"
+                    versions[ref.job] = None if as_published else job_code_version(ref.job)
+                status = "record" if as_published or record.code_version == versions[ref.job] else "stale"
                 verdicts.append(
                     ClaimVerdict(
                         **common,

@@ -9,6 +9,8 @@
     kg search TEXT
     kg path A B
     kg export --format json|graphml|csv|bibtex
+    kg diff REV_A [REV_B] [--format table|tsv|markdown|json]  cli/history.py
+    kg history HYPOTHESIS
     kg sync --neo4j URI                                    cli/sync.py
     kg run JOB / kg runs [show|cancel]                     cli/runs.py
     kg ingest / resolve / suggest                          cli/ingest.py
@@ -23,7 +25,7 @@ import sys
 
 import typer
 
-from cli import corpus, ingest, runs, sync
+from cli import corpus, history, ingest, runs, sync
 from cli.output import err
 
 app = typer.Typer(
@@ -36,6 +38,8 @@ app = typer.Typer(
 
 for command in (corpus.validate, corpus.schema, corpus.hypotheses, corpus.summary, corpus.show, corpus.sensitivity, corpus.search, corpus.path, corpus.export):
     app.command()(command)
+app.command()(history.diff)
+app.command()(history.history)
 app.command()(sync.sync)
 app.command()(runs.run)
 app.add_typer(runs.runs_app, name="runs")

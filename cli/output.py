@@ -80,9 +80,9 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    """A rich table on a terminal; tab-separated lines with a header when piped."""
-    if out.is_terminal:
+def table(title: str, columns: list[str], rows: list[list[Any]], plain: bool = False) -> None:
+    """A rich table on a terminal; tab-separated lines with a header when piped (or `plain`)."""
+    if out.is_terminal and not plain:
         rows = [[printable(v) for v in row] for row in rows]
         widths = {i: max([len(col)] + [len(str(row[i])) for row in rows]) for i, col in enumerate(columns) if col not in PROSE}
         fixed = sum(w + 3 for w in widths.values())

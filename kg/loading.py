@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,11 @@ def file_kind(path: Path) -> str:
     return "claims"
 
 
+def is_corpus_file(relative: Path) -> bool:
+    """Is this path (relative to the corpus folder) a corpus YAML file? schema/ is skipped."""
+    return relative.suffix in (".yaml", ".yml") and "schema" not in relative.parts
+
+
 def corpus_files(root: Path) -> list[Path]:
     """The corpus files `load_corpus` reads under `root` (a folder, or one file)."""
     return [root] if root.is_file() else list_corpus(root, skip=(VERDICTS_FOLDER,)).files
@@ -114,13 +119,21 @@ def _load_file(path: Path, name: str, corpus: Corpus, root: Path | None) -> list
     except Refused as exc:
         corpus.unreadable.append(name)
         return [Problem(name, 1, exc.message, exc.hint)]
+    return load_bytes(raw, name, file_kind(path), corpus)
+
+
+def load_bytes(raw: bytes, name: str, kind: str, corpus: Corpus) -> list[Problem]:
+    """One file's bytes (read capped from disk, or from git at a revision) into `corpus`."""
+    if len(raw) > MAX_FILE_BYTES:
+        corpus.unreadable.append(name)
+        return [Problem(name, 1, f"file is {len(raw) / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MiB cap", "split it into several files")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         corpus.unreadable.append(name)
         line = raw.count(b"\n", 0, exc.start) + 1
         return [Problem(name, line, "not valid UTF-8", "save the file as UTF-8 (UTF-16 is not read)")]
-    return _load_text(text, name, file_kind(path), corpus, hygiene.scan_bytes(raw))
+    return _load_text(text, name, kind, corpus, hygiene.scan_bytes(raw))
 
 
 def load_text(text: str, name: str, kind: str, corpus: Corpus) -> list[Problem]:
@@ -188,6 +201,25 @@ def _load_text(text: str, name: str, kind: str, corpus: Corpus, suspect: bool) -
         store[item.id] = item
         corpus.origins[key] = Origin(name, line)
     return problems
+
+
+def merge(parts: Iterable[tuple[Corpus, list[Problem]]]) -> tuple[Corpus, list[Problem]]:
+    """One corpus from files loaded each into its own (so an unchanged file need not be parsed
+    again): what loading them all into one would give, duplicate ids included."""
+    corpus, problems = Corpus(), []
+    for part, part_problems in parts:
+        corpus.files += part.files
+        corpus.unreadable += part.unreadable
+        problems += part_problems
+        for (kind, entity_id), origin in part.origins.items():
+            first = corpus.origins.get((kind, entity_id))
+            if first is not None:
+                noun = "hypothesis" if kind == "hypotheses" else kind[:-1]
+                problems.append(Problem(origin.file, origin.line, f"duplicate {noun} id '{entity_id}' (first defined at {first})", "ids must be unique; rename one"))
+                continue
+            getattr(corpus, kind)[entity_id] = getattr(part, kind)[entity_id]
+            corpus.origins[(kind, entity_id)] = origin
+    return corpus, problems
 
 
 def _node_tree(text: str) -> yaml.Node | None:

@@ -59,12 +59,14 @@ def parse_time(text: object) -> datetime | None:
 # --- files ---------------------------------------------------------------------------------
 
 
-def atomic_write_text(path: Path, text: str) -> Path:
+def atomic_write_text(path: Path, text: str, durable: bool = True) -> Path:
     """Write `text` so a reader, or a process killed mid-write, sees the old file or the new one.
 
     A temporary file in the same folder is written, flushed and fsync'd, moved over the target
     with os.replace, and the folder fsync'd so the rename survives a crash. On any error the
-    temporary file is removed and the old file is left as it was.
+    temporary file is removed and the old file is left as it was. `durable=False` skips the
+    fsyncs (still atomic for readers): for caches, where losing the last write to a power cut
+    costs only a recomputation.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -72,12 +74,14 @@ def atomic_write_text(path: Path, text: str) -> Path:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
     return path
 
 

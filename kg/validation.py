@@ -12,18 +12,19 @@ are made for the first MAX_SUGGESTIONS dangling references only.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz, process, utils
 
 from kg import neardup
-from kg.loading import Corpus, Origin, load_corpus, load_text
+from kg.loading import Corpus, Origin, file_kind, is_corpus_file, load_bytes, load_corpus, load_text, merge
 from kg.problems import Problem
-from kg.verdicts import RecordFile, load_records
+from kg.verdicts import VERDICTS_DIR, RecordFile, load_records, parse_record_bytes
 
 NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
 NEAR_DUPLICATE_SOURCE = 95  # ratio on normalised titles
@@ -65,7 +66,63 @@ def validate(root: Path | str, strict: bool = False, check_duplicates: bool = Tr
     (the core knows no jobs) reproductions and verdicts of record are checked for shape only."""
     corpus, problems = load_corpus(root)
     records, record_problems = load_records(root) if Path(root).is_dir() else ([], [])
-    problems += record_problems
+    return _checked(corpus, problems + record_problems, records, strict, check_duplicates, jobs, code_versions)
+
+
+Parsed = MutableMapping[tuple[str, bytes], Any]  # (path, digest) -> a file's load (a corpus part, or a record)
+
+
+def validate_files(
+    files: Mapping[str, bytes],
+    prefix: str = "",
+    strict: bool = False,
+    check_duplicates: bool = True,
+    jobs: JobCatalog | None = None,
+    code_versions: Callable[[str], str | None] | None = None,
+    parsed: Parsed | None = None,
+) -> Report:
+    """`validate` over a corpus held in memory, such as a corpus folder at a git revision.
+
+    `files` maps each path inside the corpus folder (`goals.yaml`, `verdicts/grokking.smoke.json`)
+    to its bytes; problems name the file as `prefix + path`. `parsed` (a dict the caller keeps)
+    remembers each YAML file's load by path and content, so a history of commits that each
+    change one file parses each version of a file once.
+    """
+    parts: list[tuple[Corpus, list[Problem]]] = []
+    records: list[RecordFile] = []
+    problems: list[Problem] = []
+    for path in sorted(files):
+        raw, relative, name = files[path], PurePosixPath(path), prefix + path
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
+        if relative.parts[:-1] == (VERDICTS_DIR,) and not relative.name.startswith("."):
+            read = parsed.get((f"record:{path}", digest)) if parsed is not None else None
+            if read is None:
+                read = parse_record_bytes(raw, name, relative.name)
+                if parsed is not None:
+                    parsed[(f"record:{path}", digest)] = read
+            problems += read[1]
+            records += [read[0]] if read[0] is not None else []
+        if is_corpus_file(Path(path)):
+            part: tuple[Corpus, list[Problem]] | None = parsed.get((path, digest)) if parsed is not None else None
+            if part is None:
+                into = Corpus(files=[name])
+                part = (into, load_bytes(raw, name, file_kind(Path(path)), into))
+                if parsed is not None:
+                    parsed[(path, digest)] = part
+            parts.append(part)
+    corpus, load_problems = merge(parts)
+    return _checked(corpus, load_problems + problems, records, strict, check_duplicates, jobs, code_versions)
+
+
+def _checked(
+    corpus: Corpus,
+    problems: list[Problem],
+    records: list[RecordFile],
+    strict: bool,
+    check_duplicates: bool,
+    jobs: JobCatalog | None,
+    code_versions: Callable[[str], str | None] | None,
+) -> Report:
     problems += check_references(corpus)
     if jobs is not None:
         problems += check_reproductions(corpus, jobs)

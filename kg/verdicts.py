@@ -91,11 +91,20 @@ def read_record(path: Path, name: str | None = None) -> tuple[RecordFile | None,
         raw = read_capped(path, MAX_RECORD_BYTES, path.parent.parent)
     except Refused as exc:
         return None, [Problem(name, 1, exc.message, exc.hint)]
+    return parse_record_bytes(raw, name, path.name)
+
+
+def parse_record_bytes(raw: bytes, name: str, filename: str) -> tuple[RecordFile | None, list[Problem]]:
+    """One file's bytes (from disk, or from git at a revision), checked as `load_records` does."""
+    if not filename.endswith(".json"):
+        return None, [Problem(name, 1, "not a verdict of record (expected <job>.<preset>.json)", "verdicts/ holds only files written by `kg runs publish`", "warning")]
+    if len(raw) > MAX_RECORD_BYTES:
+        return None, [Problem(name, 1, f"file is {len(raw) / 1e6:.1f} MB, over the {MAX_RECORD_BYTES // 2**20} MiB cap of a verdict file", "publish it again with `kg runs publish`")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None, [Problem(name, 1, "not valid UTF-8", "publish it again with `kg runs publish`")]
-    return parse_record(text, name, path.name)
+    return parse_record(text, name, filename)
 
 
 def parse_record(text: str, name: str, filename: str | None = None) -> tuple[RecordFile | None, list[Problem]]:

@@ -20,6 +20,16 @@ def repo_root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def scripted_repo(tmp_path_factory):
+    """A git repository with a scripted history of the base corpus (tests/scripted_repo.py).
+    Shared by the session: copy it (shutil.copytree) before editing its work tree."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from scripted_repo import build
+
+    return build(tmp_path_factory.mktemp("scripted") / "repo")
+
+
 @pytest.fixture
 def base_corpus(tmp_path: Path) -> Path:
     """A small valid corpus (tests/kg/base) copied to a temporary folder, safe to edit."""

@@ -11,6 +11,7 @@ import streamlit as st
 from kg.util import shorten
 from ui import data, findings, palette
 from ui import widgets as w
+from ui.timeline import render as render_timeline
 
 SHOWN = 12  # cards per relation; the rest are in a table under them
 
@@ -366,3 +367,6 @@ if without:
         width="stretch",
         key="without",
     )
+
+# --- over time (ui/timeline.py) --------------------------------------------------------------
+render_timeline(h.id)

@@ -10,6 +10,7 @@ import streamlit as st
 from kg.util import shorten
 from ui import data, findings, palette
 from ui import widgets as w
+from ui.timeline import changed_since
 
 store = w.require_store()
 weights = data.weights()
@@ -20,6 +21,8 @@ w.header("Hypotheses", "Each hypothesis with the weighted balance of the claims 
 if not rows:
     w.empty_state("No hypotheses yet", "Add positions under debate to `claims/hypotheses.yaml`, then claims that support or contradict them.")
     st.stop()
+
+changed_since()  # the hypotheses whose verdict moved since a date (ui/timeline.py)
 
 SORTS = {
     "Most supported first": lambda hb: (-hb[1].score, hb[0].title),
