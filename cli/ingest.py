@@ -8,7 +8,6 @@ kg suggest [--min 2] [--format text|json]
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -42,8 +41,9 @@ def _corpus(path: Path | None) -> Corpus:
 
 def _client(api_url: str | None, rate: float | None, timeout: float = 30.0, attempts: int | None = None) -> S2Client:
     from ingest.client import Backoff, S2Client
+    from kg.util import env_number
 
-    backoff = Backoff(base=float(os.environ.get("S2_BACKOFF_BASE", "2.0")), attempts=attempts) if attempts is not None else None
+    backoff = Backoff(base=env_number("S2_BACKOFF_BASE", 2.0, maximum=600), attempts=attempts) if attempts is not None else None
     return S2Client(api_url=api_url, rate=rate, timeout=timeout, backoff=backoff)
 
 
@@ -54,8 +54,8 @@ def ingest(
     only: Annotated[list[str] | None, typer.Option("--only", help="Only this source id (repeatable)")] = None,
     api_url: ApiOpt = None,
     cache: CacheOpt = None,
-    rate: Annotated[float | None, typer.Option("--rate", help="Requests per second (default: 1 with S2_API_KEY, 1/3 without)")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per HTTP request")] = 30.0,
+    rate: Annotated[float | None, typer.Option("--rate", min=0.01, max=1000, help="Requests per second (default: 1 with S2_API_KEY, 1/3 without)")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, max=3600, help="Seconds per HTTP request")] = 30.0,
     edges: Annotated[bool, typer.Option("--edges/--no-edges", help="Also fetch references and citations")] = True,
     format: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
 ) -> None:
@@ -125,7 +125,7 @@ def resolve(
     corpus: CorpusPath = None,
     online: Annotated[bool, typer.Option("--online", help="Also ask S2 search (implied by --api-url)")] = False,
     api_url: ApiOpt = None,
-    limit: Annotated[int, typer.Option("--limit", "-n")] = 5,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100)] = 5,
     format: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
 ) -> None:
     """Rank corpus sources for an informal reference, or resolve every reference in a text file."""
@@ -195,7 +195,7 @@ def resolve(
 def suggest(
     corpus: CorpusPath = None,
     cache: CacheOpt = None,
-    min_links: Annotated[int, typer.Option("--min", help="Corpus sources a paper must cite or be cited by")] = 2,
+    min_links: Annotated[int, typer.Option("--min", min=1, help="Corpus sources a paper must cite or be cited by")] = 2,
     format: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
 ) -> None:
     """Papers outside the corpus that cite or are cited by several corpus sources (from the cache)."""

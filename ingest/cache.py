@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kg.util import atomic_write_json, default_s2_cache, now_iso, parse_time, pid_alive
+from kg.util import atomic_write_json, default_s2_cache, env_number, now_iso, parse_time, pid_alive
 
 SCHEMA_VERSION = 1
 KINDS = ("papers", "references", "citations")
@@ -39,8 +39,7 @@ class Cache:
 
     @classmethod
     def open(cls, root: Path | str | None = None, max_age_days: float | None = None) -> Cache:
-        env_age = os.environ.get("KG_S2_MAX_AGE_DAYS")
-        age = max_age_days if max_age_days is not None else float(env_age) if env_age else DEFAULT_MAX_AGE_DAYS
+        age = max_age_days if max_age_days is not None else env_number("KG_S2_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS, maximum=36500)
         return cls(Path(root) if root else default_s2_cache(), age)
 
     def path(self, kind: str, key: str) -> Path:
