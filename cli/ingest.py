@@ -92,6 +92,7 @@ def ingest(
         if client is not None:
             client.close()
 
+    reported = set(store.corrupt)
     if format is TextOrJson.json:
         print_json(summary.to_dict())
     else:
@@ -111,12 +112,16 @@ def ingest(
             out.print(f"  warning: {w}", markup=False)
         if summary.missing:
             out.print(f"  missing from the cache (offline): {', '.join(summary.missing)}", markup=False)
+        if summary.corrupt:
+            out.print(f"  corrupt in the cache (offline): {', '.join(summary.corrupt)}", markup=False)
     for bad in store.corrupt_files():  # never written by us; a disk or hand edit broke it
-        warn(f"{bad}: not valid JSON; it counts as missing (delete it and run `kg ingest` again)")
+        if bad not in reported:  # those read during the run were warned about as they were read
+            warn(f"{bad}: corrupt cache entry ({store.corrupt[bad]}); `kg ingest` online fetches it again")
     if summary.failed:
         fail(f"{len(summary.failed)} item(s) failed; run `kg ingest` again to retry them (the rest is cached)")
-    if summary.missing:
-        fail(f"{len(summary.missing)} item(s) missing from the cache at {store.root}; run `kg ingest` online to fetch them")
+    if summary.missing or summary.corrupt:
+        what = " and ".join(f"{len(items)} {name}" for name, items in (("missing", summary.missing), ("corrupt", summary.corrupt)) if items)
+        fail(f"{what} item(s) in the cache at {store.root}; run `kg ingest` online to fetch them")
 
 
 def resolve(

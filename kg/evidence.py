@@ -90,7 +90,7 @@ class Weights(BaseModel):
     @classmethod
     def _known_keys(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
         """A misspelt key ("stong") would silently weigh nothing; refuse it instead."""
-        known = cls.model_fields[info.field_name].get_default(call_default_factory=True)
+        known = cls.model_fields[str(info.field_name)].get_default(call_default_factory=True)
         unknown = sorted(set(value) - set(known))
         if unknown:
             raise ValueError(f"unknown key {unknown[0]!r}; known: {', '.join(known)}")
@@ -116,7 +116,7 @@ class Weights(BaseModel):
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
         if not isinstance(overrides, dict):
-            raise ValueError(f"expected a JSON object such as {{\"kind\": {{\"opinion\": 1}}}}, found a {type(overrides).__name__}")
+            raise ValueError(f'expected a JSON object such as {{"kind": {{"opinion": 1}}}}, found a {type(overrides).__name__}')
         merged = cls().model_dump()
         for key, value in overrides.items():
             merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
