@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from kg.util import atomic_write_json, default_s2_cache, env_number, now_iso, parse_time, pid_alive, warn_once
+from kg.util import atomic_write_json, default_s2_cache, env_number, now_iso, parse_time, pid_alive, shape_error, warn_once
 
 SCHEMA_VERSION = 1
 KINDS = ("papers", "references", "citations")
@@ -171,9 +171,7 @@ def _load(path: Path, shape: type[BaseModel]) -> tuple[dict | None, str]:
     try:
         shape.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return None, f"wrong shape: {where + ': ' if where else ''}{first['msg']}"
+        return None, f"wrong shape: {shape_error(exc)}"
     return data, ""
 
 

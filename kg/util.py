@@ -115,6 +115,18 @@ state_log = logging.getLogger("claimgraph")  # the CLI prints these as `warning:
 warned: set[str] = set()
 
 
+def shape_error(exc: Any) -> str:
+    """The first error of a pydantic ValidationError in a few words: `seed: Input should be a
+    valid integer`, or `expected a JSON object, found list` for a file that is not an object."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"])
+    if first["type"] in ("dict_type", "model_type", "model_attributes_type"):
+        message = f"expected a JSON object, found {type(first['input']).__name__}"
+    else:
+        message = first["msg"]
+    return f"{where}: {message}" if where else message
+
+
 def warn_once(message: str) -> None:
     """Say once per process that a local file (a run, a cache entry) is corrupt and was skipped:
     bad local state degrades what is shown, it never stops a command."""

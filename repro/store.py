@@ -43,7 +43,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kg.records import Verdict
-from kg.util import REPO_ROOT, atomic_write_json, default_runs_dir, now_iso, parse_time, warn_once
+from kg.util import REPO_ROOT, atomic_write_json, default_runs_dir, now_iso, parse_time, shape_error, warn_once
 from kg.util import pid_alive as process_alive
 
 ACTIVE = ("queued", "running")
@@ -129,9 +129,7 @@ def read_checked(path: Path, shape: type[BaseModel] | None, default: Any = None)
         try:
             shape.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"])
-            return _skip(path, f"wrong shape ({where + ': ' if where else ''}{first['msg']})", default)
+            return _skip(path, f"wrong shape ({shape_error(exc)})", default)
     return data
 
 
