@@ -61,7 +61,7 @@ _state_log.propagate = False
 
 def main() -> None:
     try:
-        code = app(standalone_mode=False)  # errors come back here, so each is one line
+        code = app(prog_name="kg", standalone_mode=False)  # errors come back here, so each is one line
     except NoArgsIsHelpError as exc:  # plain `kg`: the help, as before
         exc.show()
         sys.exit(USAGE)
