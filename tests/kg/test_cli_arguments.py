@@ -129,7 +129,7 @@ def answered(r, *context: object) -> None:
 def hostile_command(draw) -> list[str]:
     """A command line with hostile text where a user types text. Left out: what writes files
     (`schema`, `-o`, `--png`), reaches a network (`sync`) or walks a path (`validate PATH`)."""
-    t = lambda: draw(TEXT)  # noqa: E731 - a short name keeps the templates readable
+    t = lambda: draw(TEXT)  # a short name keeps the templates readable
     templates = [
         lambda: ["search", t()],
         lambda: ["show", draw(st.sampled_from(["claim", "source", "hypothesis"]) | TEXT), t()],
