@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kg.loading import Corpus
 
 CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Cache folder (default: $KG_S2_CACHE or .cache/s2/)")]
+MAX_TEXT_BYTES = 8 * 2**20  # `kg resolve --text`: a paper or a long post, not a dump
 ApiOpt = Annotated[str | None, typer.Option("--api-url", help="S2 base URL without /graph/v1 (default: $S2_API_URL or the real API)")]
 
 
@@ -142,10 +143,19 @@ def resolve(
     c = _corpus(corpus)
     cat = Catalogue(c)
     if text_file is not None:
+        if not text_file.is_file():  # a FIFO or a device would hang the read or never end it
+            fail(f"{text_file}: {'not a regular file' if text_file.exists() else 'no such file'}")
         try:
-            body = text_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"{text_file}: {exc}")
+            with open(text_file, "rb") as f:
+                raw = f.read(MAX_TEXT_BYTES + 1)
+        except OSError as exc:
+            fail(f"{text_file}: {exc.strerror or exc}")
+        if len(raw) > MAX_TEXT_BYTES:
+            fail(f"{text_file}: over {MAX_TEXT_BYTES // 2**20} MiB; split it")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fail(f"{text_file}: not UTF-8 text")
         results = cat.scan(body)
         if format is TextOrJson.json:
             print_json(

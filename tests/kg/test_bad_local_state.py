@@ -207,3 +207,23 @@ def test_kg_run_on_a_full_disk_says_so_in_one_line(env, monkeypatch):
     r = kg("run", "sparse_parity", "--detach", env=env)
     assert r.code == 1 and len(r.lines) == 1, r.stderr
     assert r.lines[0].startswith("error: cannot create the run in ") and r.lines[0].endswith("No space left on device; nothing was left behind")
+
+
+@pytest.mark.neo4j
+def test_sync_projects_the_good_verdicts_past_corrupt_runs(neo4j_driver, corpus, env, tmp_path):
+    import os
+
+    import neo4j_server  # tests/neo4j, on the path once neo4j_driver is used
+
+    neo4j_server.clear(neo4j_driver)
+    runs = tmp_path / "runs"
+    fake_run(runs, "sparse_parity-0-good", "not-reproduced", "2026-01-01T00:00:00+00:00")
+    for i, (case, (name, data)) in enumerate(sorted(CORRUPTIONS.items()), 1):
+        (fake_run(runs, f"sparse_parity-{i}-{case}", "reproduced", f"2026-06-{i:02d}T00:00:00+00:00") / name).write_bytes(data)
+    uri = os.environ.get("NEO4J_URI") or "bolt://127.0.0.1:7687"
+    r = kg("sync", "--neo4j", uri, "--corpus", str(corpus), env=env)
+    assert r.code == 0, r.stderr
+    one_line_errors(r)
+    assert len(r.lines) == len(CORRUPTIONS)  # a warning each, nothing else
+    rows = neo4j_driver.execute_query("MATCH (r:Run)-[t:TESTS]->(:Claim) RETURN t.run_id AS run_id", database_="neo4j").records
+    assert {row["run_id"] for row in rows} == {"sparse_parity-0-good"}
