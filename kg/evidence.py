@@ -59,7 +59,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 LEVELS = ("very-low", "low", "moderate", "high")
 SIDES = ("supports", "contradicts", "qualifies")
@@ -68,7 +68,17 @@ EMPIRICAL = ("experiment", "observation")
 
 # A weight is a finite, non-negative multiplier, small enough that a product of five cannot
 # overflow; `true` is not 1 and "2" is not 2.
-Weight = Annotated[float, Field(ge=0, le=1e6, strict=True, allow_inf_nan=False)]
+# (The cap is a validator, not `le=`: the UI reads `le` as a slider's upper end.)
+MAX_WEIGHT = 1e6
+
+
+def _not_huge(value: float) -> float:
+    if value > MAX_WEIGHT:
+        raise ValueError(f"Input should be at most {MAX_WEIGHT:g}")
+    return value
+
+
+Weight = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False), AfterValidator(_not_huge)]
 MAX_WEIGHTS_BYTES = 64 * 1024  # a weights file is a few lines; anything bigger is a mistake
 
 
