@@ -22,7 +22,8 @@ class Result:
 
     @property
     def lines(self) -> list[str]:
-        return self.stderr.splitlines()
+        """The stderr lines that say something (a progress bar leaves a blank one when piped)."""
+        return [line for line in self.stderr.splitlines() if line.strip()]
 
 
 def kg(*args: str, env: dict[str, str] | None = None) -> Result:
