@@ -17,7 +17,7 @@ from kg.loading import Corpus
 from kg.problems import Problem
 from kg.records import CitationEdge, ClaimVerdict, VerdictOfRecord
 from kg.store import CorpusError, GraphStore, Store
-from kg.util import default_corpus
+from kg.util import EnvError, default_corpus
 from repro import api
 from repro.catalog import Catalog
 
@@ -130,7 +130,10 @@ def load_graph_store(path: Path | str | None = None, runs: bool = True) -> Graph
 
 def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
     """The store the configuration asks for: `KG_STORE=neo4j` (with NEO4J_URI) or the embedded graph."""
-    if os.environ.get("KG_STORE", "graph") == "neo4j":
+    kind = os.environ.get("KG_STORE") or "graph"
+    if kind not in ("graph", "neo4j"):
+        raise EnvError(f"KG_STORE={kind[:40]!r} is not a store; use graph (the default) or neo4j")
+    if kind == "neo4j":
         # NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
         # used: the server holds what `kg sync` wrote. Unreachable server, bad URI or wrong
         # credentials raise kg.neo4j_store.StoreUnavailable (an OSError) with a one-line message.

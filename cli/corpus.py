@@ -29,9 +29,12 @@ WeightsPath = Annotated[Path | None, typer.Option("--weights", help="JSON file o
 def load(corpus: Path | None) -> Store:
     from claimgraph import open_store
     from kg.store import CorpusError
+    from kg.util import EnvError
 
     try:
         return open_store(corpus)
+    except EnvError as exc:
+        usage_error(str(exc))
     except CorpusError as exc:
         fail(str(exc))
     except (OSError, ValueError) as exc:
@@ -258,7 +261,7 @@ def _show_source(store: Store, s: Any) -> None:
 
 def search(
     text: Annotated[str, typer.Argument(help="Words, a title, an informal name ('badllama'); typos are fine")],
-    limit: Annotated[int, typer.Option("--limit", "-n")] = 10,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000)] = 10,
     corpus: CorpusPath = None,
     format: Annotated[TableOrJson, typer.Option("--format", "-f")] = TableOrJson.table,
 ) -> None:
@@ -313,7 +316,14 @@ def export(
         fail("export reads the embedded graph; unset KG_STORE to export")
     text = run_export(store, format, load_weights(weights))
     if output:
-        output.write_text(text, encoding="utf-8")
+        from kg.util import atomic_write_text
+
+        if not output.parent.is_dir():
+            fail(f"cannot write {output}: no folder {output.parent}")
+        try:  # atomic: a full disk leaves the old file (or none), never half an export
+            atomic_write_text(output, text)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}; nothing was written")
         err.print(f"wrote {output}", markup=False)
     else:
         sys.stdout.write(text)

@@ -8,7 +8,6 @@ kg suggest [--min 2] [--format text|json]
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from kg.loading import Corpus
 
 CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Cache folder (default: $KG_S2_CACHE or .cache/s2/)")]
+MAX_TEXT_BYTES = 8 * 2**20  # `kg resolve --text`: a paper or a long post, not a dump
 ApiOpt = Annotated[str | None, typer.Option("--api-url", help="S2 base URL without /graph/v1 (default: $S2_API_URL or the real API)")]
 
 
@@ -42,8 +42,9 @@ def _corpus(path: Path | None) -> Corpus:
 
 def _client(api_url: str | None, rate: float | None, timeout: float = 30.0, attempts: int | None = None) -> S2Client:
     from ingest.client import Backoff, S2Client
+    from kg.util import env_number
 
-    backoff = Backoff(base=float(os.environ.get("S2_BACKOFF_BASE", "2.0")), attempts=attempts) if attempts is not None else None
+    backoff = Backoff(base=env_number("S2_BACKOFF_BASE", 2.0, maximum=600), attempts=attempts) if attempts is not None else None
     return S2Client(api_url=api_url, rate=rate, timeout=timeout, backoff=backoff)
 
 
@@ -54,8 +55,8 @@ def ingest(
     only: Annotated[list[str] | None, typer.Option("--only", help="Only this source id (repeatable)")] = None,
     api_url: ApiOpt = None,
     cache: CacheOpt = None,
-    rate: Annotated[float | None, typer.Option("--rate", help="Requests per second (default: 1 with S2_API_KEY, 1/3 without)")] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per HTTP request")] = 30.0,
+    rate: Annotated[float | None, typer.Option("--rate", min=0.01, max=1000, help="Requests per second (default: 1 with S2_API_KEY, 1/3 without)")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, max=3600, help="Seconds per HTTP request")] = 30.0,
     edges: Annotated[bool, typer.Option("--edges/--no-edges", help="Also fetch references and citations")] = True,
     format: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
 ) -> None:
@@ -92,6 +93,7 @@ def ingest(
         if client is not None:
             client.close()
 
+    reported = set(store.corrupt)
     if format is TextOrJson.json:
         print_json(summary.to_dict())
     else:
@@ -111,12 +113,16 @@ def ingest(
             out.print(f"  warning: {w}", markup=False)
         if summary.missing:
             out.print(f"  missing from the cache (offline): {', '.join(summary.missing)}", markup=False)
+        if summary.corrupt:
+            out.print(f"  corrupt in the cache (offline): {', '.join(summary.corrupt)}", markup=False)
     for bad in store.corrupt_files():  # never written by us; a disk or hand edit broke it
-        warn(f"{bad}: not valid JSON; it counts as missing (delete it and run `kg ingest` again)")
+        if bad not in reported:  # those read during the run were warned about as they were read
+            warn(f"{bad}: corrupt cache entry ({store.corrupt[bad]}); `kg ingest` online fetches it again")
     if summary.failed:
         fail(f"{len(summary.failed)} item(s) failed; run `kg ingest` again to retry them (the rest is cached)")
-    if summary.missing:
-        fail(f"{len(summary.missing)} item(s) missing from the cache at {store.root}; run `kg ingest` online to fetch them")
+    if summary.missing or summary.corrupt:
+        what = " and ".join(f"{len(items)} {name}" for name, items in (("missing", summary.missing), ("corrupt", summary.corrupt)) if items)
+        fail(f"{what} item(s) in the cache at {store.root}; run `kg ingest` online to fetch them")
 
 
 def resolve(
@@ -125,7 +131,7 @@ def resolve(
     corpus: CorpusPath = None,
     online: Annotated[bool, typer.Option("--online", help="Also ask S2 search (implied by --api-url)")] = False,
     api_url: ApiOpt = None,
-    limit: Annotated[int, typer.Option("--limit", "-n")] = 5,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100)] = 5,
     format: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
 ) -> None:
     """Rank corpus sources for an informal reference, or resolve every reference in a text file."""
@@ -137,10 +143,19 @@ def resolve(
     c = _corpus(corpus)
     cat = Catalogue(c)
     if text_file is not None:
+        if not text_file.is_file():  # a FIFO or a device would hang the read or never end it
+            fail(f"{text_file}: {'not a regular file' if text_file.exists() else 'no such file'}")
         try:
-            body = text_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"{text_file}: {exc}")
+            with open(text_file, "rb") as f:
+                raw = f.read(MAX_TEXT_BYTES + 1)
+        except OSError as exc:
+            fail(f"{text_file}: {exc.strerror or exc}")
+        if len(raw) > MAX_TEXT_BYTES:
+            fail(f"{text_file}: over {MAX_TEXT_BYTES // 2**20} MiB; split it")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fail(f"{text_file}: not UTF-8 text")
         results = cat.scan(body)
         if format is TextOrJson.json:
             print_json(
@@ -195,7 +210,7 @@ def resolve(
 def suggest(
     corpus: CorpusPath = None,
     cache: CacheOpt = None,
-    min_links: Annotated[int, typer.Option("--min", help="Corpus sources a paper must cite or be cited by")] = 2,
+    min_links: Annotated[int, typer.Option("--min", min=1, help="Corpus sources a paper must cite or be cited by")] = 2,
     format: Annotated[TextOrJson, typer.Option("--format", "-f")] = TextOrJson.text,
 ) -> None:
     """Papers outside the corpus that cite or are cited by several corpus sources (from the cache)."""

@@ -35,7 +35,7 @@ def run(
     job: Annotated[str, typer.Argument(help="A job in repro/jobs (see `kg runs --help`)")],
     preset: Annotated[str, typer.Option("--preset", "-p", help="smoke (CPU, ~1 min) or full (one GPU)")] = "smoke",
     set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="override a parameter: key=value (JSON values)")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1)] = 0,
     backend: Annotated[Backend, typer.Option("--backend", "-b")] = Backend.local,
     address: Annotated[str | None, typer.Option("--address", help="Ray address (else RAY_ADDRESS)")] = None,
     force: Annotated[bool, typer.Option("--force", help="run again even if an identical run exists")] = False,
@@ -54,6 +54,8 @@ def run(
         fail(f"bad parameters for {job}: {_one_line(exc)}")
     except ValueError as exc:
         fail(str(exc))
+    except OSError as exc:  # the store cleans up what it began (repro/store.py)
+        fail(f"cannot create the run in {exc.filename or runs_dir or 'runs/'}: {exc.strerror or exc}; nothing was left behind")
     if detach:
         out.print(run_id, markup=False)
         return
@@ -152,7 +154,10 @@ def runs(
         ctx.obj = {"runs_dir": runs_dir}
         return
     from repro import api
-    from repro.store import RunStore
+    from repro.store import STATUSES, RunStore
+
+    if status is not None and status not in STATUSES:
+        usage_error(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
 
     rows = api.list_runs(job=job, status=status, store=runs_dir)
     table(
@@ -182,7 +187,10 @@ def show(
     for title, curves in plot_groups(r.metrics, plot_spec):
         out.print(ascii_plot(curves, title=title), markup=False)
     if png:
-        save_png(r.metrics, plot_spec, png, title=run_id)
+        try:
+            save_png(r.metrics, plot_spec, png, title=run_id)
+        except OSError as exc:
+            fail(f"cannot save {png}: {exc.strerror or exc}")
         out.print(f"saved {png}", markup=False)
 
 
@@ -230,7 +238,10 @@ def publish(
     root = corpus or default_corpus()
     if not root.is_dir():
         fail(f"no corpus folder {root}")
-    path = write_record(root, record)
+    try:
+        path = write_record(root, record)
+    except OSError as exc:
+        fail(f"cannot write the verdict of record under {root}: {exc.strerror or exc}; the old file (if any) is unchanged")
     seeds = ", ".join(str(n) for n in record.seed_numbers)
     out.print(f"wrote {path}: {record.outcome} ({record.note}; seeds {seeds}; code {record.code_version})", markup=False)
 

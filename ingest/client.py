@@ -40,7 +40,7 @@ from semanticscholar.SemanticScholarException import (
     ObjectNotFoundException,
 )
 
-from kg.util import batched
+from kg.util import batched, env_number
 
 DEFAULT_API_URL = "https://api.semanticscholar.org"
 BATCH_SIZE = 500  # POST /paper/batch takes at most 500 ids
@@ -184,10 +184,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def default_rate(api_key: str | None) -> float:
-    env = os.environ.get("S2_RATE")
-    if env:
-        return float(env)
-    return 1.0 if api_key else 1 / 3
+    return env_number("S2_RATE", 0.0, minimum=0.01, maximum=1000) or (1.0 if api_key else 1 / 3)
 
 
 class S2Client:
@@ -205,7 +202,7 @@ class S2Client:
         self.api_key = api_key if api_key is not None else (os.environ.get("S2_API_KEY") or None)
         self.api_url = (api_url or os.environ.get("S2_API_URL") or DEFAULT_API_URL).rstrip("/")
         self.timeout = timeout
-        self.backoff = backoff or Backoff(base=float(os.environ.get("S2_BACKOFF_BASE", "2.0")))
+        self.backoff = backoff or Backoff(base=env_number("S2_BACKOFF_BASE", 2.0, maximum=600))
         self.limiter = RateLimiter(rate or default_rate(self.api_key), sleep=sleep)
         self._sleep = sleep
         self.stats = Stats()

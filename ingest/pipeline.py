@@ -26,6 +26,7 @@ class Summary:
     skipped: dict[str, str] = field(default_factory=dict)  # nothing to ask S2 (posts, comments)
     failed: dict[str, str] = field(default_factory=dict)  # errors, with reasons
     missing: list[str] = field(default_factory=list)  # offline and not in the cache
+    corrupt: list[str] = field(default_factory=list)  # offline and its cache file is corrupt (Cache.corrupt says how)
     warnings: list[str] = field(default_factory=list)
     edge_lists_fetched: int = 0
     edge_lists_cached: int = 0
@@ -33,7 +34,7 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.missing
+        return not self.failed and not self.missing and not self.corrupt
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"ok": self.ok}
@@ -84,8 +85,9 @@ def ingest(
             tick(f"{sid}: cached", 1)
             continue
         if client is None:
-            summary.missing.append(sid)
-            tick(f"{sid}: missing", 1)
+            corrupt = cache.path("papers", sid) in cache.corrupt
+            (summary.corrupt if corrupt else summary.missing).append(sid)
+            tick(f"{sid}: {'corrupt' if corrupt else 'missing'}", 1)
             continue
         if sid in by_id:
             todo_ids[sid] = by_id[sid]
@@ -153,7 +155,7 @@ def ingest(
                     summary.edge_lists_cached += 1
                     continue
                 if client is None:
-                    summary.missing.append(f"{sid} ({kind})")
+                    (summary.corrupt if cache.path(kind, sid) in cache.corrupt else summary.missing).append(f"{sid} ({kind})")
                     continue
                 try:
                     items, truncated = client.edges(pid, kind)

@@ -57,39 +57,83 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 LEVELS = ("very-low", "low", "moderate", "high")
 SIDES = ("supports", "contradicts", "qualifies")
 EMPIRICAL = ("experiment", "observation")
 
 
+# A weight is a finite, non-negative multiplier, small enough that a product of five cannot
+# overflow; `true` is not 1 and "2" is not 2.
+# (The cap is a validator, not `le=`: the UI reads `le` as a slider's upper end.)
+MAX_WEIGHT = 1e6
+
+
+def _not_huge(value: float) -> float:
+    if value > MAX_WEIGHT:
+        raise ValueError(f"Input should be at most {MAX_WEIGHT:g}")
+    return value
+
+
+Weight = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False), AfterValidator(_not_huge)]
+MAX_WEIGHTS_BYTES = 64 * 1024  # a weights file is a few lines; anything bigger is a mistake
+
+
 class Weights(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strength: dict[str, float] = Field(default_factory=lambda: {"weak": 1.0, "moderate": 2.0, "strong": 3.0})
-    setting: dict[str, float] = Field(default_factory=lambda: {"frontier": 1.0, "small-model": 0.8, "toy": 0.6, "theory": 0.5, "opinion": 0.25})
-    kind: dict[str, float] = Field(
+    strength: dict[str, Weight] = Field(default_factory=lambda: {"weak": 1.0, "moderate": 2.0, "strong": 3.0})
+    setting: dict[str, Weight] = Field(default_factory=lambda: {"frontier": 1.0, "small-model": 0.8, "toy": 0.6, "theory": 0.5, "opinion": 0.25})
+    kind: dict[str, Weight] = Field(
         default_factory=lambda: {"experiment": 1.0, "observation": 1.0, "theory": 1.0, "definition": 0.0, "opinion": 0.0},
         description="opinions weigh 0 unless counted; definitions never weigh",
     )
-    reproduced: float = Field(default=1.5, description="multiplier when the latest run agrees with the claim")
-    refuted: float = Field(default=0.5, description="multiplier when the latest run disagrees with the claim")
-    diminishing: float = Field(default=0.5, ge=0, lt=1, description="each further claim of one group on one side counts this much of the one before")
-    dilution: float = Field(default=0.5, ge=0, description="how much qualifying weight pulls the balance toward 0")
+    reproduced: Weight = Field(default=1.5, description="multiplier when the latest run agrees with the claim")
+    refuted: Weight = Field(default=0.5, description="multiplier when the latest run disagrees with the claim")
+    diminishing: Weight = Field(default=0.5, lt=1, description="each further claim of one group on one side counts this much of the one before")
+    dilution: Weight = Field(default=0.5, description="how much qualifying weight pulls the balance toward 0")
+
+    @field_validator("strength", "setting", "kind")
+    @classmethod
+    def _known_keys(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        """A misspelt key ("stong") would silently weigh nothing; refuse it instead."""
+        known = cls.model_fields[str(info.field_name)].get_default(call_default_factory=True)
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r}; known: {', '.join(known)}")
+        return value
 
     @classmethod
     def load(cls, path: Path | str | None) -> Weights:
-        """Defaults, overridden key by key by a JSON file (e.g. {"kind": {"opinion": 1}})."""
+        """Defaults, overridden key by key by a JSON file (e.g. {"kind": {"opinion": 1}}).
+        Raises ValueError (or OSError) with a one-line message naming what is wrong."""
         if path is None:
             return cls()
-        overrides = json.loads(Path(path).read_text())
+        path = Path(path)
+        if not path.is_file():  # a folder, a FIFO or a device would hang or flood the read
+            raise ValueError("not a regular file" if path.exists() else "no such file")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_WEIGHTS_BYTES + 1)
+        if len(raw) > MAX_WEIGHTS_BYTES:
+            raise ValueError(f"over {MAX_WEIGHTS_BYTES // 1024} KiB; a weights file is a small JSON object")
+        try:
+            overrides = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
+        if not isinstance(overrides, dict):
+            raise ValueError(f'expected a JSON object such as {{"kind": {{"opinion": 1}}}}, found a {type(overrides).__name__}')
         merged = cls().model_dump()
         for key, value in overrides.items():
-            merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
-        return cls.model_validate(merged)
+            merged[key] = {**merged[key], **value} if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        try:
+            return cls.model_validate(merged)
+        except ValidationError as exc:
+            raise ValueError(_one_line(exc)) from None
 
     def describe(self) -> str:
         def fmt(d: dict[str, float]) -> str:
@@ -106,6 +150,14 @@ class Weights(BaseModel):
             "certainty: GRADE adapted (start from the best kind of evidence; down for indirectness, inconsistency,\n"
             "  imprecision, risk of bias; up for independent replications and agreeing reproductions)"
         )
+
+
+def _one_line(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"])
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    message = f"unknown key; known: {', '.join(Weights.model_fields)}" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}{more}"
 
 
 class Toggles(BaseModel):

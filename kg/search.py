@@ -38,10 +38,10 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 20, kinds: set[str] | None = None, cutoff: float = 60) -> list[Hit]:
         query = utils.default_process(query)
-        if not query:
+        if not query or limit < 1:  # rapidfuzz reads a negative limit as a huge size_t and crashes
             return []
         # WRatio tolerates typos and partial matches ("grokked transfomers", "badllama").
-        matches = process.extract(query, self._texts, scorer=fuzz.WRatio, processor=None, limit=limit * 8, score_cutoff=cutoff)
+        matches = process.extract(query, self._texts, scorer=fuzz.WRatio, processor=None, limit=min(limit * 8, len(self._texts)), score_cutoff=cutoff)
         best: dict[tuple[str, str], Hit] = {}
         for _, score, index in matches:
             entry = self._owner[index]

@@ -7,6 +7,8 @@ CLI all take these from here.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
@@ -111,6 +113,32 @@ def read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
+# --- bad local state -----------------------------------------------------------------------
+
+state_log = logging.getLogger("claimgraph")  # the CLI prints these as `warning: ...` lines
+warned: set[str] = set()
+
+
+def shape_error(exc: Any) -> str:
+    """The first error of a pydantic ValidationError in a few words: `seed: Input should be a
+    valid integer`, or `expected a JSON object, found list` for a file that is not an object."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"])
+    if first["type"] in ("dict_type", "model_type", "model_attributes_type"):
+        message = f"expected a JSON object, found {type(first['input']).__name__}"
+    else:
+        message = first["msg"]
+    return f"{where}: {message}" if where else message
+
+
+def warn_once(message: str) -> None:
+    """Say once per process that a local file (a run, a cache entry) is corrupt and was skipped:
+    bad local state degrades what is shown, it never stops a command."""
+    if message not in warned:
+        warned.add(message)
+        state_log.warning(message)
+
+
 # --- processes -----------------------------------------------------------------------------
 
 
@@ -176,3 +204,23 @@ def shorten(text: str, width: int = 90) -> str:
     if space > width * 0.6:
         cut = cut[:space]
     return cut.rstrip(" ,;:.") + "…"
+
+
+class EnvError(ValueError):
+    """An environment variable holds a value that cannot be used; the message names it."""
+
+
+def env_number(name: str, default: float, minimum: float = 0.0, maximum: float = 1e9, integer: bool = False) -> float:
+    """A number from the environment, checked: finite, within [minimum, maximum], whole when
+    `integer`. Unset or empty gives `default`. Raises EnvError naming the variable."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    kind = "a whole number" if integer else "a number"
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        raise EnvError(f"{name}={raw[:40]!r} is not {kind}; unset it or give {kind} from {minimum:g} to {maximum:g}") from None
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        raise EnvError(f"{name}={raw[:40]!r} is out of range; give {kind} from {minimum:g} to {maximum:g}")
+    return value

@@ -162,10 +162,6 @@ def submit(
     runner = get_runner(backend, address=address, max_concurrent=max_concurrent)
     version = code_version()
     key = request_key(job, resolved, int(seed), version)
-    if not force:
-        existing = s.find(key, ("succeeded",) + ACTIVE)
-        if existing:
-            return existing
     settings = catalog().preset(job, preset)
     request = {
         "job": job,
@@ -181,21 +177,35 @@ def submit(
         "started_by": started_by or local_user(),
         **runner.request_fields(),
     }
-    run_id = s.create(request)
-    runner.start(s, run_id)
+    with s.submission_lock():  # find-or-create as one step: identical requests at once make one run
+        if not force:
+            existing = s.find(key, ("succeeded",) + ACTIVE)
+            if existing:
+                return existing
+        run_id = s.create(request)
+        runner.start(s, run_id)
     return run_id
 
 
 def status(run_id: str, store: StoreLike = None) -> RunStatus:
     reap_children()
     s = _store(store)
+    return _status(s, run_id, _request(s, run_id))
+
+
+def _request(s: RunStore, run_id: str) -> dict[str, Any]:
+    """The run's request. Raises KeyError when there is no such run, ValueError when its
+    request.json is corrupt or wrong-shaped (the store has warned which)."""
     if not s.exists(run_id):
         raise KeyError(f"no run {run_id!r} in {s.root}")
-    return _status(s, run_id)
+    req = s.request(run_id)
+    if req is None:
+        raise ValueError(f"run {run_id} in {s.root} is unreadable: its request.json is corrupt or not a run request")
+    return req
 
 
-def _status(s: RunStore, run_id: str) -> RunStatus:
-    req, st = s.read(run_id, "request.json", {}), s.status(run_id)
+def _status(s: RunStore, run_id: str, req: dict[str, Any]) -> RunStatus:
+    st = s.status(run_id)
     verdict = s.read(run_id, "verdict.json") if st.get("status") == "succeeded" else None
     return RunStatus.model_validate(
         {
@@ -215,18 +225,17 @@ def _status(s: RunStore, run_id: str) -> RunStatus:
 
 def cancel(run_id: str, store: StoreLike = None) -> RunStatus:
     s = _store(store)
-    if not s.exists(run_id):
-        raise KeyError(f"no run {run_id!r} in {s.root}")
-    backend = s.read(run_id, "request.json", {}).get("backend", "local")
+    backend = _request(s, run_id).get("backend", "local")
     get_runner(backend).cancel(s, run_id)
     return status(run_id, s)
 
 
 def list_runs(job: str | None = None, status: str | None = None, store: StoreLike = None) -> list[RunStatus]:
-    """Newest first."""
+    """Newest first. A run whose request.json is corrupt is left out (the store warns)."""
     reap_children()
     s = _store(store)
-    rows = [_status(s, run_id) for run_id in s.run_ids()]
+    requests = {run_id: s.request(run_id) for run_id in s.run_ids()}
+    rows = [_status(s, run_id, req) for run_id, req in requests.items() if req is not None]
     rows = [r for r in rows if (not job or r.job == job) and (not status or r.status == status)]
     rows.sort(key=lambda r: r.created_at or "", reverse=True)
     return rows
@@ -234,8 +243,8 @@ def list_runs(job: str | None = None, status: str | None = None, store: StoreLik
 
 def result(run_id: str, store: StoreLike = None, log_lines: int = 40) -> RunResult:
     s = _store(store)
-    st = status(run_id, s)
-    req = s.read(run_id, "request.json", {})
+    req = _request(s, run_id)
+    st = _status(s, run_id, req)
     verdict = s.read(run_id, "verdict.json")
     return RunResult(
         run_id=run_id,
@@ -269,7 +278,7 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | Non
     resolved = catalog().resolve(job, preset, params or {})
     best: RunVerdict | None = None
     for run_id in s.run_ids():
-        req = s.read(run_id, "request.json", {})
+        req = s.request(run_id) or {}  # a corrupt one is warned about and skipped
         if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
             continue
         st = s.status(run_id)
@@ -315,7 +324,7 @@ def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | 
     latest: dict[int, tuple[str, str, dict[str, Any]]] = {}  # seed -> (run id, finished at, verdict)
     older = 0
     for run_id in s.run_ids():
-        req = s.read(run_id, "request.json", {})
+        req = s.request(run_id) or {}  # a corrupt one is warned about and skipped
         if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
             continue
         st, v = s.status(run_id), s.read(run_id, "verdict.json")

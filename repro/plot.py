@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 MARKS = "*o+x#@%&"
 
@@ -17,14 +17,19 @@ def series(rows: list[dict], plot: dict | None) -> dict[str, list[tuple[float, f
     ys = plot.get("y") or sorted({k for r in rows for k, v in r.items() if k != x and isinstance(v, (int, float)) and not isinstance(v, bool)})
     out: dict[str, list[tuple[float, float]]] = {}
     for r in rows:
-        if any(r.get(k) != v for k, v in where.items()) or x not in r:
+        step = r.get(x)
+        if any(r.get(k) != v for k, v in where.items()) or not _number(step):  # a hand-edited row can hold anything
             continue
         for key in ys:
             v = r.get(key)
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            if _number(v):
                 label = f"{r.get(group)}:{key}" if group else key
-                out.setdefault(label, []).append((float(r[x]), float(v)))
+                out.setdefault(label, []).append((float(step), float(v)))
     return out
+
+
+def _number(v: Any) -> TypeGuard[float]:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def ascii_plot(curves: dict[str, list[tuple[float, float]]], width: int = 64, height: int = 14, title: str = "") -> str:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from kg.util import env_number
 from repro.store import REPO_ROOT, TERMINAL, RunStore, pid_alive
 
 _children: list[subprocess.Popen] = []  # reaped on every call so long-lived callers leave no zombies
@@ -31,7 +32,7 @@ class LocalRunner:
     backend = "local"
 
     def __init__(self, max_concurrent: int | None = None):
-        self.max_concurrent = max_concurrent or int(os.environ.get("KG_MAX_CONCURRENT") or 1)
+        self.max_concurrent = max_concurrent or int(env_number("KG_MAX_CONCURRENT", 1, minimum=1, maximum=1024, integer=True))
 
     def request_fields(self) -> dict:
         return {"backend": self.backend, "max_concurrent": self.max_concurrent}

@@ -15,25 +15,36 @@
 Every JSON file is written to a temporary file and moved into place with os.replace, so a
 reader never sees half a record. Only the run's worker writes status while it is alive; once
 its process is gone, `reap` marks a still-active run failed with the reason.
+
+Every file is checked against its shape (`SHAPES`) as it is read: one that is not a regular
+file, not UTF-8, not JSON or not the right shape is skipped with a one-line warning naming it
+(kg.util.warn_once), so one broken run never stops a listing or a graph load.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
 import os
 import re
 import secrets
+import shutil
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from kg.util import REPO_ROOT, atomic_write_json, default_runs_dir, now_iso, parse_time, read_json
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kg.records import Verdict
+from kg.util import REPO_ROOT, atomic_write_json, default_runs_dir, now_iso, parse_time, shape_error, warn_once
 from kg.util import pid_alive as process_alive
 
 ACTIVE = ("queued", "running")
@@ -41,6 +52,91 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 STATUSES = ACTIVE + TERMINAL
 REPRO_DIR = Path(__file__).resolve().parent
 START_GRACE_S = 60.0  # a queued run whose worker has not reported within this is failed
+MAX_FILE_BYTES = 256 * 2**20  # no run file is near this; a bigger one is not ours
+
+
+# --- the shape of each file, checked when read ----------------------------------------------
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")  # older and newer runs add fields; what is read must fit
+
+
+class RequestFile(_Shape):
+    job: str
+    preset: str
+    params: dict[str, Any]
+    seed: int
+    run_id: str | None = None
+    created_at: str | None = None
+    key: str | None = None
+    backend: str = "local"
+    code_version: str | None = None
+    job_code_version: str | None = None
+
+
+class StatusFile(_Shape):
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    reason: str = ""
+    pid: int | None = None
+    host: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    updated_at: str | None = None
+    wall_s: float | None = None
+
+
+class ProgressFile(_Shape):
+    done: float = 0.0
+    total: float = 0.0
+    note: str = ""
+
+
+class AnyObject(_Shape):
+    """env.json and result.json: any JSON object."""
+
+
+SHAPES: dict[str, type[BaseModel]] = {
+    "request.json": RequestFile,
+    "status.json": StatusFile,
+    "progress.json": ProgressFile,
+    "verdict.json": Verdict,
+    "env.json": AnyObject,
+    "result.json": AnyObject,
+}
+
+
+def read_checked(path: Path, shape: type[BaseModel] | None, default: Any = None) -> Any:
+    """The parsed JSON of `path` when it is a regular file of the right shape; else `default`,
+    with a one-line warning naming the file and what is wrong (silent when it is absent)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return _skip(path, "not a regular file", default)
+        if info.st_size > MAX_FILE_BYTES:
+            return _skip(path, f"{info.st_size / 2**20:.0f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB cap", default)
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return default
+    except OSError as exc:
+        return _skip(path, f"unreadable ({exc.strerror or exc})", default)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return _skip(path, "not UTF-8", default)
+    except json.JSONDecodeError as exc:
+        return _skip(path, f"not valid JSON (line {exc.lineno}: {exc.msg})", default)
+    if shape is not None:
+        try:
+            shape.model_validate(data)
+        except ValidationError as exc:
+            return _skip(path, f"wrong shape ({shape_error(exc)})", default)
+    return data
+
+
+def _skip(path: Path, why: str, default: Any) -> Any:
+    warn_once(f"{path}: {why}; skipped (delete the run folder, or fix the file)")
+    return default
 
 
 def code_version() -> str:
@@ -166,7 +262,14 @@ class RunStore:
         return (self.dir(run_id) / "request.json").exists()
 
     def read(self, run_id: str, name: str, default: Any = None) -> Any:
-        return read_json(self.dir(run_id) / name, default)
+        """One of the run's JSON files, checked against its shape (SHAPES); `default` when it is
+        absent, corrupt or wrong-shaped (the last two with a warning)."""
+        return read_checked(self.dir(run_id) / name, SHAPES.get(name), default)
+
+    def request(self, run_id: str) -> dict | None:
+        """The run's request, or None when request.json is missing, corrupt or wrong-shaped."""
+        req = self.read(run_id, "request.json")
+        return req if isinstance(req, dict) else None
 
     def write(self, run_id: str, name: str, data: Any) -> None:
         atomic_write_json(self.dir(run_id) / name, data)
@@ -179,26 +282,50 @@ class RunStore:
         # Build the directory under a hidden name and rename it: a run appears complete or not at all.
         tmp = self.root / f".new-{run_id}"
         tmp.mkdir()
-        atomic_write_json(tmp / "request.json", {**request, "run_id": run_id, "created_at": now_iso()})
-        atomic_write_json(tmp / "status.json", {"status": "queued", "reason": "", "updated_at": now_iso()})
-        os.replace(tmp, self.root / run_id)
+        try:
+            atomic_write_json(tmp / "request.json", {**request, "run_id": run_id, "created_at": now_iso()})
+            atomic_write_json(tmp / "status.json", {"status": "queued", "reason": "", "updated_at": now_iso()})
+            os.replace(tmp, self.root / run_id)
+        except BaseException:  # a full disk, say: leave nothing half-made behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return run_id
+
+    @contextlib.contextmanager
+    def submission_lock(self) -> Iterator[None]:
+        """Held around find-or-create, so identical requests submitted at once make one run. A
+        file lock under the root: it holds across every process using the store (CLI, UI,
+        scripts), and the OS releases it when a holder dies."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".submit.lock", "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     def run_ids(self) -> list[str]:
         if not self.root.exists():
+            return []
+        if not self.root.is_dir():
+            warn_once(f"{self.root}: the runs folder is not a folder; no local runs are read")
             return []
         return sorted((p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "request.json").exists()), reverse=True)
 
     def find(self, key: str, statuses: tuple[str, ...]) -> str | None:
         """Most recent run with this dedup key in one of these statuses."""
-        for run_id in sorted(self.run_ids(), key=lambda r: self.read(r, "request.json", {}).get("created_at", ""), reverse=True):
-            if self.read(run_id, "request.json", {}).get("key") == key and self.status(run_id)["status"] in statuses:
+        requests = {run_id: self.request(run_id) or {} for run_id in self.run_ids()}
+        for run_id in sorted(requests, key=lambda r: requests[r].get("created_at") or "", reverse=True):
+            if requests[run_id].get("key") == key and self.status(run_id)["status"] in statuses:
                 return run_id
         return None
 
     # -- status -------------------------------------------------------------------------------
     def status(self, run_id: str, reap: bool = True) -> dict:
-        st = self.read(run_id, "status.json") or {"status": "failed", "reason": "status.json missing"}
+        st = self.read(run_id, "status.json")
+        if st is None:  # absent, or corrupt (warned): the run cannot be trusted
+            missing = not (self.dir(run_id) / "status.json").exists()
+            st = {"status": "failed", "reason": "status.json missing" if missing else "status.json corrupt (see the warning)"}
         if reap and st.get("status") in ACTIVE:
             st = self.reap(run_id, st)
         return st
@@ -242,16 +369,33 @@ class RunStore:
             f.write(json.dumps(row, default=str) + "\n")
 
     def metrics(self, run_id: str) -> list[dict]:
-        rows = []
+        """The metric rows; a last line still being written is left out, and lines that are not a
+        JSON object are skipped with one warning."""
+        path = self.dir(run_id) / "metrics.jsonl"
         try:
-            with open(self.dir(run_id) / "metrics.jsonl") as f:
-                for line in f:
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        break  # a line still being written
-        except FileNotFoundError:
-            pass
+            if not stat.S_ISREG(path.stat().st_mode):
+                return _skip(path, "not a regular file", [])
+            lines = path.read_bytes().split(b"\n")
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            return _skip(path, f"unreadable ({exc.strerror or exc})", [])
+        rows, bad = [], []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                row = None
+                if number == len(lines):  # no newline yet: the worker is still writing it
+                    break
+            if isinstance(row, dict):
+                rows.append(row)
+            else:
+                bad.append(number)
+        if bad:
+            _skip(path, f"line {bad[0]} is not a metric row ({len(bad)} such line(s))", None)
         return rows
 
     def log(self, run_id: str, message: str) -> None:

@@ -43,7 +43,7 @@ class Worker:
     def __init__(self, run_dir: Path):
         self.store = RunStore(run_dir.parent)
         self.run_id = run_dir.name
-        self.req = self.store.read(self.run_id, "request.json")
+        self.req = self.store.request(self.run_id) or {}  # empty when corrupt: main() fails the run
         self._slot: TextIO | None = None
         self._last_cancel_check = 0.0
 
@@ -95,6 +95,9 @@ class Worker:
         if st.get("status") != "queued":
             print(f"[worker] run is {st.get('status')}, nothing to do", flush=True)
             return 0
+        if not self.req:
+            self._finish("failed", "request.json is corrupt or not a run request")
+            return 1
         signal.signal(signal.SIGTERM, _raise(Cancelled, "cancelled (SIGTERM)"))
         self.store.set_status(self.run_id, "queued", "waiting for a slot", pid=os.getpid(), host=socket.gethostname())
         try:
@@ -135,7 +138,10 @@ class Worker:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second cancel must not interrupt the write
         print(f"[worker] {status}: {reason}", flush=True)
-        self.store.set_status(self.run_id, status, reason)
+        try:
+            self.store.set_status(self.run_id, status, reason)
+        except OSError as exc:  # a full disk: the reaper marks the run failed once this process is gone
+            print(f"[worker] cannot record the status {status}: {exc.strerror or exc}", flush=True)
 
 
 def _raise(exc: type[BaseException], message: str):

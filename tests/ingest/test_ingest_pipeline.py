@@ -188,14 +188,14 @@ from pathlib import Path
 from kg.util import atomic_write_json
 target = Path(sys.argv[1])
 for i in itertools.count():
-    atomic_write_json(target, {"version": i, "fetched_at": "x", "blob": ["y" * 1000] * 3000})
+    atomic_write_json(target, {"version": i, "fetched_at": "x", "status": "not_found", "blob": ["y" * 1000] * 3000})
 """
 
 
 def test_killed_mid_write_never_corrupts(tmp_path):
     """SIGKILL a process that rewrites a 3 MB cache file in a loop, at several moments."""
     target = tmp_path / "papers" / "big.json"
-    atomic_write_json(target, {"version": -1, "fetched_at": "x"})
+    atomic_write_json(target, {"version": -1, "fetched_at": "x", "status": "not_found"})  # the shape of a papers entry
     seen = set()
     for delay in (0.15, 0.3, 0.45, 0.6, 0.8):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(target)], cwd=ROOT)
@@ -211,7 +211,7 @@ def test_killed_mid_write_never_corrupts(tmp_path):
     assert cache.sweep_tmp() == len(leftovers) and not list(target.parent.glob(".*.tmp"))
 
 
-def test_a_corrupt_cache_file_counts_as_missing(cache, corpus):
+def test_a_corrupt_cache_file_is_skipped(cache, corpus):
     p = cache.path("papers", "nanda2023-progress-measures")
     p.parent.mkdir(parents=True)
     p.write_text('{"fetched_at": "2026-')
