@@ -287,3 +287,18 @@ def open_clicked(event, key: str) -> None:
         st.switch_page(PAGES[kind], query_params={"id": entity})
     elif kind == Kind.run:
         st.switch_page(PAGES["runs"], query_params={"run": entity})
+
+
+def highlighted(text: str, terms: tuple[str, ...] | list[str]) -> str:
+    """Escaped Markdown of `text` with the words in `terms` (lowercase, as kg.search gives them)
+    on a highlight; every other character shown literally."""
+    import re
+
+    wanted = {t.lower() for t in terms}
+    out = []
+    for token in re.findall(r"\w+|\W+", " ".join(str(text).split())):
+        if token.lower() in wanted:
+            out.append(f":orange-background[{md(token)}]")
+        else:
+            out.append(md(token))
+    return "".join(out)
