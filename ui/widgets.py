@@ -248,8 +248,26 @@ def choose(kind: str, store, options_fn) -> str:
     st.stop()
 
 
+def short_names(store, g) -> dict[str, str]:
+    """Graph captions a reader recognises: sources by author and year ('Nanda et al. 2023')."""
+    from ui import graphview
+
+    out = {}
+    for key, a in g.nodes(data=True):
+        if a.get("kind") == Kind.source:
+            src = store.source(a["id"])
+            if src is not None:
+                out[key] = graphview.author_year(src.authors, src.year) or src.title
+        elif a.get("kind") == Kind.hypothesis:
+            hyp = store.hypothesis(a["id"])
+            if hyp is not None:
+                out[key] = hyp.title
+    return out
+
+
 def network(elements: dict, key: str, height: int = 520, layout: str = "cose") -> None:
-    """st-link-analysis with claimgraph's styles; clicking a node opens its page."""
+    """st-link-analysis with claimgraph's styles and a legend; clicking a node shows a preview
+    of it beside the graph, with an explicit link to open its page."""
     from st_link_analysis import Event, st_link_analysis
 
     from ui import graphview
@@ -267,26 +285,31 @@ def network(elements: dict, key: str, height: int = 520, layout: str = "cose") -
         key=key,
         events=[Event("open", "tap", "node")],
     )
-    open_clicked(event, key)
+    st.html(graphview.legend_html(labels, sorted({n["data"]["kind"] for n in elements["nodes"]})))
+    preview(event, elements, key)
 
 
-def open_clicked(event, key: str) -> None:
-    """Go to the page of the node an event names, once per event (events carry a timestamp)."""
+def preview(event, elements: dict, key: str) -> None:
+    """The node last clicked: what it is, its full text, and a link to its page."""
     from ui import graphview
 
     hit = graphview.clicked(event)
-    if hit is None:
-        return
-    stamp = (event or {}).get("timestamp")
-    seen = st.session_state.setdefault("_handled_events", {})
-    if seen.get(key) == stamp:
-        return
-    seen[key] = stamp
-    kind, entity = hit
-    if kind in PAGES:
-        st.switch_page(PAGES[kind], query_params={"id": entity})
-    elif kind == Kind.run:
-        st.switch_page(PAGES["runs"], query_params={"run": entity})
+    with st.container(border=True, key=f"{key}_preview"):
+        if hit is None:
+            st.caption("Click a node to preview it here.")
+            return
+        kind, entity = hit
+        node = next((n["data"] for n in elements["nodes"] if n["data"]["entity"] == entity and n["data"]["kind"] == kind), None)
+        st.markdown(f"**{md(kind.title())}** {code(entity)}")
+        if node:
+            text_block(node.get("text", ""))
+            extra = [str(node[k]) for k in ("setting", "year") if node.get(k) is not None]
+            if extra:
+                st.caption(" · ".join(md(x) for x in extra))
+        if kind in PAGES:
+            page_link(kind, entity, f"Open this {kind}", icon=":material/open_in_new:")
+        elif kind == Kind.run:
+            st.page_link(PAGES["runs"], label="Open this run", query_params={"run": entity}, icon=":material/open_in_new:")
 
 
 def highlighted(text: str, terms: tuple[str, ...] | list[str]) -> str:
