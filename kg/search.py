@@ -6,8 +6,8 @@ shared stem such as grokked/grokking). Words shorter than four characters, and t
 aliases people use ("tms", "slt"), match only exactly. No result is better than a wrong one.
 
 A hit's score means: 100 the query is the whole title or alias; 98 it appears as a phrase;
-95 every word is there exactly; lower, the typos' distance. Ids count a little less (they are
-slugs, not prose). `matched` is the field's original text and `terms` the words in it that
+95 every word is there exactly; lower, the typos' distance or a missing word (long queries may
+miss one word in three). Ids that match fully count a little less (they are slugs, not prose). `matched` is the field's original text and `terms` the words in it that
 matched, so a page can highlight them.
 """
 
@@ -146,8 +146,14 @@ class SearchIndex:
                 best_per_word[i] = max(best_per_word.get(i, 0.0), score)
         if len(best_per_word) < need:
             return None
+
         # the text to show: the one that holds the most query words, then the better match and field
-        t_index = min(texts, key=lambda t: (-len(texts[t]), -sum(s for s, _ in texts[t].values()), FIELD_RANK.get(self._texts[t][1], 9), t))
+        def rank(t: int) -> tuple:
+            joined = " ".join(self._texts[t][3])
+            whole = 0 if joined == phrase else 1 if f" {phrase} " in f" {joined} " else 2  # the query as written wins
+            return (whole, -len(texts[t]), -sum(s for s, _ in texts[t].values()), FIELD_RANK.get(self._texts[t][1], 9), t)
+
+        t_index = min(texts, key=rank)
         _, field_name, text, ws = self._texts[t_index]
         joined = " ".join(ws)
         mean = sum(best_per_word.values()) / n_words  # a missing word counts 0
@@ -155,9 +161,9 @@ class SearchIndex:
             score = 100.0
         elif len(texts[t_index]) == n_words and re.search(rf"(^| ){re.escape(phrase)}( |$)", joined):
             score = 98.0
-        else:
-            score = min(mean, 95.0)
-        if field_name == "id":
+        else:  # every word there exactly: 95; a close spelling or a missing word: below
+            score = 95.0 if mean == 100 else min(mean, 93.0)
+        if field_name == "id" and score >= 90:  # a slug that holds the words ranks below prose that does
             score *= 0.9
         terms = tuple(sorted(w for _, w in texts[t_index].values()))
         entry = self._entries[e_index]

@@ -187,7 +187,10 @@ def edge_styles(labels: Iterable[str] | None = None) -> list:
 
 def legend_html(edge_labels: Iterable[str], kinds: Iterable[str]) -> str:
     """The graph's legend as static HTML (our own words and colours; no corpus text)."""
-    nodes = "".join(f'<span style="margin-right:14px"><span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{palette.KIND_HEX[k]};margin-right:4px"></span>{KIND_LABEL[k]}</span>' for k in kinds)
+    nodes = "".join(
+        f'<span style="margin-right:14px"><span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{palette.KIND_HEX[k]};margin-right:4px"></span>{KIND_LABEL[k]}</span>'
+        for k in kinds
+    )
     edges = "".join(
         f'<span style="margin-right:14px"><span style="display:inline-block;width:22px;height:3px;background:{palette.edge_hex(e)};vertical-align:middle;margin-right:4px"></span>{e.lower()}</span>'
         for e in sorted(set(edge_labels))

@@ -111,9 +111,29 @@ def test_to_elements_shortens_captions():
     g = nx.MultiDiGraph()
     g.add_node("claim:x", kind="claim", id="x", label="word word…", statement="word " * 40)
     data_ = graphview.to_elements(g)["nodes"][0]["data"]
-    assert len(data_["name"]) <= 48 and data_["name"].endswith("…")
+    assert len(data_["name"]) <= 40 and data_["name"].endswith("…")
     assert data_["text"] == " ".join(["word"] * 40)  # the full statement, not kg's short label
-    assert data_["name"] == shorten("word " * 40, 48)  # kg's one shortening rule
+    assert data_["name"] == shorten("word " * 40, 40)  # kg's one shortening rule
+    named = graphview.to_elements(g, names={"claim:x": "Nanda et al. 2023"})["nodes"][0]["data"]
+    assert named["name"] == "Nanda et al. 2023" and named["text"] == data_["text"]
+
+
+def test_author_year_names_a_source_as_readers_do():
+    assert graphview.author_year(["Neel Nanda", "Lawrence Chan", "Tom Lieberum"], 2023) == "Nanda et al. 2023"
+    assert graphview.author_year(["Boaz Barak", "Ben Edelman"], 2022) == "Barak & Edelman 2022"
+    assert graphview.author_year(["Ray Solomonoff"], 1964) == "Solomonoff 1964"
+    assert graphview.author_year([], None) == ""
+
+
+def test_graph_captions_show_at_default_zoom_and_the_legend_names_every_edge():
+    # st-link-analysis hides captions under 10 px on screen and draws them at 3.6 px: ours override both
+    node = graphview.node_styles()[0].dump()["style"]
+    assert node["min-zoomed-font-size"] == 0 and node["font-size"] >= 8 and node["label"] == "data(name)"
+    edge = graphview.edge_styles(["SUPPORTS"])[0].dump()["style"]
+    assert edge["min-zoomed-font-size"] == 0 and edge["label"] == "data(label)"
+    legend = graphview.legend_html(["SUPPORTS", "CONTRADICTS", "FROM"], ["claim", "source"])
+    for word in ("supports", "contradicts", "from", "Claim", "Source", palette.RELATION_HEX["supports"]):
+        assert word in legend
 
 
 def test_from_subgraph():

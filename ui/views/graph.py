@@ -46,7 +46,7 @@ if years_known:
         y0, y1 = lo, hi
     y0 = max((y for y in years_known if y <= max(lo, y0)), default=lo)  # snap to years that exist
     y1 = min((y for y in years_known if y >= min(hi, y1)), default=hi)
-    _seed("gx_years", (y0, y1) if lo < hi else (lo, hi))
+    start_years = (y0, y1) if lo < hi else (lo, hi)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
@@ -56,9 +56,9 @@ with st.container(border=True):
     c4, c5, c6 = st.columns([3, 2, 2])
     years: tuple[int, int] | None = None
     if years_known and years_known[0] < years_known[-1]:
-        # a range slider (its session value is the (low, high) pair seeded above)
         # the years the sources have, evenly spaced: a linear axis from 1964 squeezed 2023-2025 into one end
-        low, high = cast(tuple[int, int], c4.select_slider("Source year", options=years_known, key="gx_years"))
+        chosen = c4.select_slider("Source year", options=years_known, value=start_years, key="gx_years")  # value: from the URL, the first time
+        low, high = cast(tuple[int, int], chosen if isinstance(chosen, tuple | list) else (chosen, chosen))  # one year picked: a range of one
         if (low, high) != (years_known[0], years_known[-1]):  # the full range also keeps sources without a year
             years = (low, high)
     include_sources = c5.toggle("Show sources", key="gx_sources")

@@ -65,6 +65,8 @@ def two_lines(text: str, width: int = 46) -> str:
     if len(lines) > 2:
         lines = textwrap.wrap(text, -(-len(text) // 2) + 4)
     return "\n".join((["\u00a0"] if len(lines) == 1 else []) + lines)
+
+
 tab_cards, tab_table = st.tabs(["Cards", "Table"])
 
 with tab_cards:
@@ -87,7 +89,20 @@ with tab_cards:
                 "hypothesis:N",
                 sort=titles,
                 title=None,
-                axis=alt.Axis(labelAlign="left", labelBaseline="bottom", labelPadding=0, labelOffset=-9, labelLimit=2000, labelOverlap=False, ticks=False, domain=False, labelFontSize=12, minExtent=0, maxExtent=0, labelExpr="split(datum.label, '\\n')"),
+                axis=alt.Axis(
+                    labelAlign="left",
+                    labelBaseline="bottom",
+                    labelPadding=0,
+                    labelOffset=-9,
+                    labelLimit=2000,
+                    labelOverlap=False,
+                    ticks=False,
+                    domain=False,
+                    labelFontSize=12,
+                    minExtent=0,
+                    maxExtent=0,
+                    labelExpr="split(datum.label, '\\n')",
+                ),
             ),
             yOffset=alt.YOffset("row:N", scale=alt.Scale(domain=["title", "for / against", "qualify"])),  # the title's line, then the bars
             x=alt.X("weight:Q", title="← against · weighted evidence · for →"),

@@ -176,7 +176,9 @@ with st.container(border=True):
     preset = c2.selectbox("Preset", presets, key="run_preset")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="run_seed")
     backend = c4.selectbox("Runner", data.BACKENDS, key="run_backend")
-    overrides_text = st.text_area("Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder=data.override_placeholder(job, preset))
+    overrides_text = st.text_area(
+        "Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder=data.override_placeholder(job, preset)
+    )
     overrides, problems = data.parse_overrides(overrides_text)
     problems = problems or data.check_params(job, preset, overrides)
     problem = "; ".join(problems)

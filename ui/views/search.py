@@ -87,7 +87,9 @@ for hit in hits:
                     hyp = store.hypothesis(link.hypothesis)
                     tags.append((f"{link.relation} · {hyp.title if hyp else link.hypothesis}", palette.RELATION_BADGE[link.relation]))
                 w.badges(tags or [("bears on no hypothesis", "gray")])
-        b.caption(f"{w.md(hit.kind)} · {quality(hit.score)} ({hit.score:.0f})", help="100: the whole title or alias; 98: the query as a phrase; 95: every word; lower: close spellings or a word missing")
+        b.caption(
+            f"{w.md(hit.kind)} · {quality(hit.score)} ({hit.score:.0f})", help="100: the whole title or alias; 98: the query as a phrase; 95: every word; lower: close spellings or a word missing"
+        )
 
 if via_evidence:
     st.markdown("**Hypotheses whose evidence matches**")
