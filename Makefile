@@ -15,7 +15,7 @@ run: setup
 	$(BIN)/kg validate claims
 	@if [ -f ui/app.py ]; then \
 		echo "claimgraph UI: http://localhost:$(PORT)"; \
-		$(BIN)/streamlit run ui/app.py --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
+		$(BIN)/python -m ui.serve --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
 	else $(BIN)/kg summary; fi
 
 # Two pytest processes side by side on two cores: the real smoke reproductions (one torch thread

@@ -148,7 +148,7 @@ class SearchIndex:
             return None
 
         # the text to show: the one that holds the most query words, then the better match and field
-        def rank(t: int) -> tuple:
+        def rank(t: int) -> tuple[int, int, float, int, int]:
             joined = " ".join(self._texts[t][3])
             whole = 0 if joined == phrase else 1 if f" {phrase} " in f" {joined} " else 2  # the query as written wins
             return (whole, -len(texts[t]), -sum(s for s, _ in texts[t].values()), FIELD_RANK.get(self._texts[t][1], 9), t)

@@ -485,3 +485,31 @@ def test_edits_under_the_corpus_reload_the_graph(app, corpus):
     at.run()
     ok(at)
     assert ("claim", "A brand new claim about the lonely hypothesis appears\\.", "id=a-new-claim") in page_links(at)
+
+
+# --- cold start ----------------------------------------------------------------------------------
+
+
+def test_drawing_pages_never_imports_the_training_stack(corpus, tmp_path):
+    """A fresh process draws the overview, a hypothesis and the runs page without importing
+    torch, Ray or a job's code (the cold start's budget: bench/ui_coldstart.py)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    app_file = root / "ui" / "app.py"
+    code = (
+        "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        "for page, q in (('views/overview.py', {}), ('views/hypothesis.py', {'id': 'general-algorithms'}), ('views/runs.py', {})):\n"
+        f"    at = AppTest.from_file({str(app_file)!r}, default_timeout=120)\n"
+        "    [at.query_params.__setitem__(k, v) for k, v in q.items()]\n"
+        "    at.switch_page(page); at.run(); assert not at.exception, at.exception\n"
+        "print('HEAVY=' + ','.join(m for m in sys.modules if m.split('.')[0] in ('torch', 'ray') or m.startswith(('repro.jobs.', 'repro.core'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    heavy = next(line for line in out.stdout.splitlines() if line.startswith("HEAVY="))
+    assert heavy == "HEAVY=", heavy
