@@ -322,6 +322,6 @@ def highlighted(text: str, terms: tuple[str, ...] | list[str]) -> str:
     for token in re.findall(r"\w+|\W+", " ".join(str(text).split())):
         if token.lower() in wanted:
             out.append(f":orange-background[{md(token)}]")
-        else:
-            out.append(md(token))
+        else:  # md() collapses whitespace, which would glue the words together
+            out.append(" ".join(md(part) for part in token.split(" ")))
     return "".join(out)

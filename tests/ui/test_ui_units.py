@@ -318,3 +318,36 @@ def test_whole_graph_of_a_store_without_networkx_is_kgs_graph(corpus):
     rebuilt = data.whole_graph(Remote())
     assert dict(rebuilt.nodes(data=True)) == dict(local.graph.nodes(data=True))
     assert edges(rebuilt) == edges(local.graph) and edges(rebuilt)
+
+
+def test_highlighted_marks_the_matched_words_keeps_spaces_and_escapes_the_rest():
+    out = widgets.highlighted("Grokking as the Transition: [x](javascript:y)", ("grokking", "transition"))
+    assert out == ":orange-background[Grokking] as the :orange-background[Transition]\\: \\[x\\]\\(javascript\\:y\\)"
+
+
+def test_every_jobs_override_placeholder_is_valid_for_that_job():
+    for job in data.job_names():
+        for preset in data.presets(job):
+            text = data.override_placeholder(job, preset)
+            overrides, errors = data.parse_overrides(text)
+            assert not errors and not data.check_params(job, preset, overrides), (job, preset, text)
+
+
+def test_readable_error_drops_urls_and_boilerplate():
+    raw = "1 validation error for Params\nn\n  Input should be greater than or equal to 2 [type=greater_than_equal, input_value=-3, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/greater_than_equal"
+    assert data.readable_error(raw) == ["n", "Input should be greater than or equal to 2"]
+
+
+def test_a_verdict_moves_a_claims_weight_by_the_reproduction_factor():
+    claim = Claim.model_validate(
+        {
+            "id": "cc",
+            "source": "ss",
+            "statement": "A claim long enough to be a statement.",
+            "locator": {"section": "1"},
+            "setting": "toy",
+            "evidence": [{"hypothesis": "hh", "relation": "qualifies", "strength": "weak", "rationale": "r"}],
+        }
+    )
+    assert data.weight_change(claim, "reproduced", "reproduced") == [("hh", 0.6, pytest.approx(0.9))]  # 0.60 -> 0.90, the example
+    assert data.weight_change(claim, "reproduced", "inconclusive") == [("hh", 0.6, 0.6)]
