@@ -109,7 +109,7 @@ class SearchIndex:
     def _matches_fast(self, q: str) -> dict[str, float]:
         """The same as the plain loop, with rapidfuzz's C loop picking the candidates first."""
         candidates = {w for w, _, _ in process.extract(q, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)}
-        candidates |= {w for w in self._vocabulary if w[:5] == q[:5]}
+        candidates |= {w for w in self._vocabulary if w.startswith(q[:5])}  # stems and word starts
         return {w: s for w in candidates if (s := _word_score(q, w)) > 0}
 
     def search(self, query: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]:

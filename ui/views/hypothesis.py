@@ -1,7 +1,9 @@
-"""One hypothesis: the answer first (balance, certainty with its reasons, or UNTESTED; the
-leave-one-source-out range), what-if toggles and weights that recompute it live, a summary of
-findings (GRADE style) beside the discussion, a forest plot of the sources, every claim grouped
-by relation, and the numbers behind the balance. The method is kg.evidence's; see its docstring."""
+"""One hypothesis: the answer first, above the fold (the verdict in one sentence; balance,
+certainty, leave-one-source-out range; the strongest evidence for and against, or the strongest
+qualifications and what qualifying does; what moved the balance most recently: ui.reading), then
+what-if toggles and weights that recompute it live, a summary of findings (GRADE style) beside
+the discussion, a forest plot of the sources, every claim grouped by relation, a comparison
+table (CSV), and the numbers behind the balance. The method is kg.evidence's; see its docstring."""
 
 from __future__ import annotations
 
