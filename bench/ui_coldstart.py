@@ -33,8 +33,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def one_try(browser, corpus: Path, launcher: str) -> tuple[float, float]:
-    """(seconds to a healthy server, seconds to the first card), both from the process start."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), which a busy machine does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_try(browser, corpus: Path, launcher: str) -> tuple[float, float, float]:
+    """(seconds to a healthy server, seconds to the first card, both from the process start;
+    the server's CPU seconds by then)."""
     port = free_port()
     env = {**os.environ, "KG_CORPUS": str(corpus), "KG_RUNS_DIR": tempfile.mkdtemp(prefix="kg-cold-runs-"), "PYTHONPATH": str(ROOT)}
     start = ["-m", "ui.serve"] if launcher == "serve" else ["-m", "streamlit", "run", str(ROOT / "ui" / "app.py")]
@@ -53,8 +60,9 @@ def one_try(browser, corpus: Path, launcher: str) -> tuple[float, float]:
         page.goto(f"http://127.0.0.1:{port}/")
         page.wait_for_selector('[data-testid="stMetric"]:has-text("Balance")', timeout=120_000)
         first_card = time.perf_counter() - t0
+        cpu = cpu_seconds(proc.pid)
         page.close()
-        return healthy, first_card
+        return healthy, first_card, cpu
     finally:
         proc.terminate()
         proc.wait(10)
@@ -86,9 +94,9 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=os.environ.get("KG_CHROMIUM", "/usr/bin/chromium"), args=FLAGS)
         rows = [one_try(browser, args.corpus, args.launcher) for _ in range(args.tries)]
         browser.close()
-    for i, (h, c) in enumerate(rows, 1):
-        print(f"try {i}: server healthy {h:.2f} s, first cards {c:.2f} s")
-    print(f"median first cards: {statistics.median(c for _, c in rows):.2f} s (target < 5 s); load now {os.getloadavg()[0]:.2f}")
+    for i, (h, c, cpu) in enumerate(rows, 1):
+        print(f"try {i}: server healthy {h:.2f} s, first cards {c:.2f} s, server CPU by then {cpu:.2f} s")
+    print(f"median first cards: {statistics.median(c for _, c, _ in rows):.2f} s (target < 5 s); median server CPU {statistics.median(cpu for *_, cpu in rows):.2f} s; load now {os.getloadavg()[0]:.2f}")
     print("heavy modules imported to draw pages:", ", ".join(heavy_imports(args.corpus)) or "none")
 
 
