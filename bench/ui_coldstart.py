@@ -96,7 +96,9 @@ def main() -> None:
         browser.close()
     for i, (h, c, cpu) in enumerate(rows, 1):
         print(f"try {i}: server healthy {h:.2f} s, first cards {c:.2f} s, server CPU by then {cpu:.2f} s")
-    print(f"median first cards: {statistics.median(c for _, c, _ in rows):.2f} s (target < 5 s); median server CPU {statistics.median(cpu for *_, cpu in rows):.2f} s; load now {os.getloadavg()[0]:.2f}")
+    print(
+        f"median first cards: {statistics.median(c for _, c, _ in rows):.2f} s (target < 5 s); median server CPU {statistics.median(cpu for *_, cpu in rows):.2f} s; load now {os.getloadavg()[0]:.2f}"
+    )
     print("heavy modules imported to draw pages:", ", ".join(heavy_imports(args.corpus)) or "none")
 
 
