@@ -76,33 +76,31 @@ def balance_caption(score: float) -> str:
 
 
 def balance_bar(support: float, against: float, qualify: float, height: int = 34):
-    """One horizontal stacked bar: support to the right, against to the left, qualify grey."""
+    """Against to the left of 0, support to the right, and qualifying weight as its own thinner
+    grey bar beneath: it takes no side (it pulls the balance toward 0), so it is never stacked
+    onto support, where its length would read as support."""
     import altair as alt
     import pandas as pd
 
     df = pd.DataFrame(
         [
-            {"side": "against", "weight": -against, "order": 0},
-            {"side": "support", "weight": support, "order": 1},
-            {"side": "qualify", "weight": qualify, "order": 2},
+            {"side": "against", "weight": -against, "row": "for / against"},
+            {"side": "support", "weight": support, "row": "for / against"},
+            {"side": "qualify", "weight": qualify, "row": "qualify"},
         ]
     )
     span = max(support, against, qualify, 1.0)
     domain, colours = palette.side_scale()
     chart = (
         alt.Chart(df)
-        .mark_bar(size=height - 12)
+        .mark_bar()
         .encode(
-            x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span + qualify]), axis=None),
-            color=alt.Color(
-                "side:N",
-                scale=alt.Scale(domain=domain, range=colours),
-                legend=None,
-            ),
-            order="order:Q",
+            x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span]), axis=None),
+            y=alt.Y("row:N", sort=["for / against", "qualify"], title=None, axis=alt.Axis(labelLimit=120, ticks=False, domain=False)),
+            color=alt.Color("side:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
             tooltip=["side", alt.Tooltip("weight:Q", format=".2f")],
         )
-        .properties(height=height)
+        .properties(height=height + 14)
     )
     st.altair_chart(chart, width="stretch")
 
