@@ -20,7 +20,7 @@ run: setup
 	$(BIN)/python -m ui.policy
 	@if [ -f ui/app.py ]; then \
 		echo "claimgraph UI: http://$(HOST):$(PORT)"; \
-		$(BIN)/streamlit run ui/app.py --server.address=$(HOST) --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
+		$(BIN)/python -m ui.serve --server.address=$(HOST) --server.port=$(PORT) --server.headless=true --browser.gatherUsageStats=false; \
 	else $(BIN)/kg summary; fi
 
 # Two pytest processes side by side on two cores: the real smoke reproductions (one torch thread

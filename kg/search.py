@@ -1,10 +1,28 @@
-"""Fuzzy search over titles, aliases, authors and statements (rapidfuzz), shared by both stores."""
+"""Search over titles, aliases, authors, statements and ids, shared by both stores.
+
+Word by word, so a result is never a guess: every significant word of the query must appear in
+the entry (in any of its fields), exactly or as a close spelling (rapidfuzz ratio >= 85, or a
+shared stem such as grokked/grokking). Words shorter than four characters, and the short
+aliases people use ("tms", "slt"), match only exactly. No result is better than a wrong one.
+
+A hit's score means: 100 the query is the whole title or alias; 98 it appears as a phrase;
+95 every word is there exactly; lower, the typos' distance or a missing word (long queries may
+miss one word in three). Ids that match fully count a little less (they are slugs, not prose). `matched` is the field's original text and `terms` the words in it that
+matched, so a page can highlight them.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
+
+STOPWORDS = frozenset("a an and are as at by for from in is it its of on or paper post that the their this to via was what when which with".split())
+EXACT_BELOW = 4  # words and aliases shorter than this match only exactly
+FUZZY_CUTOFF = 85.0
+MIN_SCORE = 60.0  # below this a hit is mostly missing words: left out
+FIELD_RANK = {"title": 0, "alias": 1, "statement": 2, "author": 3, "id": 4}  # which field to show when several match equally
 
 
 @dataclass(frozen=True)
@@ -13,7 +31,9 @@ class Hit:
     id: str
     label: str
     score: float
-    matched: str  # the text that matched best
+    matched: str  # the field's text that matched best, as written
+    field: str = ""  # title | alias | author | statement | id
+    terms: tuple[str, ...] = ()  # the words of `matched` that matched the query (lowercase)
 
 
 @dataclass(frozen=True)
@@ -21,33 +41,130 @@ class Entry:
     kind: str
     id: str
     label: str
-    texts: tuple[str, ...]  # title first, then aliases, authors, statement...
+    texts: tuple[tuple[str, str], ...]  # (field, text): title first, then aliases, authors, statement, id
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words, punctuation dropped (rapidfuzz's default processing)."""
+    return utils.default_process(text).split()
+
+
+def query_words(query: str) -> list[str]:
+    """The query's significant words: stopwords dropped unless nothing else is left; repeats once."""
+    ws = list(dict.fromkeys(words(query)))
+    kept = [w for w in ws if w not in STOPWORDS]
+    return kept or ws
+
+
+def _word_score(q: str, w: str) -> float:
+    """How well a text word matches a query word (0 when it does not)."""
+    if q == w:
+        return 100.0
+    if len(q) < EXACT_BELOW or len(w) < EXACT_BELOW:
+        return 0.0
+    common = len(_common_prefix(q, w))
+    if common >= 5 and common >= 0.7 * min(len(q), len(w)):  # a shared stem: grokked ~ grokking
+        return 90.0
+    if w.startswith(q):  # a word's start: "superpos" finds "superposition"
+        return 90.0
+    ratio = fuzz.ratio(q, w)
+    return ratio * 0.95 if ratio >= FUZZY_CUTOFF else 0.0
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
 
 
 class SearchIndex:
-    """One flat list of (text, entry) pairs, so one rapidfuzz call scores everything."""
+    """An inverted index (word -> texts) over every entry's fields; a query looks up each of its
+    words among the corpus's distinct words, then keeps the entries that hold all of them."""
 
     def __init__(self, entries: list[Entry]):
-        self._owner: list[Entry] = []
-        self._texts: list[str] = []
-        for entry in entries:
-            for text in entry.texts:
-                if text:
-                    self._owner.append(entry)
-                    self._texts.append(utils.default_process(text))
+        self._entries = entries
+        self._texts: list[tuple[int, str, str, tuple[str, ...]]] = []  # (entry index, field, text, words)
+        self._postings: dict[str, set[int]] = {}
+        for e_index, entry in enumerate(entries):
+            for field_name, text in entry.texts:
+                ws = tuple(words(text))
+                if not ws:
+                    continue
+                t_index = len(self._texts)
+                self._texts.append((e_index, field_name, text, ws))
+                for w in set(ws):
+                    self._postings.setdefault(w, set()).add(t_index)
+        self._vocabulary = list(self._postings)
 
-    def search(self, query: str, limit: int = 20, kinds: set[str] | None = None, cutoff: float = 60) -> list[Hit]:
-        query = utils.default_process(query)
-        if not query or limit < 1:  # rapidfuzz reads a negative limit as a huge size_t and crashes
+    def _matches(self, q: str) -> dict[str, float]:
+        """{corpus word: score} for the words that match one query word."""
+        if len(q) < EXACT_BELOW:
+            return {q: 100.0} if q in self._postings else {}
+        found = {w: s for w in self._vocabulary if (s := _word_score(q, w)) > 0} if len(self._vocabulary) < 5000 else self._matches_fast(q)
+        return found
+
+    def _matches_fast(self, q: str) -> dict[str, float]:
+        """The same as the plain loop, with rapidfuzz's C loop picking the candidates first."""
+        candidates = {w for w, _, _ in process.extract(q, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)}
+        candidates |= {w for w in self._vocabulary if w.startswith(q[:5])}  # stems and word starts
+        return {w: s for w in candidates if (s := _word_score(q, w)) > 0}
+
+    def search(self, query: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]:
+        qs = query_words(query)
+        if not qs or limit < 1:  # rapidfuzz reads a negative limit as a huge size_t and crashes
             return []
-        # WRatio tolerates typos and partial matches ("grokked transfomers", "badllama").
-        matches = process.extract(query, self._texts, scorer=fuzz.WRatio, processor=None, limit=min(limit * 8, len(self._texts)), score_cutoff=cutoff)
-        best: dict[tuple[str, str], Hit] = {}
-        for _, score, index in matches:
-            entry = self._owner[index]
-            if kinds and entry.kind not in kinds:
-                continue
-            key = (entry.kind, entry.id)
-            if key not in best or score > best[key].score:
-                best[key] = Hit(entry.kind, entry.id, entry.label, round(score, 1), self._texts[index])
-        return sorted(best.values(), key=lambda h: (-h.score, h.kind, h.id))[:limit]
+        phrase = " ".join(words(query))
+        per_word = [self._matches(q) for q in qs]
+        need = len(qs) if len(qs) < 3 else len(qs) - len(qs) // 3  # long queries may miss one word in three
+        if sum(1 for m in per_word if m) < need:  # words the corpus does not hold: no honest result
+            return []
+        # entry -> text -> query word -> (score, the text's word that matched)
+        found: dict[int, dict[int, dict[int, tuple[float, str]]]] = {}
+        for i, matches in enumerate(per_word):
+            for w, score in matches.items():
+                for t_index in self._postings[w]:
+                    e_index, field_name, _, ws = self._texts[t_index]
+                    if field_name == "alias" and len(" ".join(ws)) < EXACT_BELOW and phrase != " ".join(ws):
+                        continue  # a short alias ("tms") answers only to itself
+                    if kinds and self._entries[e_index].kind not in kinds:
+                        continue
+                    slot = found.setdefault(e_index, {}).setdefault(t_index, {})
+                    if i not in slot or score > slot[i][0]:
+                        slot[i] = (score, w)
+        hits = [hit for e_index, texts in found.items() if (hit := self._hit(e_index, texts, phrase, len(qs), need)) and hit.score >= MIN_SCORE]
+        hits.sort(key=lambda h: (-h.score, FIELD_RANK.get(h.field, 9), h.kind, h.id))
+        return hits[:limit]
+
+    def _hit(self, e_index: int, texts: dict[int, dict[int, tuple[float, str]]], phrase: str, n_words: int, need: int) -> Hit | None:
+        """The entry's hit, or None when its fields together hold too few of the query's words."""
+        best_per_word: dict[int, float] = {}
+        for slot in texts.values():
+            for i, (score, _) in slot.items():
+                best_per_word[i] = max(best_per_word.get(i, 0.0), score)
+        if len(best_per_word) < need:
+            return None
+
+        # the text to show: the one that holds the most query words, then the better match and field
+        def rank(t: int) -> tuple[int, int, float, int, int]:
+            joined = " ".join(self._texts[t][3])
+            whole = 0 if joined == phrase else 1 if f" {phrase} " in f" {joined} " else 2  # the query as written wins
+            return (whole, -len(texts[t]), -sum(s for s, _ in texts[t].values()), FIELD_RANK.get(self._texts[t][1], 9), t)
+
+        t_index = min(texts, key=rank)
+        _, field_name, text, ws = self._texts[t_index]
+        joined = " ".join(ws)
+        mean = sum(best_per_word.values()) / n_words  # a missing word counts 0
+        if joined == phrase:
+            score = 100.0
+        elif len(texts[t_index]) == n_words and re.search(rf"(^| ){re.escape(phrase)}( |$)", joined):
+            score = 98.0
+        else:  # every word there exactly: 95; a close spelling or a missing word: below
+            score = 95.0 if mean == 100 else min(mean, 93.0)
+        if field_name == "id" and score >= 90:  # a slug that holds the words ranks below prose that does
+            score *= 0.9
+        terms = tuple(sorted(w for _, w in texts[t_index].values()))
+        entry = self._entries[e_index]
+        return Hit(entry.kind, entry.id, entry.label, round(score, 1), text, field_name, terms)

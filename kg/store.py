@@ -267,9 +267,9 @@ class _ClaimLike(Protocol):
 
 def search_entries(sources: Iterable[_SourceLike], hypotheses: Iterable[_HypothesisLike], claims: Iterable[_ClaimLike]) -> list[Entry]:
     """What search looks at, per entity (both stores build their index from this)."""
-    entries = [Entry("source", s.id, s.title, (s.title, *s.aliases, " ".join(s.authors), s.id)) for s in sources]
-    entries += [Entry("hypothesis", h.id, h.title, (h.title, h.statement, h.id)) for h in hypotheses]
-    entries += [Entry("claim", c.id, c.statement, (c.statement, c.id)) for c in claims]
+    entries = [Entry("source", s.id, s.title, (("title", s.title), *(("alias", a) for a in s.aliases), *(("author", a) for a in s.authors), ("id", s.id))) for s in sources]
+    entries += [Entry("hypothesis", h.id, h.title, (("title", h.title), ("statement", h.statement), ("id", h.id))) for h in hypotheses]
+    entries += [Entry("claim", c.id, c.statement, (("statement", c.statement), ("id", c.id))) for c in claims]
     return entries
 
 

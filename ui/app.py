@@ -38,6 +38,24 @@ pages = {
     ],
 }
 
+# Our own stylesheet (no contributor text, no script): statements in links wrap instead of being
+# cut off at the line's end, and headings fit a phone.
+st.html(
+    """<style>
+[data-testid="stPageLink"] a span, [data-testid="stPageLink"] a p { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stPageLink"] a { height: auto !important; align-items: flex-start; }
+[data-testid="stMainBlockContainer"] { padding-top: 3rem; }
+@media (max-width: 640px) {
+  [data-testid="stMain"] h1 { font-size: 1.7rem !important; line-height: 1.2 !important; }
+  [data-testid="stMainBlockContainer"] { padding-left: 0.8rem; padding-right: 0.8rem; }
+  /* a row of numbers (the answer's metrics) stays two by two instead of one under another */
+  [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] [data-testid="stMetric"]) { flex-direction: row !important; flex-wrap: wrap !important; gap: 0.5rem !important; }
+  [data-testid="stColumn"]:has([data-testid="stMetric"]) { flex: 1 1 40% !important; min-width: 40% !important; width: auto !important; }
+  [data-testid="stMetricValue"] { font-size: 1.5rem !important; }
+}
+</style>"""
+)
+
 page = st.navigation(pages)
 with st.sidebar:
     st.markdown("### :material/hub: claimgraph")

@@ -321,3 +321,55 @@ def claims_tested_by(store: kg.Store, job: str, preset: str) -> list[tuple[kg.Cl
                 if ref.job == job and (not preset or ref.preset == preset):
                     out.append((c, ref))
     return out
+
+
+def job_plots(job: str) -> list[dict]:
+    """The plots a job names for its result (repro's catalogue: title, y series, grouping)."""
+    try:
+        return list(api.catalog().job(job).plot)
+    except ValueError:
+        return []
+
+
+def plot_frame(metrics: list[dict], spec: dict) -> pd.DataFrame:
+    """One job plot's curves as a long table (series, x, value), by repro.plot.series."""
+    from repro.plot import series
+
+    rows = [{"series": label, "x": x, "value": y} for label, pts in series(metrics, spec).items() for x, y in pts]
+    return pd.DataFrame(rows, columns=["series", "x", "value"])
+
+
+def override_placeholder(job: str, preset: str) -> str:
+    """Two override lines this job accepts, from its preset's own values (valid as written)."""
+    try:
+        params = api.catalog().preset(job, preset)["params"]
+    except ValueError:
+        return ""
+    picked = [(k, v) for k, v in params.items() if isinstance(v, int | float) and not isinstance(v, bool)][:2]
+    return "\n".join(f"{k} = {v}" for k, v in picked)
+
+
+def readable_error(exc: Exception | str) -> list[str]:
+    """A validation error as short lines: no URLs, no pydantic boilerplate."""
+    import re
+
+    lines = []
+    for line in str(exc).splitlines():
+        line = re.sub(r"\s*\[type=[^\]]*\]", "", line)
+        line = re.sub(r"For further information visit \S+", "", line).strip()
+        if line and not re.match(r"^\d+ validation errors? for ", line):
+            lines.append(line)
+    return lines or [str(exc)]
+
+
+def weight_change(claim: kg.Claim, expect: str, outcome: str, w: kg.Weights | None = None) -> list[tuple[str, float, float]]:
+    """How a verdict moves the claim's weight on each hypothesis it bears on, before the
+    independence discount: [(hypothesis, weight without a verdict, weight with this one)]."""
+    w = w or kg.Weights()
+    factor = 1.0 if outcome == "inconclusive" else w.reproduced if outcome == expect else w.refuted
+    kind = w.kind.get(claim.effective_kind, 1.0)
+    out = []
+    for link in claim.evidence:
+        base = w.strength.get(link.strength, 1.0) * w.setting.get(claim.setting, 1.0) * kind
+        out.append((link.hypothesis, base, base * factor))
+    return out

@@ -119,7 +119,14 @@ def edge_label(attrs: dict) -> str:
     return str(attrs.get("type", "EDGE")).upper()
 
 
-def to_elements(g: nx.MultiDiGraph, focus: str | None = None, width: int = 48) -> dict:
+def author_year(authors: Iterable[str], year: int | None) -> str:
+    """'Nanda et al. 2023', 'Barak & Edelman 2022', 'Solomonoff 1964': how a reader names a source."""
+    names = [a.split()[-1] for a in authors if a.split()]
+    who = names[0] + (" et al." if len(names) > 2 else f" & {names[1]}" if len(names) == 2 else "") if names else ""
+    return " ".join(x for x in (who, str(year) if year else "") if x)
+
+
+def to_elements(g: nx.MultiDiGraph, focus: str | None = None, width: int = 40, names: dict[str, str] | None = None) -> dict:
     """Cytoscape elements for st-link-analysis: {"nodes": [{"data": …}], "edges": [{"data": …}]}.
 
     Deterministic (sorted) so the component does not re-layout on every rerun. Text stays in
@@ -129,7 +136,8 @@ def to_elements(g: nx.MultiDiGraph, focus: str | None = None, width: int = 48) -
     for key in sorted(g.nodes):
         a = g.nodes[key]
         text = " ".join(str(a.get("statement") or a.get("label") or a["id"]).split())
-        data = {"id": key, "label": KIND_LABEL[a["kind"]], "name": shorten(text, width), "kind": a["kind"], "entity": a["id"], "text": text}
+        name = (names or {}).get(key) or shorten(text, width)  # short titles; sources by author and year when known
+        data = {"id": key, "label": KIND_LABEL[a["kind"]], "name": name, "kind": a["kind"], "entity": a["id"], "text": text}
         for extra in ("setting", "year"):
             if a.get(extra) is not None:
                 data[extra] = a[extra]
@@ -146,17 +154,48 @@ def to_elements(g: nx.MultiDiGraph, focus: str | None = None, width: int = 48) -
     return {"nodes": nodes, "edges": edges}
 
 
+# st-link-analysis draws captions at 3.6 px and hides any under 10 px on screen, so at the zoom
+# that fits a graph nobody sees a label. These sizes keep them readable at default zoom.
+NODE_TEXT = {"font-size": 8, "min-zoomed-font-size": 0, "text-wrap": "wrap", "text-max-width": 90, "text-margin-y": 2}
+EDGE_TEXT = {"font-size": 5, "min-zoomed-font-size": 0, "text-background-opacity": 0.85}
+
+
+def _with_text(style: Any, extra: dict[str, Any]) -> Any:
+    dump = style.dump
+
+    def dump_with_text() -> dict[str, Any]:
+        out = dump()
+        out["style"] = {**out["style"], **extra}
+        return out
+
+    style.dump = dump_with_text
+    return style
+
+
 def node_styles() -> list:
     from st_link_analysis import NodeStyle
 
-    return [NodeStyle(KIND_LABEL[kind], palette.KIND_HEX[kind], "name", KIND_ICON[kind]) for kind in Kind]
+    return [_with_text(NodeStyle(KIND_LABEL[kind], palette.KIND_HEX[kind], "name", KIND_ICON[kind]), NODE_TEXT) for kind in Kind]
 
 
 def edge_styles(labels: Iterable[str] | None = None) -> list:
     from st_link_analysis import EdgeStyle
 
     every = [r.upper() for r in RELATIONS] + [e.value for e in Edge if e != Edge.EVIDENCE]
-    return [EdgeStyle(name, palette.edge_hex(name), caption="label", labeled=None, directed=True) for name in sorted(set(labels or [])) or every]
+    return [_with_text(EdgeStyle(name, palette.edge_hex(name), caption="label", labeled=None, directed=True), EDGE_TEXT) for name in sorted(set(labels or [])) or every]
+
+
+def legend_html(edge_labels: Iterable[str], kinds: Iterable[str]) -> str:
+    """The graph's legend as static HTML (our own words and colours; no corpus text)."""
+    nodes = "".join(
+        f'<span style="margin-right:14px"><span style="display:inline-block;width:11px;height:11px;border-radius:50%;background:{palette.KIND_HEX[k]};margin-right:4px"></span>{KIND_LABEL[k]}</span>'
+        for k in kinds
+    )
+    edges = "".join(
+        f'<span style="margin-right:14px"><span style="display:inline-block;width:22px;height:3px;background:{palette.edge_hex(e)};vertical-align:middle;margin-right:4px"></span>{e.lower()}</span>'
+        for e in sorted(set(edge_labels))
+    )
+    return f'<div data-testid="graph-legend" style="font-size:0.8rem;line-height:1.9">{nodes}<br>{edges}</div>'
 
 
 def clicked(event: Any) -> tuple[str, str] | None:

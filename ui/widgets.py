@@ -76,33 +76,31 @@ def balance_caption(score: float) -> str:
 
 
 def balance_bar(support: float, against: float, qualify: float, height: int = 34):
-    """One horizontal stacked bar: support to the right, against to the left, qualify grey."""
+    """Against to the left of 0, support to the right, and qualifying weight as its own thinner
+    grey bar beneath: it takes no side (it pulls the balance toward 0), so it is never stacked
+    onto support, where its length would read as support."""
     import altair as alt
     import pandas as pd
 
     df = pd.DataFrame(
         [
-            {"side": "against", "weight": -against, "order": 0},
-            {"side": "support", "weight": support, "order": 1},
-            {"side": "qualify", "weight": qualify, "order": 2},
+            {"side": "against", "weight": -against, "row": "for / against"},
+            {"side": "support", "weight": support, "row": "for / against"},
+            {"side": "qualify", "weight": qualify, "row": "qualify"},
         ]
     )
     span = max(support, against, qualify, 1.0)
     domain, colours = palette.side_scale()
     chart = (
         alt.Chart(df)
-        .mark_bar(size=height - 12)
+        .mark_bar()
         .encode(
-            x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span + qualify]), axis=None),
-            color=alt.Color(
-                "side:N",
-                scale=alt.Scale(domain=domain, range=colours),
-                legend=None,
-            ),
-            order="order:Q",
+            x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span]), axis=None),
+            y=alt.Y("row:N", sort=["for / against", "qualify"], title=None, axis=alt.Axis(labelLimit=120, ticks=False, domain=False)),
+            color=alt.Color("side:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
             tooltip=["side", alt.Tooltip("weight:Q", format=".2f")],
         )
-        .properties(height=height)
+        .properties(height=height + 14)
     )
     st.altair_chart(chart, width="stretch")
 
@@ -248,8 +246,26 @@ def choose(kind: str, store, options_fn) -> str:
     st.stop()
 
 
+def short_names(store, g) -> dict[str, str]:
+    """Graph captions a reader recognises: sources by author and year ('Nanda et al. 2023')."""
+    from ui import graphview
+
+    out = {}
+    for key, a in g.nodes(data=True):
+        if a.get("kind") == Kind.source:
+            src = store.source(a["id"])
+            if src is not None:
+                out[key] = graphview.author_year(src.authors, src.year) or src.title
+        elif a.get("kind") == Kind.hypothesis:
+            hyp = store.hypothesis(a["id"])
+            if hyp is not None:
+                out[key] = hyp.title
+    return out
+
+
 def network(elements: dict, key: str, height: int = 520, layout: str = "cose") -> None:
-    """st-link-analysis with claimgraph's styles; clicking a node opens its page."""
+    """st-link-analysis with claimgraph's styles and a legend; clicking a node shows a preview
+    of it beside the graph, with an explicit link to open its page."""
     from st_link_analysis import Event, st_link_analysis
 
     from ui import graphview
@@ -267,23 +283,43 @@ def network(elements: dict, key: str, height: int = 520, layout: str = "cose") -
         key=key,
         events=[Event("open", "tap", "node")],
     )
-    open_clicked(event, key)
+    st.html(graphview.legend_html(labels, sorted({n["data"]["kind"] for n in elements["nodes"]})))
+    preview(event, elements, key)
 
 
-def open_clicked(event, key: str) -> None:
-    """Go to the page of the node an event names, once per event (events carry a timestamp)."""
+def preview(event, elements: dict, key: str) -> None:
+    """The node last clicked: what it is, its full text, and a link to its page."""
     from ui import graphview
 
     hit = graphview.clicked(event)
-    if hit is None:
-        return
-    stamp = (event or {}).get("timestamp")
-    seen = st.session_state.setdefault("_handled_events", {})
-    if seen.get(key) == stamp:
-        return
-    seen[key] = stamp
-    kind, entity = hit
-    if kind in PAGES:
-        st.switch_page(PAGES[kind], query_params={"id": entity})
-    elif kind == Kind.run:
-        st.switch_page(PAGES["runs"], query_params={"run": entity})
+    with st.container(border=True, key=f"{key}_preview"):
+        if hit is None:
+            st.caption("Click a node to preview it here.")
+            return
+        kind, entity = hit
+        node = next((n["data"] for n in elements["nodes"] if n["data"]["entity"] == entity and n["data"]["kind"] == kind), None)
+        st.markdown(f"**{md(kind.title())}** {code(entity)}")
+        if node:
+            text_block(node.get("text", ""))
+            extra = [str(node[k]) for k in ("setting", "year") if node.get(k) is not None]
+            if extra:
+                st.caption(" · ".join(md(x) for x in extra))
+        if kind in PAGES:
+            page_link(kind, entity, f"Open this {kind}", icon=":material/open_in_new:")
+        elif kind == Kind.run:
+            st.page_link(PAGES["runs"], label="Open this run", query_params={"run": entity}, icon=":material/open_in_new:")
+
+
+def highlighted(text: str, terms: tuple[str, ...] | list[str]) -> str:
+    """Escaped Markdown of `text` with the words in `terms` (lowercase, as kg.search gives them)
+    on a highlight; every other character shown literally."""
+    import re
+
+    wanted = {t.lower() for t in terms}
+    out = []
+    for token in re.findall(r"\w+|\W+", " ".join(str(text).split())):
+        if token.lower() in wanted:
+            out.append(f":orange-background[{md(token)}]")
+        else:  # md() collapses whitespace, which would glue the words together
+            out.append(" ".join(md(part) for part in token.split(" ")))
+    return "".join(out)

@@ -98,6 +98,9 @@ def test_trigger_watch_and_list_a_run(app):
     outcome = verdict.outcome
     assert outcome in text.replace("\\", "")
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"), "metric curves"
+    if verdict.numbers:
+        assert "The deciding numbers" in text
+    assert "this verdict moves its weight on learnability\\-prior" in text and "on general\\-algorithms" in text  # how far it moves the claim
     # the claim whose reproduction names this job and preset is linked
     assert ("claim", "On sparse parity\\, SGD makes steady hidden progress during a long loss plateau before a sudden drop\\.", "id=parity-hidden-progress") in page_links(at)
 

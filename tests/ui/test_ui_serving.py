@@ -37,10 +37,10 @@ max_queued = 1
 
 
 def make_run_command(**variables: str) -> list[str]:
-    """The `streamlit run …` arguments of `make run` (printed, not run, by `make -n`)."""
+    """The server arguments of `make run` (`python -m ui.serve …`, printed, not run, by `make -n`)."""
     args = [f"{k}={v}" for k, v in variables.items()]
     printed = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    line = re.search(r"streamlit run ([^;\n]*)", printed)
+    line = re.search(r"-m ui\.serve ([^;\n]*)", printed)
     assert line, printed
     return shlex.split(line.group(1))
 
@@ -96,7 +96,7 @@ def serve(settings: str, tmp: Path, *extra: str, port: int | None = None):
     port = port or free_port()
     env = {**os.environ, "KG_CORPUS": str(FIXTURE), "KG_RUNS_DIR": str(tmp / "runs"), "KG_SETTINGS": str(tmp / "claimgraph.toml"), "NO_PROXY": "127.0.0.1,localhost"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", *make_run_command(PORT=str(port)), "--server.fileWatcherType=none", *extra],
+        [sys.executable, "-m", "ui.serve", *make_run_command(PORT=str(port)), "--server.fileWatcherType=none", *extra],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -111,9 +111,29 @@ def test_to_elements_shortens_captions():
     g = nx.MultiDiGraph()
     g.add_node("claim:x", kind="claim", id="x", label="word word…", statement="word " * 40)
     data_ = graphview.to_elements(g)["nodes"][0]["data"]
-    assert len(data_["name"]) <= 48 and data_["name"].endswith("…")
+    assert len(data_["name"]) <= 40 and data_["name"].endswith("…")
     assert data_["text"] == " ".join(["word"] * 40)  # the full statement, not kg's short label
-    assert data_["name"] == shorten("word " * 40, 48)  # kg's one shortening rule
+    assert data_["name"] == shorten("word " * 40, 40)  # kg's one shortening rule
+    named = graphview.to_elements(g, names={"claim:x": "Nanda et al. 2023"})["nodes"][0]["data"]
+    assert named["name"] == "Nanda et al. 2023" and named["text"] == data_["text"]
+
+
+def test_author_year_names_a_source_as_readers_do():
+    assert graphview.author_year(["Neel Nanda", "Lawrence Chan", "Tom Lieberum"], 2023) == "Nanda et al. 2023"
+    assert graphview.author_year(["Boaz Barak", "Ben Edelman"], 2022) == "Barak & Edelman 2022"
+    assert graphview.author_year(["Ray Solomonoff"], 1964) == "Solomonoff 1964"
+    assert graphview.author_year([], None) == ""
+
+
+def test_graph_captions_show_at_default_zoom_and_the_legend_names_every_edge():
+    # st-link-analysis hides captions under 10 px on screen and draws them at 3.6 px: ours override both
+    node = graphview.node_styles()[0].dump()["style"]
+    assert node["min-zoomed-font-size"] == 0 and node["font-size"] >= 8 and node["label"] == "data(name)"
+    edge = graphview.edge_styles(["SUPPORTS"])[0].dump()["style"]
+    assert edge["min-zoomed-font-size"] == 0 and edge["label"] == "data(label)"
+    legend = graphview.legend_html(["SUPPORTS", "CONTRADICTS", "FROM"], ["claim", "source"])
+    for word in ("supports", "contradicts", "from", "Claim", "Source", palette.RELATION_HEX["supports"]):
+        assert word in legend
 
 
 def test_from_subgraph():
@@ -298,3 +318,36 @@ def test_whole_graph_of_a_store_without_networkx_is_kgs_graph(corpus):
     rebuilt = data.whole_graph(Remote())
     assert dict(rebuilt.nodes(data=True)) == dict(local.graph.nodes(data=True))
     assert edges(rebuilt) == edges(local.graph) and edges(rebuilt)
+
+
+def test_highlighted_marks_the_matched_words_keeps_spaces_and_escapes_the_rest():
+    out = widgets.highlighted("Grokking as the Transition: [x](javascript:y)", ("grokking", "transition"))
+    assert out == ":orange-background[Grokking] as the :orange-background[Transition]\\: \\[x\\]\\(javascript\\:y\\)"
+
+
+def test_every_jobs_override_placeholder_is_valid_for_that_job():
+    for job in data.job_names():
+        for preset in data.presets(job):
+            text = data.override_placeholder(job, preset)
+            overrides, errors = data.parse_overrides(text)
+            assert not errors and not data.check_params(job, preset, overrides), (job, preset, text)
+
+
+def test_readable_error_drops_urls_and_boilerplate():
+    raw = "1 validation error for Params\nn\n  Input should be greater than or equal to 2 [type=greater_than_equal, input_value=-3, input_type=int]\n    For further information visit https://errors.pydantic.dev/2.11/v/greater_than_equal"
+    assert data.readable_error(raw) == ["n", "Input should be greater than or equal to 2"]
+
+
+def test_a_verdict_moves_a_claims_weight_by_the_reproduction_factor():
+    claim = Claim.model_validate(
+        {
+            "id": "cc",
+            "source": "ss",
+            "statement": "A claim long enough to be a statement.",
+            "locator": {"section": "1"},
+            "setting": "toy",
+            "evidence": [{"hypothesis": "hh", "relation": "qualifies", "strength": "weak", "rationale": "r"}],
+        }
+    )
+    assert data.weight_change(claim, "reproduced", "reproduced") == [("hh", 0.6, pytest.approx(0.9))]  # 0.60 -> 0.90, the example
+    assert data.weight_change(claim, "reproduced", "inconclusive") == [("hh", 0.6, 0.6)]

@@ -85,6 +85,20 @@ def _balance(at) -> str:
     return next(m.value for m in at.metric if m.label == "Balance")
 
 
+def test_hypothesis_answer_names_the_strongest_evidence_and_what_qualifying_means(app):
+    at = app("hypothesis", id="general-algorithms")
+    text = all_text(at).replace("\\", "")
+    assert "Strongest for" in text and "Strongest against:" in text and "nothing contradicts it" in text
+    assert "Strongest qualifications:" in text and "pull the balance toward 0" in text
+    assert "A one-layer transformer trained on modular addition ends up computing it with a few Fourier frequencies." in text  # whole
+    assert "What moved it most recently" in text and "Newest source (2023)" in text
+    assert "No claim contradicts this hypothesis." in text  # the grammar, and a pointer to Qualifies
+    table = dataframe_with(at, "training")
+    assert list(table.columns) == ["claim", "statement", "relation", "setting", "model", "size", "training", "task", "year", "source", "strength", "weight", "verdict"]
+    assert len(table) == 3 and set(table["relation"]) == {"supports", "qualifies"}
+    assert any(e.proto.label.startswith("Download the table") for e in at.get("download_button"))
+
+
 def test_hypothesis_weight_sliders_update_the_balance_live(app):
     at = app("hypothesis", id="shallow-safety")
     before = _balance(at)
@@ -338,13 +352,15 @@ def test_graph_explorer_deep_link_with_filters(app):
     assert at.multiselect(key="gx_hyp").value == ["shallow-safety"]
 
 
-def test_graph_click_opens_the_node_page(app):
+def test_graph_click_previews_the_node_with_an_open_link(app):
     at = app("graph")
+    assert "Click a node to preview it here." in all_text(at)
     # what st-link-analysis sends back when a node is tapped (see ui.graphview.clicked)
     at.session_state["gx_graph"] = {"action": "open", "data": {"type": "tap", "target_id": "claim:grokking-fourier", "target_group": "nodes"}, "timestamp": 1}
     at.run()
     ok(at)
-    assert "A one-layer transformer trained on modular addition" in all_text(at).replace("\\", "")
+    assert "A one-layer transformer trained on modular addition" in all_text(at).replace("\\", "")  # the full statement, on the graph page
+    assert ("claim", "Open this claim", "id=grokking-fourier") in page_links(at)
 
 
 # --- search --------------------------------------------------------------------------------
@@ -359,7 +375,28 @@ def test_search_deep_link_alias_and_typos(app):
     assert at.query_params["q"] in ("grokking fourir algoritm", ["grokking fourir algoritm"])
     at.multiselect(key="kinds").set_value(["source"]).run()
     ok(at)
+    assert "No match" in all_text(at)  # no source holds those words: nothing, rather than a guess
+    at.text_input(key="q").input("progres mesures").run()
+    ok(at)
     assert {p for p, _, _ in page_links(at) if p in ("claim", "source", "hypothesis")} == {"source"}
+
+
+def test_search_shows_what_matched_and_what_a_claim_bears_on(app):
+    at = app("search", q="nanda")  # an author: the source, with the author highlighted
+    text = all_text(at)
+    assert "author:" in text and ":orange-background[Nanda]" in text
+    at = app("search", q="fourier", kinds="claim")
+    text = all_text(at)
+    assert ":orange-background[Fourier]" in text  # the statement, highlighted
+    assert "supports · General algorithms given the right training mix" in text  # relation and hypothesis
+
+
+def test_search_gives_no_wrong_results(app):
+    assert "No match" in all_text(app("search", q="sleeper agents"))  # not in this corpus
+    at = app("search", q="grokking", kinds="hypothesis")  # no hypothesis says grokking; their evidence does
+    text = all_text(at)
+    assert "Hypotheses whose evidence matches" in text
+    assert any(p == "hypothesis" and q == "id=general-algorithms" for p, _, q in page_links(at))
 
 
 def test_search_empty_and_no_match_states(app):
@@ -403,6 +440,23 @@ def test_contribute_shows_validator_errors_inline(app):
     assert "statement" in text and "locator" in text
 
 
+def test_contribute_puts_each_problem_beside_its_field_without_knock_on_errors(app):
+    at = _fill(app("contribute"), statement="")
+    at.button[0].click().run()
+    ok(at)
+    text = all_text(at)
+    assert ":red[Write the finding in one or two sentences.]" in text  # beside the statement, in the form's words
+    assert "'id'" not in text  # the id is optional: no knock-on error about it
+    assert at.text_area(key="cf_statement").proto.max_chars == 1500  # the schema's cap
+
+
+def test_contribute_warns_of_a_near_copy_of_an_existing_claim(app):
+    at = _fill(app("contribute"), statement="A one-layer transformer trained on modular addition ends up computing it with a few Fourier frequency.")
+    at.button[0].click().run()
+    ok(at)
+    assert "nearly the same as the existing claim `grokking-fourier`" in all_text(at)
+
+
 def test_contribute_prefills_from_the_url(app):
     at = app("contribute", source="barak2022-hidden-progress", hypothesis="learnability-prior")
     assert at.selectbox(key="cf_source").value == "barak2022-hidden-progress"
@@ -431,3 +485,31 @@ def test_edits_under_the_corpus_reload_the_graph(app, corpus):
     at.run()
     ok(at)
     assert ("claim", "A brand new claim about the lonely hypothesis appears\\.", "id=a-new-claim") in page_links(at)
+
+
+# --- cold start ----------------------------------------------------------------------------------
+
+
+def test_drawing_pages_never_imports_the_training_stack(corpus, tmp_path):
+    """A fresh process draws the overview, a hypothesis and the runs page without importing
+    torch, Ray or a job's code (the cold start's budget: bench/ui_coldstart.py)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    app_file = root / "ui" / "app.py"
+    code = (
+        "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        "for page, q in (('views/overview.py', {}), ('views/hypothesis.py', {'id': 'general-algorithms'}), ('views/runs.py', {})):\n"
+        f"    at = AppTest.from_file({str(app_file)!r}, default_timeout=120)\n"
+        "    [at.query_params.__setitem__(k, v) for k, v in q.items()]\n"
+        "    at.switch_page(page); at.run(); assert not at.exception, at.exception\n"
+        "print('HEAVY=' + ','.join(m for m in sys.modules if m.split('.')[0] in ('torch', 'ray') or m.startswith(('repro.jobs.', 'repro.core'))))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    heavy = next(line for line in out.stdout.splitlines() if line.startswith("HEAVY="))
+    assert heavy == "HEAVY=", heavy

@@ -77,7 +77,13 @@ for ref in claim.reproductions:
                 st.caption("params: " + w.code(ref.params))
             if v is not None:
                 st.caption(w.md(v.summary) if v.summary else "")
-                st.page_link(w.PAGES["runs"], label=f"Run {w.md(v.run_id)}", query_params={"run": v.run_id}, icon=":material/play_circle:")
+                if v.status == "local":  # a run in this machine's run store: its page exists
+                    st.page_link(w.PAGES["runs"], label=f"Run {w.md(v.run_id)}", query_params={"run": v.run_id}, icon=":material/play_circle:")
+                else:  # a published verdict of record: its details, not a local run
+                    with st.expander("The verdict of record" + (" (stale)" if v.status == "stale" else "")):
+                        st.markdown(f"Seeds {w.md(', '.join(str(s) for s in v.seeds) or '?')} · code version {w.code(v.code_version or '?')} · published {w.md(v.finished_at[:10] or '?')}")
+                        st.caption(f"Published as {w.code(f'claims/verdicts/{ref.job}.{ref.preset}.json')}; re-run it locally with the button below.")
+                    st.page_link(w.PAGES["runs"], label="Run it here", query_params={"job": ref.job, "preset": ref.preset}, icon=":material/play_arrow:")
             else:
                 st.page_link(w.PAGES["runs"], label="Run it", query_params={"job": ref.job, "preset": ref.preset}, icon=":material/play_arrow:")
         with b:
@@ -85,7 +91,8 @@ for ref in claim.reproductions:
                 w.badges([("not run yet", "gray")])
             else:
                 agreement = {True: ("agrees with the claim", "green"), False: ("disagrees", "gray"), None: ("inconclusive", "gray")}[v.agrees]
-                w.badges([(v.outcome, palette.OUTCOME_BADGE.get(v.outcome, "gray")), agreement])
+                status = {"record": ("of record", "blue"), "stale": ("stale: weighs nothing", "orange"), "local": ("local, unpublished", "gray")}[v.status]
+                w.badges([(v.outcome, palette.OUTCOME_BADGE.get(v.outcome, "gray")), agreement, status])
 
 st.subheader("Related claims")
 links = store.claim_links(claim.id)
@@ -97,12 +104,12 @@ for link in links:
     verb = link.relation if link.direction == "out" else f"{link.relation} (by the other)"
     a, b = st.columns([5, 2])
     with a:
-        w.page_link("claim", link.other, shorten(other.statement, 140) if other else link.other)
+        w.page_link("claim", link.other, other.statement if other else link.other)
     b.caption(w.md(verb))
 if siblings:
     with st.expander(f"{len(siblings)} other claim(s) from the same source"):
         for c in siblings[:50]:
-            w.page_link("claim", c.id, shorten(c.statement, 140))
+            w.page_link("claim", c.id, c.statement)
 
 st.subheader("Neighbourhood")
 depth = st.radio("Depth", [1, 2], horizontal=True, key="claim_depth", format_func=lambda d: f"{d} hop" + ("s" if d > 1 else ""))
@@ -111,5 +118,4 @@ g = graphview.from_subgraph(store.neighbourhood(key, depth=depth))
 if g.number_of_nodes() > 200:
     st.caption(f"{g.number_of_nodes()} nodes: showing the first hop only.")
     g = graphview.from_subgraph(store.neighbourhood(key, depth=1))
-w.network(graphview.to_elements(g, focus=key), key="claim_graph", height=420)
-st.caption("Click a node to open its page.")
+w.network(graphview.to_elements(g, focus=key, names=w.short_names(store, g)), key="claim_graph", height=420)

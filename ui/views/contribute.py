@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kg.util import shorten
 from ui import contribute, data
 from ui import widgets as w
 
@@ -26,46 +25,66 @@ if "cf_h0" not in st.session_state and qp.get("hypothesis") in hypotheses:
 
 n_links = st.segmented_control("Evidence links", [1, 2, 3], default=1, key="cf_n")
 
+C = contribute.CAPS
+slots: dict[str, object] = {}  # form field -> the spot beside it where its problems go
+
+
+def slot(name: str) -> None:
+    slots[name] = st.empty()
+
+
 with st.form("claim_form", border=True):
     st.markdown("**The claim**")
-    source = st.selectbox("Source", list(sources), format_func=lambda i: f"{shorten(sources[i], 90)}  ·  {i}", index=None, key="cf_source", placeholder="which paper or post makes the claim")
-    statement = st.text_area("Statement (one precise finding, in your own words, at least 20 characters)", key="cf_statement", height=90)
+    source = st.selectbox("Source", list(sources), format_func=lambda i: f"{sources[i]}  ·  {i}", index=None, key="cf_source", placeholder="which paper or post makes the claim")
+    slot("source")
+    statement = st.text_area(f"Statement (one precise finding, in your own words, {contribute.MIN_STATEMENT} to {C['statement']} characters)", key="cf_statement", height=90, max_chars=C["statement"])
+    slot("statement")
     c1, c2 = st.columns([2, 1])
-    claim_id = c1.text_input("Id (lowercase-with-hyphens; left empty, one is suggested from the source and statement)", key="cf_id")
-    setting = c2.selectbox("Setting", list(data.SETTINGS), index=None, key="cf_setting", placeholder="toy, small-model, frontier…")
+    with c1:
+        claim_id = st.text_input("Id (lowercase-with-hyphens; left empty, one is suggested from the source and statement)", key="cf_id", max_chars=C["id"])
+        slot("id")
+    with c2:
+        setting = st.selectbox("Setting", list(data.SETTINGS), index=None, key="cf_setting", placeholder="toy, small-model, frontier…")
+        slot("setting")
 
     st.markdown("**Where in the source** (at least one)")
     lc = st.columns(4)
-    locator = {k: lc[i].text_input(k.title(), key=f"cf_loc_{k}") for i, k in enumerate(("section", "figure", "table", "page"))}
-    locator["quote"] = st.text_input("Short verbatim quote (optional, at most 300 characters)", key="cf_loc_quote")
+    locator = {k: lc[i].text_input(k.title(), key=f"cf_loc_{k}", max_chars=C[f"locator.{k}"]) for i, k in enumerate(("section", "figure", "table", "page"))}
+    locator["quote"] = st.text_input(f"Short verbatim quote (optional, at most {C['locator.quote']} characters)", key="cf_loc_quote", max_chars=C["locator.quote"])
+    slot("locator")
 
     with st.expander("Scope (optional): the conditions it holds under"):
         sc = st.columns(4)
-        scope = {k: sc[i].text_input(k.title(), key=f"cf_scope_{k}") for i, k in enumerate(contribute.SCOPE_KEYS)}
+        scope = {k: sc[i].text_input(k.title(), key=f"cf_scope_{k}", max_chars=C[f"scope.{k}"]) for i, k in enumerate(contribute.SCOPE_KEYS)}
+        slot("scope")
 
     st.markdown("**Evidence**")
     evidence = []
     for i in range(n_links or 1):
         ec = st.columns([3, 1.3, 1.2])
-        hyp = ec[0].selectbox(f"Hypothesis {i + 1}", list(hypotheses), format_func=lambda h: shorten(hypotheses[h], 80), index=None, key=f"cf_h{i}")
+        hyp = ec[0].selectbox(f"Hypothesis {i + 1}", list(hypotheses), format_func=lambda h: hypotheses[h], index=None, key=f"cf_h{i}")
         rel = ec[1].selectbox(f"Relation {i + 1}", list(data.RELATIONS), index=None, key=f"cf_rel{i}")
         strength = ec[2].selectbox(f"Strength {i + 1}", list(data.STRENGTHS), index=None, key=f"cf_str{i}")
-        rationale = st.text_input(f"Rationale {i + 1}: why it bears on the hypothesis, in one line", key=f"cf_rat{i}")
+        rationale = st.text_input(f"Rationale {i + 1}: why it bears on the hypothesis, in one line", key=f"cf_rat{i}", max_chars=C["rationale"])
+        slot(f"evidence.{i}")
         evidence.append({"hypothesis": hyp, "relation": rel, "strength": strength, "rationale": rationale})
 
     with st.expander("Link to another claim (optional)"):
         lk = st.columns([3, 2])
-        other = lk[0].text_input("Claim id", key="cf_link_claim")
+        other = lk[0].text_input("Claim id", key="cf_link_claim", max_chars=C["link"])
         other_rel = lk[1].selectbox("Relation", list(data.CLAIM_RELATIONS), index=None, key="cf_link_rel")
-    tags = st.text_input("Tags (comma-separated slugs, optional)", key="cf_tags")
+        slot("links")
+    tags = st.text_input("Tags (comma-separated slugs, optional)", key="cf_tags", max_chars=500)
+    slot("tags")
     submitted = st.form_submit_button("Check the claim", type="primary", icon=":material/fact_check:")
 
 if not submitted:
     st.caption("Nothing is written anywhere: the check runs in memory, against the loaded corpus.")
     st.stop()
 
+suggested = contribute.suggest_id(source or "", statement or "") if source and statement else ""
 form = {
-    "id": claim_id or (contribute.suggest_id(source or "", statement or "") if source and statement else ""),
+    "id": claim_id or suggested,
     "source": source,
     "statement": statement,
     "setting": setting,
@@ -78,17 +97,46 @@ form = {
 claim = contribute.build_claim(form)
 with st.spinner("Validating with kg validate…"):
     problems, text = data.validate_claim(claim)
-errors = [p for p in problems if p.severity == "error"]
-warnings = [p for p in problems if p.severity != "error"]
 
-if errors:
-    st.error(f"{len(errors)} problem(s) to fix before this claim can be merged:", icon=":material/error:")
-    for p in errors:
-        st.markdown(f"- line {p.line}: {w.md(p.message)}" + (f"  \n  *{w.md(p.hint)}*" if p.hint else ""))
+# Beside each field: the form's own words first; the validator's problems for a field the form
+# already flagged are knock-on effects, and an id the reader left empty is ours to suggest.
+beside = contribute.form_problems(form)
+flagged = set(beside)
+general = []
+for p in problems:
+    where = contribute.field_of(p.message)
+    if where in flagged or (where == "id" and not claim_id):
+        continue
+    line = w.md(p.message) + (f" ({w.md(p.hint)})" if p.hint else "")
+    if p.severity != "error":
+        beside.setdefault(where or "_warnings", []).append("Warning: " + line)
+    elif where in slots:
+        beside.setdefault(where, []).append(line)
+    else:
+        general.append(line)
+copies = contribute.near_copies(statement or "", {c.id: c.statement for s in store.sources() for c in store.claims_of_source(s.id)})
+for other_id, score in copies:
+    beside.setdefault("statement", []).append(f"Warning: nearly the same as the existing claim {w.code(other_id)} (similarity {score}): merge, or say what differs.")
+
+n_errors = sum(1 for field, lines in beside.items() for line in lines if not line.startswith("Warning")) + len(general)
+for field, lines in beside.items():
+    target = slots.get(field)
+    text_ = "\n".join(f":red[{line}]" if not line.startswith("Warning") else f":orange[{line}]" for line in lines if field in contribute.form_problems(form) or True)
+    if target is not None:
+        target.markdown(text_)  # type: ignore[attr-defined]  # an st.empty placeholder
+    else:
+        general += lines
+
+if n_errors:
+    st.error(f"{n_errors} problem(s) to fix before this claim can be merged: see the notes in red beside the fields above.", icon=":material/error:")
+    for line in general:
+        st.markdown(f"- {line}")
 else:
     st.success("The claim passes `kg validate`.", icon=":material/check_circle:")
-for p in warnings:
-    st.warning(f"line {p.line}: {w.md(p.message)}" + (f" ({w.md(p.hint)})" if p.hint else ""), icon=":material/warning:")
+    for line in general:
+        st.warning(line, icon=":material/warning:")
+if not claim_id and suggested:
+    st.caption(f"Suggested id: {w.code(suggested)}")
 
 target = data.claim_file_for(store, claim)
 st.markdown(f"Add it to {w.code(target)}:")

@@ -14,7 +14,7 @@ from ui import widgets as w
 store = w.require_store()
 whole = data.whole_graph(store)
 hypotheses = {hid: a["label"] for hid, a in graphview.entities(whole, Kind.hypothesis).items()}
-w.header("Graph explorer", "Claims (blue) point at the hypotheses they bear on (purple) and come from sources (brown). Click a node to open its page.")
+w.header("Graph explorer", "Claims (blue) point at the hypotheses they bear on (purple) and come from sources (brown). Click a node to preview it, then open its page.")
 
 if not hypotheses:
     w.empty_state("Nothing to explore yet", "The corpus has no hypotheses.")
@@ -44,7 +44,9 @@ if years_known:
         y0, y1 = (int(x) for x in (qp.get("years") or f"{lo}-{hi}").split("-"))
     except ValueError:
         y0, y1 = lo, hi
-    _seed("gx_years", (max(lo, y0), min(hi, y1)) if lo < hi else (lo, hi))
+    y0 = max((y for y in years_known if y <= max(lo, y0)), default=lo)  # snap to years that exist
+    y1 = min((y for y in years_known if y >= min(hi, y1)), default=hi)
+    start_years = (y0, y1) if lo < hi else (lo, hi)
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([3, 2, 2])
@@ -54,8 +56,9 @@ with st.container(border=True):
     c4, c5, c6 = st.columns([3, 2, 2])
     years: tuple[int, int] | None = None
     if years_known and years_known[0] < years_known[-1]:
-        # a range slider (its session value is the (low, high) pair seeded above)
-        low, high = cast(tuple[int, int], c4.slider("Source year", years_known[0], years_known[-1], key="gx_years"))
+        # the years the sources have, evenly spaced: a linear axis from 1964 squeezed 2023-2025 into one end
+        chosen = c4.select_slider("Source year", options=years_known, value=start_years, key="gx_years")  # value: from the URL, the first time
+        low, high = cast(tuple[int, int], chosen if isinstance(chosen, tuple | list) else (chosen, chosen))  # one year picked: a range of one
         if (low, high) != (years_known[0], years_known[-1]):  # the full range also keeps sources without a year
             years = (low, high)
     include_sources = c5.toggle("Show sources", key="gx_sources")
@@ -81,4 +84,4 @@ if g.graph.get("omitted"):
 st.caption(summary)
 if not kinds[Kind.claim]:
     st.info("No claim matches these filters; only the hypotheses are drawn.", icon=":material/filter_alt_off:")
-w.network(graphview.to_elements(g), key="gx_graph", height=620)
+w.network(graphview.to_elements(g, names=w.short_names(store, g)), key="gx_graph", height=620)

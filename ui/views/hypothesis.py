@@ -1,15 +1,16 @@
-"""One hypothesis: the answer first (balance, certainty with its reasons, or UNTESTED; the
-leave-one-source-out range), what-if toggles and weights that recompute it live, a summary of
-findings (GRADE style) beside the discussion, a forest plot of the sources, every claim grouped
-by relation, and the numbers behind the balance. The method is kg.evidence's; see its docstring."""
+"""One hypothesis: the answer first, above the fold (the verdict in one sentence; balance,
+certainty, leave-one-source-out range; the strongest evidence for and against, or the strongest
+qualifications and what qualifying does; what moved the balance most recently: ui.reading), then
+what-if toggles and weights that recompute it live, a summary of findings (GRADE style) beside
+the discussion, a forest plot of the sources, every claim grouped by relation, a comparison
+table (CSV), and the numbers behind the balance. The method is kg.evidence's; see its docstring."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from kg.util import shorten
-from ui import data, findings, palette
+from ui import data, findings, palette, reading
 from ui import widgets as w
 from ui.timeline import render as render_timeline
 
@@ -146,7 +147,7 @@ def answer_metrics() -> None:
 
 def answer_badges() -> None:
     level, _ = b.certainty
-    tags = [("UNTESTED", palette.UNTESTED_BADGE)] if b.untested else [(w.balance_caption(b.score), "blue")]
+    tags = [("UNTESTED", palette.UNTESTED_BADGE)] if b.untested else []
     tags.append((f"certainty: {level}", palette.CERTAINTY_BADGE[level]))
     if b.contested:
         tags.insert(0, ("contested", "orange"))
@@ -163,7 +164,60 @@ def certainty_reasons() -> None:
     st.markdown("\n".join(f"- {w.md(reason)}" for reason in reasons))
 
 
+def evidence_line(contribution) -> None:
+    """One claim in the answer: its full statement (a link), its weight and where it is from."""
+    row = contribution.row
+    claim = store.claim(row.claim)
+    source = store.source(row.source)
+    w.page_link("claim", row.claim, claim.statement if claim else row.claim)
+    where = f"{source.title} ({source.year})" if source and source.year else source.title if source else row.source
+    st.caption(f"weight {contribution.weight:.2f} · {w.md(row.strength)} · {w.md(row.setting)} · {w.md(where)}")
+
+
+def strongest_block() -> None:
+    """The strongest evidence for, and against (or, when nothing contradicts, the strongest
+    qualifications and what qualifying does to the balance)."""
+    if not b.contributions:
+        return
+    left, right = st.columns(2)
+    with left, st.container(key="strongest_for"):
+        st.markdown(":green[**Strongest for**]")
+        items = reading.strongest(b, "supports", 1)
+        if not items:
+            st.caption("Nothing supports it.")
+        for c in items:
+            evidence_line(c)
+    with right, st.container(key="strongest_against"):
+        against = reading.strongest(b, "contradicts", 1)
+        if against:
+            st.markdown(":red[**Strongest against**]")
+            for c in against:
+                evidence_line(c)
+        else:
+            qualifies = reading.strongest(b, "qualifies")
+            st.markdown(":red[**Strongest against:**] nothing contradicts it." + (" :gray[**Strongest qualifications:**]" if qualifies else ""))
+            for c in qualifies:
+                evidence_line(c)
+            if qualifies:
+                st.caption(reading.QUALIFYING_MEANS.format(dilution=f"{weights.dilution:g}"))
+
+
+def latest_moves() -> None:
+    """What moved the balance most recently (the history of the balance goes below the answer)."""
+    verdicts = {cid: store.verdicts(cid) for cid in {c.row.claim for c in b.contributions}}
+    years = {sid: (src.year if (src := store.source(sid)) else None) for sid in {c.row.source for c in b.contributions}}
+    moves = reading.recent_moves(h.id, rows, b, verdicts, years, weights, toggles)
+    lines = []
+    for m in moves:
+        claim = store.claim(m.claim) if m.claim else None
+        source = store.source(m.source)
+        lines.append(reading.move_text(m, claim.statement if claim else "", source.title if source else ""))
+    if lines:
+        st.markdown("**What moved it most recently**\n" + "\n".join(f"- {w.md(line)}" for line in lines))
+
+
 with answer_box:
+    st.markdown("##### " + w.md(reading.verdict_sentence(b)))
     if b.untested:
         untested_notice()
     answer_metrics()
@@ -171,9 +225,12 @@ with answer_box:
     rests_on = findings.rests_on_text(b)
     if rests_on:
         st.warning(f"**Rests on one source:** {w.md(rests_on)}.", icon=":material/warning:")
-    certainty_reasons()
+    strongest_block()
+    latest_moves()
     if b.contributions and not b.untested:
         w.balance_bar(b.support, b.against, b.qualify)
+    with st.expander(f"Why the certainty is {b.certainty[0]}"):
+        certainty_reasons()
 
 if h.seed:
     with st.container(border=True):
@@ -225,7 +282,7 @@ def discussion() -> None:
     for c in sorted(cs, key=lambda c: (c.row.relation, c.row.claim)):
         claim = store.claim(c.row.claim)
         w.badges([(c.row.kind, "gray"), (c.row.relation, palette.RELATION_BADGE[c.row.relation]), ("weighed" if c.weight > 0 else "not weighed", "violet" if c.weight > 0 else "gray")])
-        w.page_link("claim", c.row.claim, shorten(claim.statement, 110) if claim else c.row.claim)
+        w.page_link("claim", c.row.claim, claim.statement if claim else c.row.claim)
 
 
 left, right = st.columns([3, 1.3])
@@ -273,7 +330,7 @@ def claim_card(contribution) -> None:
     with st.container(border=True):
         top = st.columns([6, 1])
         with top[0]:
-            w.page_link("claim", row.claim, shorten(claim.statement, 140) if claim else row.claim)
+            w.page_link("claim", row.claim, claim.statement if claim else row.claim)
         top[1].metric("weight", f"{contribution.weight:.2f}", label_visibility="collapsed", help="this claim's weight")
         bits = [(row.strength, palette.STRENGTH_BADGE.get(row.strength, "gray")), (row.setting, "gray"), (row.kind, "gray")]
         if not contribution.counts_as_evidence:
@@ -291,7 +348,7 @@ def claim_card(contribution) -> None:
         loc = str(claim.locator) if claim else ""
         left, right = st.columns([3, 2])
         with left:
-            st.page_link(w.PAGES["source"], label=w.md(shorten(src, 90)), query_params={"id": row.source}, icon=":material/science:")
+            st.page_link(w.PAGES["source"], label=w.md(src), query_params={"id": row.source}, icon=":material/science:")
         right.caption(w.md(loc))
         if row.rationale:
             st.caption("Why: " + w.md(row.rationale))
@@ -303,7 +360,9 @@ for tab, relation in zip(tabs, labels, strict=True):
     with tab:
         items = groups[relation]
         if not items:
-            st.caption(f"No claim {relation[:-1] if relation.endswith('s') else relation} this hypothesis.")
+            st.caption(f"No claim {relation} this hypothesis.")
+            if relation == "contradicts" and groups["qualifies"]:
+                st.caption(f"What limits it is under Qualifies ({len(groups['qualifies'])}): claims that narrow where it holds. " + reading.QUALIFYING_MEANS.format(dilution=f"{weights.dilution:g}"))
             continue
         for contribution in items[:SHOWN]:
             claim_card(contribution)
@@ -327,6 +386,23 @@ for tab, relation in zip(tabs, labels, strict=True):
                 width="stretch",
                 column_config={"claim": st.column_config.LinkColumn("claim", display_text=r"\./claim\?id=(.*)")},
             )
+
+# --- the comparison table (ORKG style) ---------------------------------------------------------
+st.subheader("Compare the claims")
+st.caption("One row per claim: the conditions it holds under, side by side. Click a column header to sort; download it as CSV.")
+comparison = pd.DataFrame(reading.comparison_rows(b, store), columns=list(reading.COMPARISON_COLUMNS))
+st.dataframe(
+    comparison.assign(claim=[w.url_for("claim", c) for c in comparison["claim"]]),
+    hide_index=True,
+    width="stretch",
+    key="comparison",
+    column_config={
+        "claim": st.column_config.LinkColumn("claim", display_text=r"\./claim\?id=(.*)"),
+        "statement": st.column_config.TextColumn("statement", width="large"),
+        "year": st.column_config.NumberColumn("year", format="%d"),
+    },
+)
+st.download_button("Download the table (CSV)", comparison.to_csv(index=False), file_name=f"{h.id}-claims.csv", mime="text/csv", key="comparison_csv", icon=":material/download:")
 
 # --- explanation -------------------------------------------------------------------------------
 st.subheader("Why this balance")

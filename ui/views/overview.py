@@ -3,11 +3,12 @@ beside it (or "untested" instead of a confident number) and its leave-one-source
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from kg.util import shorten
 from ui import data, findings, palette
 from ui import widgets as w
 from ui.timeline import changed_since
@@ -58,26 +59,60 @@ def balance_metric(b) -> None:
 
 
 SIDES, SIDE_COLOURS = palette.side_scale()
+
+
+def two_lines(text: str, width: int = 46) -> str:
+    """A chart label on exactly two lines (the first may be empty), so it sits above its bars at
+    any width: Vega-Lite neither wraps labels nor keeps a clipped one readable."""
+    lines = textwrap.wrap(text, width) or [""]
+    if len(lines) > 2:
+        lines = textwrap.wrap(text, -(-len(text) // 2) + 4)
+    return "\n".join((["\u00a0"] if len(lines) == 1 else []) + lines)
+
+
 tab_cards, tab_table = st.tabs(["Cards", "Table"])
 
 with tab_cards:
+    # One row per hypothesis, its title (with the balance) written above its bars so every label
+    # shows at any width: against to the left, support to the right, and the qualifying weight
+    # as a separate grey bar beneath (it takes no side; it pulls the balance toward 0).
+    titles = [two_lines(f"{h.title}  ·  {findings.balance_text(b)}") for h, b in rows]
     chart_df = pd.DataFrame(
         [
-            {"hypothesis": h.title, "id": h.id, "side": side, "weight": value, "order": i}
-            for i, (h, b) in enumerate(rows)
+            {"hypothesis": label, "id": h.id, "side": side, "weight": value, "row": "qualify" if side == "qualify" else "for / against"}
+            for label, (h, b) in zip(titles, rows, strict=True)
             for side, value in (("support", b.support), ("against", -b.against), ("qualify", b.qualify))
         ]
     )
     chart = (
         alt.Chart(chart_df)
-        .mark_bar()
+        .mark_bar(height={"band": 0.5})
         .encode(
-            y=alt.Y("hypothesis:N", sort=[h.title for h, _ in rows], title=None, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("weight:Q", title="weighted evidence (against ← → support, qualify in grey)"),
-            color=alt.Color("side:N", scale=alt.Scale(domain=SIDES, range=SIDE_COLOURS), legend=alt.Legend(orient="bottom", title=None)),
+            y=alt.Y(
+                "hypothesis:N",
+                sort=titles,
+                title=None,
+                axis=alt.Axis(
+                    labelAlign="left",
+                    labelBaseline="bottom",
+                    labelPadding=0,
+                    labelOffset=-9,
+                    labelLimit=2000,
+                    labelOverlap=False,
+                    ticks=False,
+                    domain=False,
+                    labelFontSize=12,
+                    minExtent=0,
+                    maxExtent=0,
+                    labelExpr="split(datum.label, '\\n')",
+                ),
+            ),
+            yOffset=alt.YOffset("row:N", scale=alt.Scale(domain=["title", "for / against", "qualify"])),  # the title's line, then the bars
+            x=alt.X("weight:Q", title="← against · weighted evidence · for →"),
+            color=alt.Color("side:N", scale=alt.Scale(domain=SIDES, range=SIDE_COLOURS), legend=alt.Legend(orient="top", title=None)),
             tooltip=["hypothesis", "side", alt.Tooltip("weight:Q", format=".2f")],
         )
-        .properties(height=min(40 + 28 * len(rows), 600))
+        .properties(height=alt.Step(17), usermeta={"embedOptions": {"renderer": "svg"}})  # svg: the labels are text a reader (and a test) can find
     )
     st.altair_chart(chart, width="stretch")
 
@@ -86,7 +121,7 @@ with tab_cards:
             left, mid, right = st.columns([5, 1.3, 2.2])
             with left:
                 w.page_link("hypothesis", h.id, h.title, icon=":material/flag:")
-                st.caption(w.md(shorten(h.statement, 220)))
+                st.caption(w.md(h.statement))
             counts = b.counts
             with mid:
                 balance_metric(b)

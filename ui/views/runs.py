@@ -47,6 +47,32 @@ def show_metrics(metrics: list[dict]) -> None:
             st.line_chart(wide, height=220)
 
 
+def show_result_plots(job: str, metrics: list[dict]) -> bool:
+    """The job's own result plots (its catalogue's PLOT: title, series), with titled axes."""
+    import altair as alt
+
+    drawn = False
+    for i, spec in enumerate(data.job_plots(job)):
+        df = data.plot_frame(metrics, spec)
+        if df.empty:
+            continue
+        title = spec.get("title") or ", ".join(spec.get("y") or [])
+        chart = (
+            alt.Chart(df, title=title)
+            .mark_line(point=len(df) < 60)
+            .encode(
+                x=alt.X("x:Q", title=spec.get("x", "step")),
+                y=alt.Y("value:Q", title=title),
+                color=alt.Color("series:N", title=spec.get("group") or "series", legend=alt.Legend(orient="bottom")),
+                tooltip=["series", "x", alt.Tooltip("value:Q", format=".4g")],
+            )
+            .properties(height=260)
+        )
+        st.altair_chart(chart, width="stretch", key=f"result_plot_{i}")
+        drawn = True
+    return drawn
+
+
 def show_run(run_id: str) -> bool:
     """Draw one run; True while it is still queued or running."""
     try:
@@ -68,22 +94,42 @@ def show_run(run_id: str) -> bool:
                 st.rerun()
         if not run.finished:
             done, total = (run.progress.done, run.progress.total) if run.progress else (0, 0)
-            st.progress(min(1.0, done / total) if total else 0.0, text=f"{status}…")
+            if not res.metrics:  # the first seconds: say what is happening rather than "0%"
+                st.info(
+                    f"Starting: {'waiting for a worker' if status == 'queued' else 'loading the model and data'}. "
+                    "The first metrics usually arrive within about 20 s on a CPU smoke preset; this page updates by itself.",
+                    icon=":material/hourglass_top:",
+                )
+            else:
+                st.progress(min(1.0, done / total) if total else 0.0, text=f"{status}: step {done} of {total}" if total else f"{status}…")
         if status == "failed":
             st.error("The run failed: " + w.md(run.reason or "no reason recorded"), icon=":material/error:")
         if res.verdict is not None:
             st.markdown("**Verdict**")
             w.badges([(res.verdict.outcome, palette.OUTCOME_BADGE.get(res.verdict.outcome, "gray"))])
             st.caption(w.md(res.verdict.reason))
+            nums, checks = st.columns(2)
+            if res.verdict.numbers:
+                nums.markdown("**The deciding numbers**")
+                nums.dataframe(pd.DataFrame([{"number": k, "value": str(v)} for k, v in res.verdict.numbers.items()]), hide_index=True, width="stretch")
             if res.verdict.checks:
-                st.dataframe(pd.DataFrame([{"check": k, "passed": v} for k, v in res.verdict.checks.items()]), hide_index=True)
-        show_metrics(res.metrics)
+                checks.markdown("**Checks**")
+                checks.dataframe(pd.DataFrame([{"check": k, "passed": v} for k, v in res.verdict.checks.items()]), hide_index=True, width="stretch")
+        if show_result_plots(job, res.metrics):
+            with st.expander("Every metric"):
+                show_metrics(res.metrics)
+        elif res.metrics:
+            show_metrics(res.metrics)
         claims = data.claims_tested_by(store, job, preset)
         if claims:
             st.markdown("**Claims this run bears on**")
             for c, ref in claims:
                 w.page_link("claim", c.id, c.statement, icon=":material/description:")
-                st.caption(f"expects {w.md(ref.expect)}")
+                moved = ""
+                if res.verdict is not None:
+                    moves = [f"on {hyp}: {before:.2f} → {after:.2f}" for hyp, before, after in data.weight_change(c, ref.expect, res.verdict.outcome, data.weights())]
+                    moved = "; this verdict moves its weight " + ", ".join(moves) + " (before the independence discount)" if moves else ""
+                st.caption(f"expects {w.md(ref.expect)}{w.md(moved)}")
         with st.expander("Parameters, environment and log"):
             st.json(res.params, expanded=False)
             if res.env:
@@ -137,12 +183,14 @@ with st.container(border=True):
     address = None
     if backend == "ray" and gate.may_run:  # chosen from the server's list, never typed (and not shown to readers)
         address = st.selectbox("Ray cluster", policy.address_choices(gate.settings, data.default_ray_address()), key="run_address", format_func=lambda a: a or "a local Ray (RAY_ADDRESS is not set)")
-    overrides_text = st.text_area("Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder="max_steps = 200\nlr = 0.001")
+    overrides_text = st.text_area(
+        "Parameter overrides, one `name = value` a line (checked against the job's Params)", key="run_overrides", height=80, placeholder=data.override_placeholder(job, preset)
+    )
     overrides, problems = data.parse_overrides(overrides_text)
     problems = problems or data.check_params(job, preset, overrides)
     problem = "; ".join(problems)
     if problem:
-        st.error(w.md(problem), icon=":material/error:")
+        st.error("These overrides will not run:\n" + "\n".join(f"- {w.md(p)}" for p in problems), icon=":material/error:")
     else:
         with st.expander("Resolved parameters", expanded=False):
             st.dataframe(data.params_table(job, preset, overrides), hide_index=True, width="stretch")
@@ -156,7 +204,7 @@ with st.container(border=True):
         try:
             new_id = data.submit_run(job, preset, overrides, seed=int(seed), backend=backend, force=force, started_by=gate.user.name, address=address)
         except ValueError as exc:  # the job's own model rejected the parameters: shown inline
-            st.error("Could not start the run: " + w.md(exc), icon=":material/error:")
+            st.error("Could not start the run:\n" + "\n".join(f"- {w.md(line)}" for line in data.readable_error(exc)), icon=":material/error:")
         else:
             st.query_params.from_dict({"run": str(new_id)})
             st.rerun()

@@ -45,11 +45,11 @@ if not claims:
     st.page_link(w.PAGES["contribute"], label="Draft a claim from this source", query_params={"source": source.id}, icon=":material/edit_note:")
 for c in claims[:100]:
     with st.container(border=True):
-        w.page_link("claim", c.id, shorten(c.statement, 150))
+        w.page_link("claim", c.id, c.statement)
         tags = [(c.setting, "gray")]
         for e in c.evidence:
             hyp = store.hypothesis(e.hypothesis)
-            tags.append((f"{e.relation} · {shorten(hyp.title if hyp else e.hypothesis, 50)}", palette.RELATION_BADGE[e.relation]))
+            tags.append((f"{e.relation} · {hyp.title if hyp else e.hypothesis}", palette.RELATION_BADGE[e.relation]))
         w.badges(tags)
         st.caption(w.md(str(c.locator)))
 if len(claims) > 100:
@@ -75,5 +75,4 @@ key = node_key(Kind.source, source.id)
 g = graphview.from_subgraph(store.neighbourhood(key, depth=2))
 if g.number_of_nodes() > 200:
     g = graphview.from_subgraph(store.neighbourhood(key, depth=1))
-w.network(graphview.to_elements(g, focus=key), key="source_graph", height=420)
-st.caption("Click a node to open its page.")
+w.network(graphview.to_elements(g, focus=key, names=w.short_names(store, g)), key="source_graph", height=420)

@@ -1,0 +1,50 @@
+"""kg.search: every significant word must be there; short aliases only exactly; what matched is said."""
+
+from __future__ import annotations
+
+from kg.search import Entry, SearchIndex
+
+
+def index() -> SearchIndex:
+    return SearchIndex(
+        [
+            Entry("source", "elhage-tms", "Toy Models of Superposition", (("title", "Toy Models of Superposition"), ("alias", "TMS"), ("author", "Nelson Elhage"), ("id", "elhage-tms"))),
+            Entry("source", "watanabe-slt", "Algebraic Geometry and Statistical Learning Theory", (("title", "Algebraic Geometry and Statistical Learning Theory"), ("alias", "SLT"))),
+            Entry("source", "power-grokking", "Grokking: Generalization Beyond Overfitting", (("title", "Grokking: Generalization Beyond Overfitting"), ("alias", "grokking paper"))),
+            Entry("claim", "rh", "Frontier models hack their reward when working on coding tasks.", (("statement", "Frontier models hack their reward when working on coding tasks."), ("id", "rh"))),
+            Entry("claim", "wd", "Weight decay drives grokking on modular addition.", (("statement", "Weight decay drives grokking on modular addition."), ("id", "wd"))),
+        ]
+    )
+
+
+def test_short_aliases_match_only_exactly():
+    idx = index()
+    assert idx.search("sleeper agents") == []  # used to find TMS and SLT through their three letters
+    assert [h.id for h in idx.search("tms")] == ["elhage-tms"]
+    assert idx.search("tms")[0].score == 100 and idx.search("tms")[0].field == "alias"
+    assert idx.search("tm") == [] and idx.search("slx") == []
+
+
+def test_every_word_must_be_there_so_no_wrong_results():
+    idx = index()
+    assert {h.id for h in idx.search("grokking")} == {"power-grokking", "wd"}  # not the reward-hacking claim
+    assert idx.search("grokking reward") == []
+    assert [h.id for h in idx.search("weight decay grokking")] == ["wd"]
+
+
+def test_typos_and_stems_still_match_and_say_what_matched():
+    idx = index()
+    hit = idx.search("superpositon toy")[0]
+    assert hit.id == "elhage-tms" and hit.field == "title" and hit.terms == ("superposition", "toy") and 80 <= hit.score < 95
+    assert idx.search("grokked")[0].id in ("power-grokking", "wd")  # a shared stem
+    author = idx.search("elhage")[0]
+    assert (author.field, author.matched, author.terms) == ("author", "Nelson Elhage", ("elhage",))
+
+
+def test_scores_mean_something():
+    idx = index()
+    assert idx.search("grokking paper")[0].score == 100  # the whole alias
+    phrase = next(h for h in idx.search("weight decay") if h.id == "wd")
+    assert phrase.score == 98  # the query as a phrase
+    scattered = idx.search("decay weight")[0]
+    assert scattered.score == 95  # every word, not as a phrase
