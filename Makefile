@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli validate clean
+.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli bench-repro validate clean
 
 run: setup
 	$(BIN)/kg validate claims
@@ -88,6 +88,11 @@ bench: setup
 # Whole-process CLI timings on the bundled corpus (targets: kg --help < 0.3 s, kg hypotheses < 0.5 s / 150 MB).
 bench-cli: setup
 	$(BIN)/python bench/cli_bench.py
+
+# Every job's smoke preset on seeds 0, 1 and 2 (make test runs seed 0 only): each must reproduce,
+# which includes its negative control failing as the paper implies. About 30 min on 2 cores.
+bench-repro: setup
+	$(BIN)/python bench/repro_smoke.py --seeds 0,1,2 --require-reproduced
 
 clean:
 	rm -rf $(VENV) .pytest_cache
