@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--preset", default="smoke")
     ap.add_argument("--store", default=None, help="run store (default: a new temporary folder)")
+    ap.add_argument("--require-reproduced", action="store_true", help="exit 1 unless every run reproduced (make bench-repro)")
     args = ap.parse_args()
     store = args.store or tempfile.mkdtemp(prefix="repro-bench-")
     rows = []
@@ -48,11 +49,12 @@ def main() -> None:
                 "seed": seed,
                 "run_id": run_id,
                 "status": st.status,
-                "outcome": (r.verdict or {}).get("outcome"),
+                "outcome": r.verdict.outcome if r.verdict else None,
+                "checks": r.verdict.checks if r.verdict else None,
                 "steps": res.get("steps"),
-                "job_s": st.get("wall_s"),
+                "job_s": st.wall_s,
                 "end_to_end_s": round(time.perf_counter() - t0, 1),
-                "numbers": (r.verdict or {}).get("numbers"),
+                "numbers": r.verdict.numbers if r.verdict else None,
                 "env": r.env,
             }
             rows.append(row)
@@ -67,6 +69,9 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"repro_{args.preset}.json").write_text(json.dumps({"rows": rows, "loadavg": load}, indent=1, default=str))
+    missed = [f"{r['job']} seed {r['seed']}: {r['outcome'] or r['status']}" for r in rows if r["outcome"] != "reproduced"]
+    if args.require_reproduced and missed:
+        sys.exit("not reproduced: " + "; ".join(missed))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from the job modules by `python -m repro.registry` and held current by a test
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,21 @@ def schema_error(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> st
         ):
             if key in schema and not ok(schema[key]):
                 return f"must be {word} {schema[key]}, got {value}"
+    if isinstance(value, str):
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            return f"at most {schema['maxLength']} characters, got {len(value)}"
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return f"must match {schema['pattern']}, got {json.dumps(value[:80])}"
+    if isinstance(value, list):
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            return f"at most {schema['maxItems']} items, got {len(value)}"
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            return f"at least {schema['minItems']} items, got {len(value)}"
+    if isinstance(value, list) and "prefixItems" in schema:
+        for item, item_schema in zip(value, schema["prefixItems"], strict=False):
+            error = schema_error(item, item_schema, defs)
+            if error:
+                return f"item {json.dumps(item)}: {error}"
     if isinstance(value, list) and "items" in schema:
         for item in value:
             error = schema_error(item, schema["items"], defs)

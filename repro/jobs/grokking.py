@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -49,27 +50,27 @@ from repro.core import Context, Verdict, decide, first_step, seed_everything
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    p: int = Field(53, ge=5, description="modulus (prime); Nanda uses 113")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    p: int = Field(53, ge=5, le=1000, description="modulus (prime); Nanda uses 113")
     frac_train: float = Field(0.5, gt=0, lt=1, description="fraction of the p^2 pairs trained on")
-    d_model: int = Field(64, ge=4)
-    n_heads: int = Field(4, ge=1)
-    d_mlp: int = Field(256, ge=4)
-    lr: float = Field(3e-3, gt=0)
-    weight_decay: float = Field(1.0, ge=0, description="the grokking arm")
-    control_weight_decay: float = Field(0.0, ge=0, description="the negative-control arm")
-    betas: tuple[float, float] = (0.9, 0.98)
-    warmup_steps: int = Field(10, ge=0, description="linear warmup, min(step/10, 1) as in the paper")
-    max_steps: int = Field(3000, ge=1, description="step budget S_max, the same for both arms")
-    eval_every: int = Field(50, ge=1, description="train/test loss and accuracy every N steps")
-    fourier_every: int = Field(250, ge=1, description="key freqs, excluded/restricted loss every N")
-    stop_after_grok: int = Field(300, ge=0, description="wd arm stops this long after test acc >= .99")
-    n_top_freqs: int = Field(5, ge=1)
+    d_model: int = Field(64, ge=4, le=1024)
+    n_heads: int = Field(4, ge=1, le=32)
+    d_mlp: int = Field(256, ge=4, le=4096)
+    lr: float = Field(3e-3, gt=0, le=1)
+    weight_decay: float = Field(1.0, ge=0, le=100, description="the grokking arm")
+    control_weight_decay: float = Field(0.0, ge=0, le=100, description="the negative-control arm")
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.98)
+    warmup_steps: int = Field(10, ge=0, le=100_000, description="linear warmup, min(step/10, 1) as in the paper")
+    max_steps: int = Field(3000, ge=1, le=200_000, description="step budget S_max, the same for both arms")
+    eval_every: int = Field(50, ge=1, le=200_000, description="train/test loss and accuracy every N steps")
+    fourier_every: int = Field(250, ge=1, le=200_000, description="key freqs, excluded/restricted loss every N")
+    stop_after_grok: int = Field(300, ge=0, le=200_000, description="wd arm stops this long after test acc >= .99")
+    n_top_freqs: int = Field(5, ge=1, le=50)
     # verdict thresholds
-    memorise_by: int = Field(500, ge=1)
-    delay_factor: float = Field(3.0, gt=0)
+    memorise_by: int = Field(500, ge=1, le=200_000)
+    delay_factor: float = Field(3.0, gt=0, le=1000)
     fourier_share_min: float = Field(0.75, ge=0, le=1)
-    excluded_ratio_min: float = Field(100.0, gt=0)
+    excluded_ratio_min: float = Field(100.0, gt=0, le=1_000_000)
 
     @model_validator(mode="after")
     def _heads_divide_width(self):

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
@@ -66,31 +67,31 @@ from repro.core import Context, Verdict, decide, seed_everything
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    dim: int = Field(4, ge=1, description="D, the input dimension")
-    n_points: int = Field(16, ge=2, description="K, in-context examples per sequence")
-    noise_var: float = Field(0.25, gt=0, description="label noise variance sigma^2")
-    task_counts: list[int] = Field([4, 4096], min_length=2, description="M per arm, ascending")
-    n_layers: int = Field(3, ge=1)
-    d_model: int = Field(32, ge=8)
-    n_heads: int = Field(2, ge=1)
-    steps: int = Field(2000, ge=1, description="training steps per arm")
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(2e-3, gt=0)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    dim: int = Field(4, ge=1, le=64, description="D, the input dimension")
+    n_points: int = Field(16, ge=2, le=128, description="K, in-context examples per sequence")
+    noise_var: float = Field(0.25, gt=0, le=100, description="label noise variance sigma^2")
+    task_counts: list[Annotated[int, Field(ge=1, le=2**24)]] = Field([4, 4096], min_length=2, max_length=12, description="M per arm, ascending")
+    n_layers: int = Field(3, ge=1, le=24)
+    d_model: int = Field(32, ge=8, le=1024)
+    n_heads: int = Field(2, ge=1, le=32)
+    steps: int = Field(2000, ge=1, le=200_000, description="training steps per arm")
+    batch_size: int = Field(64, ge=1, le=8192)
+    lr: float = Field(2e-3, gt=0, le=1)
     warmup_frac: float = Field(0.05, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0)
-    eval_every: int = Field(250, ge=1)
-    n_eval: int = Field(1024, ge=16, description="sequences per evaluation set")
+    weight_decay: float = Field(0.0, ge=0, le=100)
+    eval_every: int = Field(250, ge=1, le=200_000)
+    n_eval: int = Field(1024, ge=16, le=100_000, description="sequences per evaluation set")
     # verdict thresholds
-    fit_max: float = Field(1.5, gt=1, description="small-M pretrain MSE / dMMSE above this: undertrained")
-    small_fresh_min: float = Field(1.5, gt=1)
-    large_fresh_max: float = Field(1.3, ge=1)
-    gap_max: float = Field(1.1, ge=1)
-    ridge_close: float = Field(0.25, gt=0)
-    trend_slack: float = Field(0.05, ge=0)
-    shuffled_min: float = Field(2.0, gt=1)
+    fit_max: float = Field(1.5, gt=1, le=100, description="small-M pretrain MSE / dMMSE above this: undertrained")
+    small_fresh_min: float = Field(1.5, gt=1, le=100)
+    large_fresh_max: float = Field(1.3, ge=1, le=100)
+    gap_max: float = Field(1.1, ge=1, le=100)
+    ridge_close: float = Field(0.25, gt=0, le=100)
+    trend_slack: float = Field(0.05, ge=0, le=10)
+    shuffled_min: float = Field(2.0, gt=1, le=100)
     require_beats_dmmse: bool = Field(False, description="also require the beats_dmmse check (full)")
-    beats_margin: float = Field(1.2, gt=1, description="dMMSE must be this far above ridge to count")
+    beats_margin: float = Field(1.2, gt=1, le=100, description="dMMSE must be this far above ridge to count")
 
     @model_validator(mode="after")
     def _check(self):

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -59,6 +60,10 @@ from repro.core import Context, Verdict, decide, seed_everything
 # Config
 
 
+NET_SPEC = r"^\d{1,4}(-\d{1,4}){1,15}:\d{1,4}$"  # widths:rank, at most 16 widths of 4 digits
+MAX_WIDTH = 1000
+
+
 def parse_net(spec: str) -> tuple[list[int], int]:
     """'6-4-6:2' -> ([6, 4, 6], 2): layer widths from input to output, and the true rank."""
     try:
@@ -66,33 +71,35 @@ def parse_net(spec: str) -> tuple[list[int], int]:
         widths, rank = [int(w) for w in widths_s.split("-")], int(rank_s)
     except ValueError:
         raise ValueError(f"network {spec!r} must look like '6-4-6:2' (widths, then the true rank)") from None
-    if len(widths) < 2 or min(widths) < 1:
-        raise ValueError(f"network {spec!r} needs at least an input and an output width, all >= 1")
+    if len(widths) < 2 or min(widths) < 1 or max(widths) > MAX_WIDTH:
+        raise ValueError(f"network {spec!r} needs at least an input and an output width, all between 1 and {MAX_WIDTH}")
     if not 0 <= rank <= min(widths):
         raise ValueError(f"network {spec!r}: rank must be between 0 and the narrowest width")
     return widths, rank
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    networks: list[str] = Field(["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1"], min_length=2, description="deep linear networks 'widths:rank' (>= 2 weight matrices)")
-    control: str = Field("6-6:3", description="the regular negative control: one linear layer 'in-out:rank'")
-    n: int = Field(10_000, ge=10, description="training set size")
-    noise_sd: float = Field(0.0, ge=0, description="label noise; lambda does not depend on it")
-    chains: int = Field(4, ge=1)
-    steps: int = Field(4000, ge=10, description="SGLD steps per chain")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    networks: list[Annotated[str, Field(pattern=NET_SPEC)]] = Field(
+        ["6-4-6:2", "8-8-8-8:2", "4-6-6-4:1", "5-5-5:1"], min_length=2, max_length=16, description="deep linear networks 'widths:rank' (>= 2 weight matrices)"
+    )
+    control: str = Field("6-6:3", pattern=NET_SPEC, description="the regular negative control: one linear layer 'in-out:rank'")
+    n: int = Field(10_000, ge=10, le=1_000_000, description="training set size")
+    noise_sd: float = Field(0.0, ge=0, le=100, description="label noise; lambda does not depend on it")
+    chains: int = Field(4, ge=1, le=64)
+    steps: int = Field(4000, ge=10, le=200_000, description="SGLD steps per chain")
     burn_in: float = Field(0.2, ge=0, lt=1, description="fraction of steps discarded")
-    batch_size: int = Field(500, ge=1)
-    lr: float = Field(5e-5, gt=0, description="SGLD step size epsilon")
-    localization: float = Field(1.0, ge=0, description="gamma, pull towards w*")
-    nbeta: float | None = Field(None, gt=0, description="inverse temperature; None = n / ln n")
-    presteps: int = Field(300, ge=0, description="full-batch GD steps from w* to the empirical minimum")
-    prestep_lr: float = Field(0.05, gt=0)
-    eval_every: int = Field(250, ge=1, description="stream the running estimate every N steps")
+    batch_size: int = Field(500, ge=1, le=100_000)
+    lr: float = Field(5e-5, gt=0, le=1, description="SGLD step size epsilon")
+    localization: float = Field(1.0, ge=0, le=10_000, description="gamma, pull towards w*")
+    nbeta: float | None = Field(None, gt=0, le=1_000_000_000, description="inverse temperature; None = n / ln n")
+    presteps: int = Field(300, ge=0, le=100_000, description="full-batch GD steps from w* to the empirical minimum")
+    prestep_lr: float = Field(0.05, gt=0, le=10)
+    eval_every: int = Field(250, ge=1, le=200_000, description="stream the running estimate every N steps")
     # verdict thresholds
-    control_tol: float = Field(0.15, gt=0)
-    max_frac_of_half_d: float = Field(0.6, gt=0)
-    theory_tol: float = Field(0.35, gt=0)
+    control_tol: float = Field(0.15, gt=0, le=10)
+    max_frac_of_half_d: float = Field(0.6, gt=0, le=10)
+    theory_tol: float = Field(0.35, gt=0, le=10)
     min_rank_corr: float = Field(0.8, ge=-1, le=1)
 
     @field_validator("networks")

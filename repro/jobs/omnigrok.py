@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -62,22 +63,22 @@ from repro.core import Context, Verdict, decide, seed_everything
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     n_train: int = Field(300, ge=10, le=1700, description="training examples; the rest of the 1797 are the test set")
-    width: int = Field(128, ge=4)
-    depth: int = Field(3, ge=2, description="number of linear layers")
-    alphas: list[float] = Field([1.0, 6.0], min_length=2, description="init scales, ascending; [0] standard, [-1] large")
-    lr: float = Field(2e-3, gt=0)
-    weight_decay: float = Field(0.1, gt=0)
-    steps: int = Field(7000, ge=1)
-    eval_every: int = Field(100, ge=1)
+    width: int = Field(128, ge=4, le=4096)
+    depth: int = Field(3, ge=2, le=16, description="number of linear layers")
+    alphas: list[Annotated[float, Field(gt=0, le=1000)]] = Field([1.0, 6.0], min_length=2, max_length=16, description="init scales, ascending; [0] standard, [-1] large")
+    lr: float = Field(2e-3, gt=0, le=1)
+    weight_decay: float = Field(0.1, gt=0, le=100)
+    steps: int = Field(7000, ge=1, le=500_000)
+    eval_every: int = Field(100, ge=1, le=500_000)
     # verdict thresholds
     gen_gap: float = Field(0.05, ge=0, le=1)
     mem_gap: float = Field(0.30, ge=0, le=1)
-    delay_min: float = Field(3.0, gt=0)
-    standard_delay_max: float = Field(2.0, gt=0)
+    delay_min: float = Field(3.0, gt=0, le=1000)
+    standard_delay_max: float = Field(2.0, gt=0, le=1000)
     control_gap: float = Field(0.10, ge=0, le=1)
-    shrink_max: float = Field(0.5, gt=0)
+    shrink_max: float = Field(0.5, gt=0, le=100)
     min_reference: float = Field(0.8, ge=0, le=1)
 
     @model_validator(mode="after")

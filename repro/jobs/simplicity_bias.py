@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -63,25 +64,25 @@ from repro.core import Context, Verdict, decide, seed_everything
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     n_inputs: int = Field(7, ge=2, le=10, description="boolean inputs; truth tables have 2^n bits")
-    hidden: list[int] = Field([40, 40], min_length=1, description="hidden layer widths (ReLU)")
-    weight_sd: float = Field(1.0, gt=0, description="weights ~ N(0, weight_sd^2 / fan_in)")
-    bias_sd: float = Field(0.1, ge=0, description="biases ~ N(0, bias_sd^2)")
-    samples: int = Field(200_000, ge=1000, description="parameter draws")
-    chunk: int = Field(10_000, ge=100, description="draws evaluated at once")
-    min_count: int = Field(2, ge=1, description="a function's P(f) is estimated if seen this often")
-    shift_samples: int = Field(20_000, ge=100, description="samples for the entropy-matched shift")
-    uniform_samples: int = Field(2000, ge=100, description="uniform random strings for the reference")
+    hidden: list[Annotated[int, Field(ge=1, le=4096)]] = Field([40, 40], min_length=1, max_length=8, description="hidden layer widths (ReLU)")
+    weight_sd: float = Field(1.0, gt=0, le=100, description="weights ~ N(0, weight_sd^2 / fan_in)")
+    bias_sd: float = Field(0.1, ge=0, le=100, description="biases ~ N(0, bias_sd^2)")
+    samples: int = Field(200_000, ge=1000, le=1_000_000_000, description="parameter draws")
+    chunk: int = Field(10_000, ge=100, le=10_000_000, description="draws evaluated at once")
+    min_count: int = Field(2, ge=1, le=1_000_000, description="a function's P(f) is estimated if seen this often")
+    shift_samples: int = Field(20_000, ge=100, le=100_000_000, description="samples for the entropy-matched shift")
+    uniform_samples: int = Field(2000, ge=100, le=10_000_000, description="uniform random strings for the reference")
     # verdict thresholds
-    min_functions: int = Field(500, ge=1)
+    min_functions: int = Field(500, ge=1, le=1_000_000)
     min_mass: float = Field(0.5, ge=0, le=1)
     max_raw_rho: float = Field(-0.3, ge=-1, le=1)
-    shift_z: float = Field(3.0, gt=0)
-    min_shift: float = Field(3.0, ge=0)
+    shift_z: float = Field(3.0, gt=0, le=100)
+    min_shift: float = Field(3.0, ge=0, le=1000)
     max_within_rho: float = Field(-0.05, ge=-1, le=1)
-    within_margin: float = Field(0.05, ge=0)
-    control_shift_tol: float = Field(1.0, ge=0)
+    within_margin: float = Field(0.05, ge=0, le=10)
+    control_shift_tol: float = Field(1.0, ge=0, le=100)
 
 
 PRESETS: dict[str, dict] = {

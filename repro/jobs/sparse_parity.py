@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Annotated
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,19 +44,19 @@ from repro.core import Context, Verdict, decide, seed_everything
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    n: int = Field(50, ge=2, description="input bits of the main run")
-    k: int = Field(3, ge=1, description="parity degree |S|")
-    width: int = Field(1000, ge=1)
-    lr: float = Field(0.1, gt=0)
-    batch_size: int = Field(32, ge=1)
-    weight_decay: float = Field(0.01, ge=0)
-    max_steps: int = Field(20_000, ge=1, description="per model")
-    eval_every: int = Field(100, ge=1)
-    test_size: int = Field(4096, ge=16)
-    sweep_ns: list[int] = Field(default_factory=lambda: [20, 30, 50, 100], description="[] skips the sweep")
-    sweep_seeds: int = Field(3, ge=1, description="models per n in the sweep")
-    hidden_factor: float = Field(1.5, gt=0, description="verdict: flat-phase share / early share")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    n: int = Field(50, ge=2, le=1000, description="input bits of the main run")
+    k: int = Field(3, ge=1, le=32, description="parity degree |S|")
+    width: int = Field(1000, ge=1, le=100_000)
+    lr: float = Field(0.1, gt=0, le=10)
+    batch_size: int = Field(32, ge=1, le=8192)
+    weight_decay: float = Field(0.01, ge=0, le=100)
+    max_steps: int = Field(20_000, ge=1, le=1_000_000, description="per model")
+    eval_every: int = Field(100, ge=1, le=1_000_000)
+    test_size: int = Field(4096, ge=16, le=1_000_000)
+    sweep_ns: list[Annotated[int, Field(ge=2, le=1000)]] = Field(default_factory=lambda: [20, 30, 50, 100], max_length=16, description="[] skips the sweep")
+    sweep_seeds: int = Field(3, ge=1, le=32, description="models per n in the sweep")
+    hidden_factor: float = Field(1.5, gt=0, le=1000, description="verdict: flat-phase share / early share")
 
 
 PRESETS: dict[str, dict] = {

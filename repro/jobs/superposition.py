@@ -38,19 +38,19 @@ from repro.core import Context, Verdict, decide, seed_everything
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    n_features: int = Field(5, ge=2)
-    n_hidden: int = Field(2, ge=1)
-    n_instances: int = Field(10, ge=2, description="one per sparsity level, dense to sparse")
-    max_sparsity_base: float = Field(20.0, gt=1, description="feature prob = base^-linspace(0,1)")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    n_features: int = Field(5, ge=2, le=10_000)
+    n_hidden: int = Field(2, ge=1, le=10_000)
+    n_instances: int = Field(10, ge=2, le=1000, description="one per sparsity level, dense to sparse")
+    max_sparsity_base: float = Field(20.0, gt=1, le=1_000_000, description="feature prob = base^-linspace(0,1)")
     importance_decay: float = Field(0.9, gt=0, le=1)
-    steps: int = Field(10_000, ge=1)
-    batch_size: int = Field(1024, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.01, ge=0, description="torch AdamW default, as in the notebook")
-    eval_every: int = Field(500, ge=1)
-    dense_min: float = Field(0.9, ge=0)
-    sparse_max: float = Field(0.6, ge=0)
+    steps: int = Field(10_000, ge=1, le=1_000_000)
+    batch_size: int = Field(1024, ge=1, le=65_536)
+    lr: float = Field(1e-3, gt=0, le=1)
+    weight_decay: float = Field(0.01, ge=0, le=100, description="torch AdamW default, as in the notebook")
+    eval_every: int = Field(500, ge=1, le=1_000_000)
+    dense_min: float = Field(0.9, ge=0, le=1)
+    sparse_max: float = Field(0.6, ge=0, le=1)
     min_trend_rho: float = Field(0.8, ge=-1, le=1)
 
 

@@ -45,6 +45,8 @@ def test_run_then_list_then_show(cli, store, tiny, tmp_path):
         (("run", "no_such_job"), 1, "unknown job 'no_such_job'"),
         (("run", "grokking", "--set", "max_stepz=3"), 1, "max_stepz: Extra inputs are not permitted"),
         (("run", "grokking", "--set", "max_steps=-1"), 1, "max_steps"),
+        (("run", "grokking", "--set", "max_steps=1e12"), 1, "max_steps"),
+        (("run", "grokking", "--set", "lr=Infinity"), 1, "lr"),
         (("run", "grokking", "--preset", "huge"), 1, "unknown preset 'huge'"),
         (("runs", "show", "grokking-19990101-000000-abcdef"), 1, "no run"),
         (("run", "grokking", "--set", "oops"), 2, "expected key=value"),

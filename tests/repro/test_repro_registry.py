@@ -57,6 +57,61 @@ def test_bad_params_are_rejected(job, preset, overrides, match):
         validate_params(job, preset, overrides)
 
 
+def _unbounded(schema: dict, defs: dict, where: str) -> list[str]:
+    """Paths of numbers without an upper bound, strings without a length or pattern, lists
+    without a length cap, anywhere in one parameter's JSON schema."""
+    if "$ref" in schema:
+        schema = defs[schema["$ref"].rsplit("/", 1)[-1]]
+    out = []
+    for option in schema.get("anyOf", []):
+        out += _unbounded(option, defs, where)
+    kind = schema.get("type")
+    if kind in ("integer", "number") and not {"maximum", "exclusiveMaximum"} & schema.keys():
+        out.append(where)
+    if kind == "string" and not {"maxLength", "pattern", "enum"} & schema.keys():
+        out.append(where)
+    if kind == "array":
+        if "maxItems" not in schema:
+            out.append(where)
+        for i, item in enumerate(schema.get("prefixItems", [])):
+            out += _unbounded(item, defs, f"{where}[{i}]")
+        if "items" in schema:
+            out += _unbounded(schema["items"], defs, f"{where}[]")
+    return out
+
+
+@pytest.mark.parametrize("name", job_names())
+def test_every_parameter_is_bounded_so_no_claim_or_run_can_ask_for_a_runaway_job(name):
+    from repro.catalog import Catalog
+
+    params = Catalog.load().job(name).params
+    unbounded = [p for field, schema in params["properties"].items() for p in _unbounded(schema, params.get("$defs", {}), field)]
+    assert unbounded == [], f"{name}: give these an upper bound (le=, max_length=): {unbounded}"
+    assert get_job(name).Params.model_config.get("allow_inf_nan") is False
+
+
+@pytest.mark.parametrize(
+    "job,overrides,problem",
+    [
+        ("grokking", {"max_steps": 10**12}, "parameter 'max_steps': must be <= "),
+        ("grokking", {"p": 1000003}, "parameter 'p': must be <= "),
+        ("grokking", {"lr": float("inf")}, "parameter 'lr': must be <= "),
+        ("grokking", {"lr": float("nan")}, "parameter 'lr': must be "),
+        ("grokking", {"betas": [0.9, 1e9]}, "parameter 'betas': item "),
+        ("llc", {"networks": ["100000-100000:5", "6-6:1"]}, "parameter 'networks': item "),
+        ("llc", {"networks": ["6-6:1"] * 17}, "parameter 'networks': at most 16 items"),
+        ("simplicity_bias", {"hidden": [10**9]}, "parameter 'hidden': item "),
+    ],
+)
+def test_runaway_parameters_are_refused_by_the_catalogue_and_the_job(job, overrides, problem):
+    from repro.catalog import Catalog
+
+    [(message, _hint)] = Catalog.load().check(job, "smoke", overrides)
+    assert message.startswith(problem), message
+    with pytest.raises(ValueError):
+        validate_params(job, "smoke", overrides)
+
+
 def test_unknown_job_and_preset_are_value_errors():
     with pytest.raises(ValueError, match="unknown job"):
         validate_params("nope", "smoke", {})
