@@ -277,8 +277,9 @@ def cancel_run(run_id: str) -> None:
     api.cancel(run_id)
 
 
-def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
-    """Past runs as table rows, newest first."""
+def list_runs(job: str | None = None, status: str | None = None, problems: list[str] | None = None) -> list[dict]:
+    """Past runs as table rows, newest first. A run folder that cannot be read is left out and
+    named in `problems` (one line each)."""
     return [
         {
             "run": f"./runs?run={r.run_id}",
@@ -291,8 +292,22 @@ def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
             "finished": r.finished_at or "",
             "reason": r.reason,
         }
-        for r in api.list_runs(job=job, status=status)
+        for r in api.list_runs(job=job, status=status, problems=problems)
     ]
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def unreadable_runs(root: str) -> list[str]:  # noqa: ARG001 - root is the cache key
+    """One line per run folder that cannot be read (a corrupt or half-written record), looked
+    up at most every 10 s: pages that show run verdicts warn about the ones left out."""
+    problems: list[str] = []
+    api.list_runs(problems=problems)
+    return problems
+
+
+def unreadable_runs_of(jobs: set[str]) -> list[str]:
+    """The unreadable run folders whose id names one of these jobs (ids are `<job>-<time>-<hex>`)."""
+    return [p for p in unreadable_runs(str(runs_root())) if any(p.startswith(f"run {job}-") for job in jobs)]
 
 
 def claims_tested_by(store: kg.Store, job: str, preset: str) -> list[tuple[kg.Claim, kg.ReproductionRef]]:
