@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -90,7 +89,7 @@ def subjects(corpus: Path, n: int = 4) -> dict[str, list[str]]:
     store = open_store(corpus, runs=False)
     hyps = [h.id for h, _ in sorted(overview(store), key=lambda hb: -len(hb[1].contributions))][:n]
     sources = [s.id for s in store.sources()[:n]]
-    claims = [c.id for s in store.sources()[: n * 3] for c in store.claims_of_source(s.id)][:: 3][:n]
+    claims = [c.id for s in store.sources()[: n * 3] for c in store.claims_of_source(s.id)][::3][:n]
     return {"hypothesis": hyps, "claim": claims, "source": sources}
 
 
@@ -140,7 +139,14 @@ async def session(browser, base: str, views: list, offset: int, quota, report: R
     context = await browser.new_context(viewport={"width": 1360, "height": 900})
     page = await context.new_page()
     current = {"url": ""}
-    page.on("console", lambda m: report.errors.append(f"console error on {current['url']}: {m.text[:300]} ({m.location.get('url')})") if m.type == "error" and not expected_failure(m.location.get("url") or "", base) else None)
+    page.on(
+        "console",
+        lambda m: (
+            report.errors.append(f"console error on {current['url']}: {m.text[:300]} ({m.location.get('url')})")
+            if m.type == "error" and not expected_failure(m.location.get("url") or "", base)
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: report.errors.append(f"page error on {current['url']}: {str(e)[:300]}"))
     i = offset
     try:
