@@ -70,7 +70,7 @@ def test_neo4j_stopped_under_an_open_page_gives_one_line_and_recovers_by_itself(
             page.get_by_text(DOWN).wait_for(timeout=90_000)
             errors = page.locator(ERROR_BOXES)
             assert errors.count() == 1, [errors.nth(i).inner_text() for i in range(errors.count())]
-            message = errors.first.inner_text()
+            message = errors.first.locator('[data-testid="stMarkdownContainer"]').inner_text()  # the text, not the icon
             assert "\n" not in message.strip() and "Traceback" not in message, message
             assert page.locator('[data-testid="stException"]').count() == 0
 
