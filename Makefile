@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8501
 
-.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli validate clean
+.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli soak bench-runs validate clean
 
 run: setup
 	$(BIN)/kg validate claims
@@ -88,6 +88,16 @@ bench: setup
 # Whole-process CLI timings on the bundled corpus (targets: kg --help < 0.3 s, kg hypotheses < 0.5 s / 150 MB).
 bench-cli: setup
 	$(BIN)/python bench/cli_bench.py
+
+# Many readers for a while: the real server, 5 concurrent Chromium sessions, 500 page loads over
+# every view (targets: no errors, p95 < 1.5 s on 2 cores, server RSS growth < 50 MB). Not in CI.
+soak: setup chromium
+	$(BIN)/python bench/ui_load.py --sessions 5 --loads 500
+
+# Many runs: 50 queued at once locally (2 slots) and 20 on a local Ray; `kg runs` over 10k runs.
+bench-runs: setup
+	RAY_AUTH_MODE=disabled $(BIN)/python bench/many_runs.py
+	$(BIN)/python bench/runs_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
