@@ -155,10 +155,10 @@ st.markdown("#### Past runs")
 f1, f2 = st.columns(2)
 job_filter = f1.selectbox("Job", ["all", *jobs], key="runs_job")
 status_filter = f2.selectbox("Status", ["all", "queued", "running", "succeeded", "failed", "cancelled"], key="runs_status")
-problems: list[str] = []
-runs = data.list_runs(None if job_filter == "all" else job_filter, None if status_filter == "all" else status_filter, problems)
-for problem in problems:  # a corrupt run folder is named; the others are still listed
-    st.warning(w.md(problem), icon=":material/warning:")
+unreadable: list[str] = []
+runs = data.list_runs(None if job_filter == "all" else job_filter, None if status_filter == "all" else status_filter, unreadable)
+for reason in unreadable:  # a corrupt run folder is named; the others are still listed
+    st.warning(w.md(reason), icon=":material/warning:")
 if not runs:
     w.empty_state("No runs yet", "Start one above; it appears here with its status and verdict.", ":material/history:")
 else:
