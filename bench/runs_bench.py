@@ -84,7 +84,6 @@ def main() -> None:
     ids = write_runs(root, args.runs)
     print(f"wrote {len(ids)} runs in {time.perf_counter() - t0:.1f} s into {root}")
     print(f"load: {os.getloadavg()[0]:.2f}")
-    index_files = [p for p in root.iterdir() if p.is_file() and p.name.startswith(".index")]
     cold = []
     for _ in range(max(1, args.repeat // 2)):
         for p in root.iterdir():
@@ -105,12 +104,25 @@ def main() -> None:
         wall, rows = time_listing(root)
         assert rows == len(ids), (rows, len(ids))
         changed.append(wall)
+    # In this process: the listing as it was before the index (read every run's files) and now.
+    from repro import api
+    from repro.store import RunStore
+
+    store = RunStore(root)
+    t0 = time.perf_counter()
+    before = sorted((api._status(store, r) for r in store.run_ids()), key=lambda r: r.created_at or "", reverse=True)
+    scan_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    now = api.list_runs(store=store)
+    index_s = time.perf_counter() - t0
+    assert {r.run_id for r in before} == {r.run_id for r in now}
     index_files = sorted(p.name for p in root.iterdir() if p.is_file() and p.name.startswith(".index"))
     print(f"index files: {index_files or 'none'}")
     print(f"kg runs, {len(ids)} runs, fresh process, median of {len(cold)}/{len(warm)}/{len(changed)}:")
     print(f"  cold (no index)         {statistics.median(cold):.2f} s   (all: {', '.join(f'{x:.2f}' for x in cold)})")
     print(f"  warm (index current)    {statistics.median(warm):.2f} s   (all: {', '.join(f'{x:.2f}' for x in warm)})")
     print(f"  1% of runs changed      {statistics.median(changed):.2f} s   (all: {', '.join(f'{x:.2f}' for x in changed)})")
+    print(f"  in-process: directory scan (the listing before the index) {scan_s:.2f} s, indexed listing {index_s:.2f} s")
     print(f"load after: {os.getloadavg()[0]:.2f}")
     if not args.keep:
         shutil.rmtree(root.parent)

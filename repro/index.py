@@ -1,12 +1,12 @@
 """An index of the run store, so listing 10k runs does not read 40k JSON files.
 
 The run folders stay the only source of truth. The index (`<root>/.index.sqlite`) is a cache of
-one listing row per *finished* run, each stamped with what it was read from: the run folder's
-mtime and status.json's inode, mtime and size. Every JSON file of a run is written by atomic
-rename, which changes the folder's mtime, so a stamp that still matches means nothing that the
-row was built from has changed. A listing therefore costs one directory scan and two `stat`s per
-run; only new, changed or still active runs are read from their folders (active runs always are:
-their status moves). A missing, corrupt, locked or older-format index is rebuilt or bypassed,
+one listing row per *finished* run, stamped with the inode, mtime and size of the status.json it
+was read from. A finished run's row changes only with its status file: request.json is written
+once, progress.json only while the run is active, verdict.json before the final status. Status
+is written by atomic rename (a new inode); an edit in place changes mtime or size. A listing
+therefore costs one directory scan and one `stat` per run; only new, changed or still active
+runs are read from their folders (active runs always are: their status moves). A missing, corrupt, locked or older-format index is rebuilt or bypassed,
 never trusted: any SQLite error falls back to reading the folders.
 
 Runs are never written through the index; whoever lists updates it, so a worker that dies, a run
@@ -21,22 +21,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 INDEX_NAME = ".index.sqlite"
-FORMAT = 1  # bump when the row a listing stores changes shape: older indexes are dropped
+FORMAT = 2  # bump when the row a listing stores changes shape: older indexes are dropped
 FINISHED = ("succeeded", "failed", "cancelled")
 
-Stamp = tuple[int, int, int, int]  # folder mtime, status.json inode, mtime, size
+Stamp = tuple[int, int, int]  # status.json's inode, mtime, size
 Row = str  # one run's listing row as a JSON object: the caller's to write and to parse
 
 
 def stamp(run_dir: Path) -> Stamp | None:
-    """What a cached row is checked against; None when the folder or its status.json is gone
-    (such a run is read from its folder every time, and never cached)."""
+    """What a cached row is checked against; None when status.json is gone (such a run is read
+    from its folder every time, and never cached)."""
     try:
-        folder = os.stat(run_dir)
         status = os.stat(run_dir / "status.json")
     except OSError:
         return None
-    return (folder.st_mtime_ns, status.st_ino, status.st_mtime_ns, status.st_size)
+    return (status.st_ino, status.st_mtime_ns, status.st_size)
 
 
 def run_folders(root: Path) -> list[str]:
@@ -86,13 +85,13 @@ class RunIndex:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None)
         db.execute("CREATE TABLE IF NOT EXISTS meta (format INTEGER NOT NULL)")
-        db.execute("CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, folder INTEGER, ino INTEGER, mtime INTEGER, size INTEGER, row TEXT NOT NULL)")
         found = db.execute("SELECT format FROM meta").fetchone()
-        if found is None or found[0] != FORMAT:
+        if found is None or found[0] != FORMAT:  # new, or written by another version: start over
             db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM runs")
+            db.execute("DROP TABLE IF EXISTS runs")
             db.execute("DELETE FROM meta")
             db.execute("INSERT INTO meta VALUES (?)", (FORMAT,))
+            db.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, ino INTEGER, mtime INTEGER, size INTEGER, row TEXT NOT NULL)")
             db.execute("COMMIT")
         return db
 
@@ -102,7 +101,7 @@ class RunIndex:
         try:
             db = self._connect()
             try:
-                return {r[0]: (r[1:5], r[5]) for r in db.execute("SELECT run_id, folder, ino, mtime, size, row FROM runs")}
+                return {r[0]: (r[1:4], r[4]) for r in db.execute("SELECT run_id, ino, mtime, size, row FROM runs")}
             finally:
                 db.close()
         except sqlite3.Error:
@@ -117,14 +116,15 @@ class RunIndex:
             try:
                 db.execute("BEGIN IMMEDIATE")
                 db.executemany("DELETE FROM runs WHERE run_id = ?", [(g,) for g in gone])
-                db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)", [(r, *s, row) for r, s, row in fresh])
+                db.executemany("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?)", [(r, *s, row) for r, s, row in fresh])
                 db.execute("COMMIT")
             finally:
                 db.close()
-        except sqlite3.DatabaseError as exc:
-            if not isinstance(exc, sqlite3.OperationalError):  # corrupt file: start again next time
+        except sqlite3.Error as exc:
+            # Locked by another lister or a read-only folder: this listing is complete anyway.
+            # Anything else (a corrupt file, a table of the wrong shape): start again next time.
+            if not (isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc))):
                 self._discard()
-            # locked by another lister, read-only folder: this listing is still complete
 
     def _discard(self) -> None:
         for suffix in ("", "-journal", "-wal", "-shm"):

@@ -85,3 +85,19 @@ def test_a_corrupt_run_record_is_left_out_with_its_reason(store):
     assert any(bad in p and "request.json does not parse" in p for p in problems), problems
     assert any(wrong in p and "not a readable run record" in p for p in problems), problems
     assert all("\n" not in p for p in problems)
+
+
+def test_an_index_of_another_format_is_replaced(store):
+    import sqlite3
+
+    ids = {finished_run(store, seed=s) for s in range(2)}
+    db = sqlite3.connect(store.root / INDEX_NAME)
+    db.execute("CREATE TABLE meta (format INTEGER)")
+    db.execute("INSERT INTO meta VALUES (0)")
+    db.execute("CREATE TABLE runs (run_id TEXT, something TEXT, else_ TEXT, more TEXT, row TEXT, extra TEXT)")
+    db.commit()
+    db.close()
+    assert {r.run_id for r in api.list_runs(store=store)} == ids
+    db = sqlite3.connect(store.root / INDEX_NAME)
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2  # rebuilt in the new shape
+    db.close()
