@@ -13,7 +13,7 @@ PORT   ?= 8501
 # (README, "Serving a team").
 HOST   ?= 127.0.0.1
 
-.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli bench-hostile bench-repro validate clean
+.PHONY: run test check setup chromium neo4j actionlint screenshots lock bench bench-cli bench-hostile bench-repro soak bench-runs validate clean
 
 run: setup
 	$(BIN)/kg validate claims
@@ -102,6 +102,16 @@ bench-hostile: setup
 # which includes its negative control failing as the paper implies. About 30 min on 2 cores.
 bench-repro: setup
 	$(BIN)/python bench/repro_smoke.py --seeds 0,1,2 --require-reproduced
+
+# Many readers for a while: the real server, 5 concurrent Chromium sessions, 500 page loads over
+# every view (targets: no errors, p95 < 1.5 s on 2 cores, server RSS growth < 50 MB). Not in CI.
+soak: setup chromium
+	$(BIN)/python bench/ui_load.py --sessions 5 --loads 500
+
+# Many runs: 50 queued at once locally (2 slots) and 20 on a local Ray; `kg runs` over 10k runs.
+bench-runs: setup
+	RAY_AUTH_MODE=disabled $(BIN)/python bench/many_runs.py
+	$(BIN)/python bench/runs_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

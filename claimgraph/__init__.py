@@ -15,8 +15,10 @@ from claimgraph.wiring import (
     load_citations,
     load_graph_store,
     open_store,
+    store_answers,
+    store_errors,
     validate,
     validate_text,
 )
 
-__all__ = ["collect_verdicts", "job_catalog", "job_code_version", "load_citations", "load_graph_store", "open_store", "validate", "validate_text"]
+__all__ = ["collect_verdicts", "job_catalog", "job_code_version", "load_citations", "load_graph_store", "open_store", "store_answers", "store_errors", "validate", "validate_text"]

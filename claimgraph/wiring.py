@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -141,3 +142,32 @@ def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
 
         return Neo4jStore.from_env()
     return load_graph_store(path, runs=runs)
+
+
+def store_errors() -> tuple[type[BaseException], ...]:
+    """What a store raises when its server cannot be reached (StoreUnavailable, on open) or stops
+    answering mid-session (the Neo4j driver's ServiceUnavailable and SessionExpired, on a query).
+    The UI shows these as one line and tries again. Empty while no Neo4j store was tried: the
+    embedded store has no server to lose, and the driver is not imported for nothing."""
+    errors: list[type[BaseException]] = []
+    if "kg.neo4j_store" in sys.modules:
+        from kg.neo4j_store import StoreUnavailable
+
+        errors.append(StoreUnavailable)
+    driver_errors = sys.modules.get("neo4j.exceptions")
+    if driver_errors is not None:
+        errors += [driver_errors.ServiceUnavailable, driver_errors.SessionExpired]
+    return tuple(errors)
+
+
+def store_answers(store: Store) -> bool:
+    """Whether the store's server answers right now (a quick connect, no query retries); the
+    embedded store always does."""
+    driver = getattr(store, "driver", None)
+    if driver is None:
+        return True
+    try:
+        driver.verify_connectivity()
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+    return True

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.output import fail, out, table, usage_error
+from cli.output import fail, out, table, usage_error, warn
 
 OUTCOME_STYLE = {"reproduced": "green", "not-reproduced": "red", "inconclusive": "yellow"}
 RunsDir = Annotated[str | None, typer.Option("--runs-dir", envvar="KG_RUNS_DIR", help="run store root (default: runs/)")]
@@ -159,7 +159,10 @@ def runs(
     if status is not None and status not in STATUSES:
         usage_error(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
 
-    rows = api.list_runs(job=job, status=status, store=runs_dir)
+    problems: list[str] = []
+    rows = api.list_runs(job=job, status=status, store=runs_dir, problems=problems)
+    for problem in problems:  # a corrupt run folder is named, and the rest still listed
+        warn(problem)
     table(
         f"runs in {RunStore(runs_dir).root}",
         ["run id", "job", "preset", "seed", "backend", "status", "outcome", "started by", "created"],

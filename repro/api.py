@@ -20,8 +20,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from kg.records import MIN_SEEDS, Hardware, SeedVerdict, Verdict, VerdictOfRecord
-from kg.util import now_iso
+from kg.util import now_iso, read_json
 from repro.catalog import Catalog
+from repro.index import RunIndex
 from repro.runners import get_runner, reap_children
 from repro.store import ACTIVE, TERMINAL, RunStore, code_version, job_code_version, request_key
 
@@ -230,15 +231,48 @@ def cancel(run_id: str, store: StoreLike = None) -> RunStatus:
     return status(run_id, s)
 
 
-def list_runs(job: str | None = None, status: str | None = None, store: StoreLike = None) -> list[RunStatus]:
-    """Newest first. A run whose request.json is corrupt is left out (the store warns)."""
+def list_runs(job: str | None = None, status: str | None = None, store: StoreLike = None, problems: list[str] | None = None) -> list[RunStatus]:
+    """Newest first. Finished runs come from the run store's index (repro.index) while their
+    folders are unchanged. A run folder that cannot be read (a corrupt or half-written record) is
+    left out, and a one-line reason naming it is appended to `problems` when given."""
     reap_children()
     s = _store(store)
-    requests = {run_id: s.request(run_id) for run_id in s.run_ids()}
-    rows = [_status(s, run_id, req) for run_id, req in requests.items() if req is not None]
+    found = problems if problems is not None else []
+    rows = [RunStatus.model_validate_json(row) for row in RunIndex(s.root).listing(lambda run_id: _listing_row(s, run_id, found))]
     rows = [r for r in rows if (not job or r.job == job) and (not status or r.status == status)]
-    rows.sort(key=lambda r: r.created_at or "", reverse=True)
+    rows.sort(key=lambda r: (r.created_at or "", r.run_id), reverse=True)
     return rows
+
+
+def _listing_row(s: RunStore, run_id: str, problems: list[str]) -> tuple[str, str] | None:
+    """One run's listing row (RunStatus as JSON) and status, read from its folder; None for a
+    folder that is not a run (no request.json) or cannot be read (the reason goes to `problems`)."""
+    if not (s.root / run_id / "request.json").exists():
+        return None
+    try:
+        req = s.request(run_id)
+        if req is None:  # corrupt or wrong-shaped: the store has warned which
+            problems.append(unreadable_reason(s, run_id, ValueError("request.json is not a run request")))
+            return None
+        row = _status(s, run_id, req)
+        return row.model_dump_json(), row.status
+    except (ValueError, TypeError, AttributeError, OSError) as exc:  # a file of the wrong shape; ValidationError is a ValueError
+        problems.append(unreadable_reason(s, run_id, exc))
+        return None
+
+
+def unreadable_reason(s: RunStore, run_id: str, exc: BaseException) -> str:
+    """'run X left out: <folder>/request.json does not parse' (or the first line of the error)."""
+    folder = s.root / run_id
+    for name in ("request.json", "status.json", "verdict.json", "progress.json"):
+        path = folder / name
+        if path.exists() and read_json(path, _MISSING) is _MISSING:
+            return f"run {run_id} left out: {path} does not parse (corrupt or half-written)"
+    first = str(exc).strip().splitlines()
+    return f"run {run_id} left out: {folder} is not a readable run record ({type(exc).__name__}: {first[0] if first else ''})"
+
+
+_MISSING = object()
 
 
 def result(run_id: str, store: StoreLike = None, log_lines: int = 40) -> RunResult:
@@ -278,17 +312,25 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | Non
     resolved = catalog().resolve(job, preset, params or {})
     best: RunVerdict | None = None
     for run_id in s.run_ids():
-        req = s.request(run_id) or {}  # a corrupt one is warned about and skipped
-        if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
-            continue
-        st = s.status(run_id)
-        v = s.read(run_id, "verdict.json")
-        if st.get("status") != "succeeded" or not v:
-            continue
-        finished = st.get("finished_at") or ""
-        if best is None or finished > best.finished_at:
-            best = RunVerdict(run_id=run_id, job=job, preset=preset, seed=req.get("seed"), finished_at=finished, code_version=req.get("code_version"), verdict=Verdict.model_validate(v))
+        try:
+            found = _run_verdict(s, run_id, job, preset, resolved)
+        except (ValueError, TypeError, AttributeError, OSError):
+            continue  # a corrupt or half-written record is no verdict (`kg runs` names it)
+        if found is not None and (best is None or found.finished_at > best.finished_at):
+            best = found
     return best
+
+
+def _run_verdict(s: RunStore, run_id: str, job: str, preset: str, resolved: dict[str, Any]) -> RunVerdict | None:
+    req = s.request(run_id) or {}  # a corrupt one is warned about and skipped
+    if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
+        return None
+    st = s.status(run_id)
+    v = s.read(run_id, "verdict.json")
+    if st.get("status") != "succeeded" or not v:
+        return None
+    finished = st.get("finished_at") or ""
+    return RunVerdict(run_id=run_id, job=job, preset=preset, seed=req.get("seed"), finished_at=finished, code_version=req.get("code_version"), verdict=Verdict.model_validate(v))
 
 
 # --- verdicts of record ----------------------------------------------------------------------

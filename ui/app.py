@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # `streamlit run ui/app.py` runs this as a script
 
 import streamlit as st
 
-from ui import auth, widgets
+from ui import auth, data, widgets
 
 st.set_option("client.toolbarMode", "minimal")  # a research tool, not a deploy button
 st.set_page_config(page_title="claimgraph", page_icon=":material/hub:", layout="wide", initial_sidebar_state="auto")
@@ -61,5 +61,8 @@ with st.sidebar:
     st.markdown("### :material/hub: claimgraph")
     st.caption("Claims from the literature, weighed against the hypotheses they bear on.")
 auth.guard()  # who you are; stops here when the settings are bad or reading needs sign-in
-widgets.sidebar_footer()
-page.run()
+try:
+    widgets.sidebar_footer()
+    page.run()
+except data.store_errors() as exc:  # the Neo4j server went away mid-session: one line, then retry
+    widgets.store_down(data.one_line(exc))

@@ -82,22 +82,42 @@ class Loaded:
     path: str = ""
     error: str = ""
     problems: list[Problem] = field(default_factory=list)
+    unavailable: bool = False  # the store's server did not answer: worth trying again soon
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the claims graph…")
 def _load(path: str, fp: str) -> Loaded:  # noqa: ARG001 - fp is the cache key
+    # An OSError (a Neo4j server that does not answer, a corpus folder that is gone) is raised,
+    # not returned: Streamlit does not cache an exception, so the next rerun tries again.
     try:
         return Loaded(store=claimgraph.open_store(path), path=path)
     except kg.CorpusError as exc:
         report = claimgraph.validate(path, check_duplicates=False)
         return Loaded(path=path, error=str(exc), problems=report.errors[:50])
-    except OSError as exc:  # a Neo4j server that does not answer, a corpus folder that is gone
-        return Loaded(path=path, error=f"{type(exc).__name__}: {exc}")
 
 
 def load() -> Loaded:
     path = corpus_path()
-    return _load(str(path), fingerprint(path))
+    try:
+        return _load(str(path), fingerprint(path))
+    except OSError as exc:  # StoreUnavailable is an OSError too
+        return Loaded(path=str(path), error=one_line(exc), unavailable=isinstance(exc, store_errors()))
+
+
+def store_errors() -> tuple[type[BaseException], ...]:
+    """What the store raises when its server is down or stops answering (claimgraph.store_errors)."""
+    return claimgraph.store_errors()
+
+
+def store_answers() -> bool:
+    """Whether the store can be opened and its server answers now (a quick check, no retries)."""
+    loaded = load()
+    return loaded.store is not None and claimgraph.store_answers(loaded.store)
+
+
+def one_line(exc: BaseException, limit: int = 240) -> str:
+    text = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- weights (shared by every page of one session) ----------------------------------------
@@ -292,8 +312,9 @@ def cancel_run(run_id: str) -> None:
     api.cancel(run_id)
 
 
-def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
-    """Past runs as table rows, newest first."""
+def list_runs(job: str | None = None, status: str | None = None, problems: list[str] | None = None) -> list[dict]:
+    """Past runs as table rows, newest first. A run folder that cannot be read is left out and
+    named in `problems` (one line each)."""
     return [
         {
             "run": f"./runs?run={r.run_id}",
@@ -307,8 +328,22 @@ def list_runs(job: str | None = None, status: str | None = None) -> list[dict]:
             "finished": r.finished_at or "",
             "reason": r.reason,
         }
-        for r in api.list_runs(job=job, status=status)
+        for r in api.list_runs(job=job, status=status, problems=problems)
     ]
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def unreadable_runs(root: str) -> list[str]:  # noqa: ARG001 - root is the cache key
+    """One line per run folder that cannot be read (a corrupt or half-written record), looked
+    up at most every 10 s: pages that show run verdicts warn about the ones left out."""
+    problems: list[str] = []
+    api.list_runs(problems=problems)
+    return problems
+
+
+def unreadable_runs_of(jobs: set[str]) -> list[str]:
+    """The unreadable run folders whose id names one of these jobs (ids are `<job>-<time>-<hex>`)."""
+    return [p for p in unreadable_runs(str(runs_root())) if any(p.startswith(f"run {job}-") for job in jobs)]
 
 
 def claims_tested_by(store: kg.Store, job: str, preset: str) -> list[tuple[kg.Claim, kg.ReproductionRef]]:

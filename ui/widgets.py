@@ -125,6 +125,24 @@ def not_found(kind: str, entity_id: str, store=None) -> None:
     st.page_link(PAGES["search"], label="Search the corpus", icon=":material/search:")
 
 
+STORE_RETRY_S = 3.0
+
+
+def store_down(reason: str) -> None:
+    """One line saying the store is not answering, and a fragment that checks every few seconds
+    and reruns the page once it answers again: the page recovers by itself."""
+    st.error(f"The claims store is not answering, so this page cannot be shown right now ({md(reason)}). It retries every {STORE_RETRY_S:g} s and comes back by itself.", icon=":material/cloud_off:")
+    _retry_store()
+
+
+@st.fragment(run_every=STORE_RETRY_S)
+def _retry_store() -> None:
+    from ui import data
+
+    if data.store_answers():
+        st.rerun()  # the whole page, now that the store answers again
+
+
 def require_store():
     """The store, or a deliberate error page (and stop) when the corpus cannot be loaded."""
     from ui import data
@@ -132,6 +150,9 @@ def require_store():
     loaded = data.load()
     if loaded.store is not None:
         return loaded.store
+    if loaded.unavailable:
+        store_down(loaded.error)
+        st.stop()
     st.title("The corpus could not be loaded")
     st.error(md(loaded.error), icon=":material/error:")
     st.markdown(f"Corpus folder: {code(loaded.path)} (set `KG_CORPUS` to use another one).")

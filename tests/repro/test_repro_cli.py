@@ -82,3 +82,19 @@ def test_affected_names_the_jobs_a_change_touches(cli, repo_root, tmp_path):
     assert res.stdout.split() == ["icl_task_diversity", "llc", "omnigrok", "reversal_curse"]
     assert cli("runs", "affected", str(repo_root / "claims" / "reproductions-a.yaml"), "--preset", "full").stdout.split() == ["icl_task_diversity"]
     assert cli("runs", "affected", str(claims)).stdout.split() == []  # the base claims name no job
+
+
+def test_runs_lists_the_readable_runs_and_warns_about_a_corrupt_one(cli, store):
+    ids = []
+    for seed in (1, 2):
+        run_id = store.create({"job": "sparse_parity", "preset": "smoke", "params": {}, "seed": seed, "backend": "local", "key": f"k{seed}"})
+        store.set_status(run_id, "failed", "test")
+        ids.append(run_id)
+    (store.dir(ids[1]) / "status.json").write_text("[1, 2")  # half-written
+    (store.dir(ids[1]) / "request.json").write_text('{"job": ')
+    res = cli("runs")
+    assert res.exit_code == 0, res.output
+    assert ids[0] in res.output
+    warning = next(line for line in res.output.splitlines() if line.startswith("warning:"))
+    assert ids[1] in warning and "request.json does not parse" in warning
+    assert "Traceback" not in res.output

@@ -8,7 +8,7 @@ import streamlit as st
 
 from kg import Kind, node_key
 from kg.util import shorten
-from ui import graphview, palette
+from ui import data, graphview, palette
 from ui import widgets as w
 
 store = w.require_store()
@@ -67,6 +67,8 @@ st.subheader("Reproductions")
 verdicts = {(v.job, v.preset): v for v in store.verdicts(claim.id)}
 if not claim.reproductions:
     st.caption("No runnable job tests this claim yet.")
+for problem in data.unreadable_runs_of({ref.job for ref in claim.reproductions}):
+    st.warning(w.md(problem), icon=":material/warning:")  # left out of the verdicts below
 for ref in claim.reproductions:
     v = verdicts.get((ref.job, ref.preset))
     with st.container(border=True):

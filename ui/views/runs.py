@@ -77,7 +77,7 @@ def show_run(run_id: str) -> bool:
     """Draw one run; True while it is still queued or running."""
     try:
         res = data.run_result(run_id)
-    except (KeyError, ValueError, OSError) as exc:  # an unknown id or a damaged run folder
+    except (KeyError, ValueError, TypeError, AttributeError, OSError) as exc:  # an unknown id or a damaged run folder
         st.error(f"Run {w.code(run_id)} could not be read: {w.md(exc)}", icon=":material/error:")
         return False
     run = res.status
@@ -215,7 +215,10 @@ st.markdown("#### Past runs")
 f1, f2 = st.columns(2)
 job_filter = f1.selectbox("Job", ["all", *jobs], key="runs_job")
 status_filter = f2.selectbox("Status", ["all", "queued", "running", "succeeded", "failed", "cancelled"], key="runs_status")
-runs = data.list_runs(None if job_filter == "all" else job_filter, None if status_filter == "all" else status_filter)
+unreadable: list[str] = []
+runs = data.list_runs(None if job_filter == "all" else job_filter, None if status_filter == "all" else status_filter, unreadable)
+for reason in unreadable:  # a corrupt run folder is named; the others are still listed
+    st.warning(w.md(reason), icon=":material/warning:")
 if not runs:
     w.empty_state("No runs yet", "Start one above; it appears here with its status and verdict.", ":material/history:")
 else:
