@@ -122,7 +122,7 @@ def load_graph_store(path: Path | str | None = None, runs: bool = True) -> Graph
 def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
     """The store the configuration asks for: `KG_STORE=neo4j` (with NEO4J_URI) or the embedded graph."""
     if os.environ.get("KG_STORE", "graph") == "neo4j":
-        # NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
+        # NEO4J_URI (required), NEO4J_USER (or NEO4J_USERNAME), NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
         # used: the server holds what `kg sync` wrote. Unreachable server, bad URI or wrong
         # credentials raise kg.neo4j_store.StoreUnavailable (an OSError) with a one-line message.
         from kg.neo4j_store import Neo4jStore
