@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process, utils
+
+RECENT = 64  # answers kept per index
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class SearchIndex:
 
     def __init__(self, entries: list[Entry]):
         self._owner: list[Entry] = []
+        self._recent: OrderedDict[tuple[Any, ...], list[Hit]] = OrderedDict()
+        self._lock = threading.Lock()
         self._texts: list[str] = []
         for entry in entries:
             for text in entry.texts:
@@ -37,6 +44,21 @@ class SearchIndex:
                     self._texts.append(utils.default_process(text))
 
     def search(self, query: str, limit: int = 20, kinds: set[str] | None = None, cutoff: float = 60) -> list[Hit]:
+        # The index never changes, so a repeated question (a page rerun) is answered from memory:
+        # at 100k claims one scoring pass over every text costs a few hundred ms.
+        key = (query, limit, frozenset(kinds or ()), cutoff)
+        with self._lock:  # one index serves every session of a UI server
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return list(self._recent[key])
+        hits = self._search(query, limit, kinds, cutoff)
+        with self._lock:
+            self._recent[key] = hits
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return list(hits)
+
+    def _search(self, query: str, limit: int, kinds: set[str] | None, cutoff: float) -> list[Hit]:
         query = utils.default_process(query)
         if not query:
             return []
