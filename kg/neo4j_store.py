@@ -310,6 +310,12 @@ class Neo4jStore:
                 self._evidence_complete = False
             return self._evidence[1]
 
+    def version(self) -> tuple[Any, Any] | None:
+        """The version of the last sync, for callers that keep answers: None while a sync is
+        writing or before the first one (answers may change under you then)."""
+        version = self._version()
+        return None if version is None or version[1] else version
+
     def _version(self) -> tuple[Any, Any] | None:
         """(version, dirty) of the last sync; every sync bumps the version when it starts and ends."""
         meta = self._read(READ_META, id=META_ID)

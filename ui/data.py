@@ -16,6 +16,7 @@ Configuration (environment, read by kg.util and claimgraph):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,13 +124,37 @@ def set_weights(w: kg.Weights | None) -> None:
 # --- queries (thin: the logic is kg's) -----------------------------------------------------
 
 
+def state_key(store: kg.Store) -> Any:
+    """Changes whenever the store's answers can: the embedded store is a new object for each
+    state of the corpus and runs (see `load`); a Neo4j store names the version of its last sync,
+    or None while a sync writes (nothing is remembered then)."""
+    version = getattr(store, "version", None)
+    # the fingerprint too: a later store could reuse a dropped one's id()
+    return version() if callable(version) else ("embedded", id(store), fingerprint())
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _memo(what: str, state: Any, args: str, _compute: Callable[[], Any]) -> Any:  # noqa: ARG001 - the cache key
+    return _compute()
+
+
+def remembered(what: str, store: kg.Store, args: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, kept for this store state and these arguments and shared by every session:
+    at 100k claims a balance with its certainty and sensitivity (cached on the Balance) costs
+    seconds, and a page rerun (a sort, a toggle) must not pay it again."""
+    state = state_key(store)
+    return compute() if state is None else _memo(what, state, args, compute)
+
+
 def overview(store: kg.Store, w: kg.Weights | None = None) -> list[tuple[kg.Hypothesis, kg.Balance]]:
-    return kg.overview(store, w or weights())
+    w = w or weights()
+    return list(remembered("overview", store, w.model_dump_json(), lambda: kg.overview(store, w)))
 
 
 def balance(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> kg.Balance:
     """kg's balance of a hypothesis under these weights and what-if toggles (kg.evidence.aggregate)."""
-    return kg.aggregate(hypothesis_id, store.evidence(hypothesis_id), w or weights(), toggles)
+    w = w or weights()
+    return remembered("balance", store, f"{hypothesis_id}\n{w.model_dump_json()}\n{toggles!r}", lambda: kg.aggregate(hypothesis_id, store.evidence(hypothesis_id), w, toggles))
 
 
 def side_balances(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> dict[str, kg.Balance]:
@@ -139,12 +164,17 @@ def side_balances(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = No
     they were one direction), since grading them as a hedge would always say 'untested'."""
     from dataclasses import replace
 
-    rows = store.evidence(hypothesis_id)
-    out = {}
-    for side in SIDES:
-        subset = [r if side != "qualifies" else replace(r, relation="supports") for r in rows if r.relation == side]
-        out[side] = kg.aggregate(hypothesis_id, subset, w or weights(), toggles)
-    return out
+    w = w or weights()
+
+    def compute() -> dict[str, kg.Balance]:
+        rows = store.evidence(hypothesis_id)
+        out = {}
+        for side in SIDES:
+            subset = [r if side != "qualifies" else replace(r, relation="supports") for r in rows if r.relation == side]
+            out[side] = kg.aggregate(hypothesis_id, subset, w, toggles)
+        return out
+
+    return dict(remembered("sides", store, f"{hypothesis_id}\n{w.model_dump_json()}\n{toggles!r}", compute))
 
 
 def by_relation(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None) -> dict[str, list]:
@@ -156,16 +186,16 @@ def whole_graph(store: kg.Store) -> nx.MultiDiGraph:
 
     The embedded store's own graph; for a store without one (Neo4j) the explorer's skeleton:
     hypotheses, sources and every claim's evidence from three queries (one for all the
-    evidence), cached until the store's counts change. Claims carry no statement there:
+    evidence), kept until the next sync (`state_key`). Claims carry no statement there:
     `explorer_graph` fills in the few it draws."""
     if isinstance(store, kg.GraphStore):
         return store.graph  # built once per loaded store
-    path = corpus_path()
-    return _skeleton(str(path), fingerprint(path), tuple(sorted(store.stats().items())), store)
+    state = state_key(store)
+    return skeleton_graph(store) if state is None else _skeleton(state, store)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the graph…")
-def _skeleton(path: str, fp: str, counts: tuple, _store: kg.Store) -> nx.MultiDiGraph:  # noqa: ARG001 - path, fp, counts are the cache key
+def _skeleton(state: Any, _store: kg.Store) -> nx.MultiDiGraph:  # noqa: ARG001 - the cache key
     return skeleton_graph(_store)
 
 
@@ -211,13 +241,7 @@ def source_titles(store: kg.Store) -> dict[str, str]:
     sources (a hypothesis's forest plot at 100k claims) must not ask for them one by one."""
     if isinstance(store, kg.GraphStore):
         return {s.id: s.title for s in store.corpus.sources.values()}
-    path = corpus_path()
-    return _source_titles(str(path), fingerprint(path), tuple(sorted(store.stats().items())), store)
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _source_titles(path: str, fp: str, counts: tuple, _store: kg.Store) -> dict[str, str]:  # noqa: ARG001 - the cache key
-    return {s.id: s.title for s in _store.sources()}
+    return dict(remembered("source titles", store, "", lambda: {s.id: s.title for s in store.sources()}))
 
 
 # --- contributing ---------------------------------------------------------------------------
