@@ -119,6 +119,10 @@ class GraphStore:
 
     # entities
     def stats(self) -> dict[str, int]:
+        return dict(self._stats)  # every UI page shows them; counting at 100k claims takes ~0.2 s
+
+    @cached_property
+    def _stats(self) -> dict[str, int]:
         return {
             "sources": len(self.corpus.sources),
             "hypotheses": len(self.corpus.hypotheses),
