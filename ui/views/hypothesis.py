@@ -241,17 +241,23 @@ with right:
 # --- forest plot -------------------------------------------------------------------------------
 
 
+FOREST_SHOWN = 60
+
+
 def forest_plot() -> None:
     st.subheader("Sources, weighed")
     known = data.source_titles(store)
     titles = {s: known.get(s, s) for s in {c.row.source for c in b.contributions}}
     df = findings.forest_frame(b, titles)
+    hidden = b.sources - len(df)
     if df.empty:
         st.info("Nothing weighs under these weights and what-ifs.", icon=":material/filter_alt_off:")
     else:
+        if len(df) > FOREST_SHOWN:  # thousands of sources at 100k claims: the heaviest either way
+            st.caption(f"Showing the {FOREST_SHOWN} of {len(df)} sources that weigh most either way.")
+            df = df.loc[df["signed"].abs().nlargest(FOREST_SHOWN).index].sort_index()
         st.altair_chart(findings.forest_chart(df), width="stretch", key="forest")
     st.altair_chart(findings.pooled_chart(b), width="stretch", key="pooled")
-    hidden = b.sources - len(df)
     st.caption(
         "One row per source (its number of claims in brackets): green bars weigh for, red against; a grey dot at 0 is "
         "qualifying weight (it pulls the balance toward 0); ◆ marks a source a reproduction run agrees with. "
