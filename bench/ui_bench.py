@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--uri", default=os.environ.get("NEO4J_URI"), help="the Neo4j server for --store neo4j (it is EMPTIED and synced)")
     parser.add_argument("--no-sync", action="store_true", help="with --store neo4j: the server already holds the corpus")
     parser.add_argument("--code", type=Path, help="run another checkout's app and kg (side-by-side measurements)")
+    parser.add_argument("--views", nargs="+", help="only these views (default: all)")
     args = parser.parse_args()
 
     corpus = ensure_corpus(args.claims, args.corpus)
@@ -105,6 +106,8 @@ def main() -> None:
     print(f"{'view':<12} {'first (s)':>10} {'warm median (s)':>16} {'warm max (s)':>13} {'load':>6}")
     rows = []
     for name, (page, query) in views.items():
+        if args.views and name not in args.views:
+            continue
         at = AppTest.from_file(str(APP), default_timeout=1800)
         for k, v in query.items():
             at.query_params[k] = v
