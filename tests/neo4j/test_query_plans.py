@@ -23,7 +23,7 @@ from kg.neo4j_store import Neo4jStore
 from kg.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contract"))
-from corpora import build  # noqa: E402
+from corpora import build
 
 pytestmark = pytest.mark.neo4j
 
@@ -121,14 +121,14 @@ def test_every_store_query_seeks_an_index(neo4j_db, recorded):
     assert not bad, "\n\n".join(f"{why}:\n{query}" for query, why in bad.items())
 
 
-def test_every_sync_query_seeks_an_index(neo4j_db, recorded):  # noqa: ARG001 - the synced schema and data
+def test_every_sync_query_seeks_an_index(neo4j_db, recorded):
     queries = cypher_constants(kg_sync, "UPSERT_") | cypher_constants(kg_sync, "MOVE") | cypher_constants(kg_sync, "DELETE_")
     queries |= {kg_sync.BEGIN_META, kg_sync.END_META, kg_sync.READ_META, *kg_sync.EXISTING.values()}
     bad = {query: why for query in queries if (why := check(query, explain(neo4j_db, query, {})))}
     assert not bad, "\n\n".join(f"{why}:\n{query}" for query, why in bad.items())
 
 
-def test_a_scanning_query_is_caught(neo4j_db, recorded):  # noqa: ARG001
+def test_a_scanning_query_is_caught(neo4j_db, recorded):
     """The check itself: a lookup on a property without an index plans a label scan and fails."""
     query = "MATCH (c:Claim {statement: $text}) RETURN c.id"
     assert check(query, explain(neo4j_db, query, {"text": "x"})) == "scans (NodeByLabelScan) where an index seek is expected"
