@@ -2,6 +2,7 @@
 and the latency of every store query on both stores.
 
     .venv/bin/python bench/neo4j_bench.py [--sizes 10000 100000] [--naive-sample 3000]
+    .venv/bin/python bench/neo4j_bench.py --sizes 100000 --naive-sample 0 --code /tmp/old  # another checkout's kg
 
 Starts its own server with tools/neo4j/neo4j.sh on NEO4J_BENCH_PORT (default 7690) and stops it
 at the end; with --uri it uses that server instead and EMPTIES IT. Prints Markdown for the
@@ -13,7 +14,15 @@ at the end; with --uri it uses that server instead and EMPTIES IT. Prints Markdo
   `session.execute_write` over rows does). Too slow to run on 100k: it runs on the first
   `--naive-sample` claims (with their sources, hypotheses and edges) and the per-row time is
   extrapolated to the whole corpus; the table says so.
-- queries: each Store query on ~20 different arguments after one warm-up call, median and p95.
+- queries: each Store query on ~20 different arguments after one warm-up call, median and p95;
+  `overview` is every hypothesis's balance (what the overview page computes) and "uncached"
+  rows run on a new store object each call, so neither store's evidence cache helps them.
+- `--code DIR` imports kg and claimgraph from another checkout (e.g. `git archive` of an older
+  commit), so old and new code can be measured side by side on the same server and corpus;
+  queries the older code lacks are left out.
+
+Each result line carries the load average (`os.getloadavg`) when it was measured, and the
+sync's client CPU seconds, because on a shared 2-core machine wall time follows the load.
 """
 
 from __future__ import annotations
@@ -26,10 +35,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+if "--code" in sys.argv:  # before anything imports kg
+    sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
 
 DB = "neo4j"
 
@@ -48,16 +60,17 @@ def wipe(driver) -> None:
         s.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
-def naive_rows(corpus, n_claims: int) -> list[tuple[str, dict]]:
-    from kg.sync import claim_rows, hypothesis_rows, source_rows
+def naive_rows(store, n_claims: int) -> list[tuple[str, dict]]:
+    from kg.sync import wanted_rows
 
-    claims = claim_rows(corpus)[:n_claims]
+    wanted = wanted_rows(store)
+    claims = wanted["claims"][:n_claims]
     need_sources = {c.data["props"]["source"] for c in claims}
     rows: list[tuple[str, dict]] = []
-    for r in source_rows(corpus):
+    for r in wanted["sources"]:
         if r.id in need_sources:
             rows.append((NAIVE_NODE["Source"], {"id": r.id, "props": r.data["props"]}))
-    for r in hypothesis_rows(corpus):
+    for r in wanted["hypotheses"]:
         rows.append((NAIVE_NODE["Hypothesis"], {"id": r.id, "props": r.data["props"]}))
     for r in claims:
         rows.append((NAIVE_NODE["Claim"], {"id": r.id, "props": r.data["props"]}))
@@ -71,27 +84,25 @@ def naive_rows(corpus, n_claims: int) -> list[tuple[str, dict]]:
     return rows
 
 
-def total_rows(corpus) -> int:
-    from kg.sync import claim_rows
-
-    claims = claim_rows(corpus)
-    edges = sum(len(r.data["sources"]) + len(r.data["evidence"]) + len(r.data["links"]) for r in claims)
-    return len(corpus.sources) + len(corpus.hypotheses) + len(claims) + edges
+def total_rows(store) -> int:
+    corpus = store.corpus
+    edges = sum(1 + len(c.evidence) + len(c.links) for c in corpus.claims.values())
+    return len(corpus.sources) + len(corpus.hypotheses) + len(corpus.claims) + edges
 
 
-def bench_naive(driver, corpus, sample: int) -> dict:
+def bench_naive(driver, store, sample: int) -> dict:
     from kg.sync import ensure_schema
 
     wipe(driver)
     ensure_schema(driver, DB)  # the naive loop gets the same constraints (else it would be far slower still)
-    rows = naive_rows(corpus, sample)
+    rows = naive_rows(store, sample)
     t0 = time.perf_counter()
     with driver.session(database=DB, notifications_min_severity="OFF") as session:
         for query, params in rows:
             session.execute_write(lambda tx, q=query, p=params: tx.run(q, p).consume())
     seconds = time.perf_counter() - t0
     per_row = seconds / len(rows)
-    full = total_rows(corpus)
+    full = total_rows(store)
     return {"sample_claims": sample, "sample_rows": len(rows), "sample_s": seconds, "per_row_ms": per_row * 1e3, "full_rows": full, "extrapolated_s": per_row * full}
 
 
@@ -106,8 +117,8 @@ def timed(fn, args_list: list) -> dict:
     return {"median_ms": statistics.median(times) * 1e3, "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))] * 1e3}
 
 
-def bench_queries(store, ref) -> dict[str, dict]:
-    from kg.store import balance
+def bench_queries(store, ref, fresh) -> dict[str, dict]:
+    from kg.store import balance, overview
 
     corpus = ref.corpus
     pick = lambda ids, n=20: [ids[int(i * len(ids) / n)] for i in range(n)]
@@ -125,13 +136,16 @@ def bench_queries(store, ref) -> dict[str, dict]:
         "fourier embedding",
         "steering vector",
     ]
-    return {
+    found = {
+        "overview (every hypothesis's balance)": timed(lambda _: overview(fresh()), [0] * 3),
+        "evidence_by_hypothesis (all at once)": timed(lambda _: fresh().evidence_by_hypothesis(), [0] * 3) if hasattr(store, "evidence_by_hypothesis") else None,
         "stats": timed(lambda _: store.stats(), [0] * 10),
         "hypotheses": timed(lambda _: store.hypotheses(), [0] * 10),
         "claim": timed(store.claim, claims),
         "source": timed(store.source, sources),
-        "evidence (one hypothesis)": timed(store.evidence, hyps),
-        "balance (one hypothesis)": timed(lambda h: balance(store, h), hyps),
+        "evidence (one hypothesis, uncached)": timed(lambda h: fresh().evidence(h), hyps),
+        "evidence (one hypothesis, warm)": timed(store.evidence, hyps),
+        "balance (one hypothesis, warm)": timed(lambda h: balance(store, h), hyps),
         "claims_of_source": timed(store.claims_of_source, sources),
         "claim_links": timed(store.claim_links, claims),
         "verdicts": timed(store.verdicts, claims),
@@ -141,6 +155,7 @@ def bench_queries(store, ref) -> dict[str, dict]:
         "path (claim to claim)": timed(lambda ab: store.path(*ab), list(zip(keys, reversed(keys), strict=False))[:10]),
         "search": timed(store.search, words),
     }
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def main() -> None:
@@ -149,6 +164,8 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=3000, help="claims the naive loop runs on (then extrapolated)")
     parser.add_argument("--uri", help="use this server (it will be EMPTIED) instead of starting one")
     parser.add_argument("--no-queries", action="store_true")
+    parser.add_argument("--code", type=Path, help="import kg and claimgraph from this checkout instead (see above)")
+    parser.add_argument("--workers", type=int, help="kg.sync's write transactions in flight (default: kg.sync's)")
     args = parser.parse_args()
 
     from neo4j import GraphDatabase
@@ -156,6 +173,7 @@ def main() -> None:
     from bench.synth import generate
     from claimgraph import load_graph_store
     from kg.neo4j_store import Neo4jStore
+    from kg.store import GraphStore
     from kg.sync import sync
 
     script = ROOT / "tools" / "neo4j" / "neo4j.sh"
@@ -175,20 +193,28 @@ def main() -> None:
                 t0 = time.perf_counter()
                 ref = load_graph_store(path, runs=False)
                 load_s = time.perf_counter() - t0
-                r: dict = {"claims": n, "load_s": load_s, "rows": total_rows(ref.corpus)}
+                r: dict = {"claims": n, "load_s": load_s, "rows": total_rows(ref)}
 
-                if n == max(args.sizes):
-                    r["naive"] = bench_naive(driver, ref.corpus, args.naive_sample)
+                if n == max(args.sizes) and args.naive_sample:
+                    r["naive"] = bench_naive(driver, ref, args.naive_sample)
                     print(json.dumps({"claims": n, "naive": r["naive"]}), file=sys.stderr, flush=True)
                 wipe(driver)
-                first = sync(ref, driver, database=DB)
-                second = sync(ref, driver, database=DB)
+                options = {"workers": args.workers} if args.workers else {}
+                r["load_before_sync"] = os.getloadavg()[0]
+                cpu0 = time.process_time()
+                first = sync(ref, driver, database=DB, **options)
+                r["sync_cpu_s"] = time.process_time() - cpu0
+                second = sync(ref, driver, database=DB, **options)
                 assert first.changed and not second.changed
-                r["sync_s"], r["resync_s"] = first.seconds, second.seconds
+                r["sync_s"], r["resync_s"], r["sync_phases"] = first.seconds, second.seconds, first.phases
+                r["load_after_sync"] = os.getloadavg()[0]
                 print(json.dumps({k: v for k, v in r.items() if k != "queries"}), file=sys.stderr, flush=True)
                 if not args.no_queries:
                     neo = Neo4jStore(uri, driver=driver, database=DB)
-                    r["queries"] = {"graph": bench_queries(ref, ref), "neo4j": bench_queries(neo, ref)}
+                    graph_fresh = partial(GraphStore, ref.corpus, ref._verdicts, ref._citations)  # no cached evidence
+                    neo_fresh = partial(Neo4jStore, uri, driver=driver, database=DB)
+                    r["queries"] = {"graph": bench_queries(ref, ref, graph_fresh), "neo4j": bench_queries(neo, ref, neo_fresh)}
+                    r["load_after_queries"] = os.getloadavg()[0]
                     print(json.dumps({"claims": n, "queries": r["queries"]}), file=sys.stderr, flush=True)
                 results.append(r)
                 del ref
@@ -205,7 +231,7 @@ def report(results: list[dict]) -> None:
     for r in results:
         nv = r.get("naive")
         naive = (f"{nv['per_row_ms']:.2f} | {nv['extrapolated_s']:.0f} (extrapolated from {nv['sample_rows']:,} rows) | {nv['extrapolated_s'] / r['sync_s']:.0f}x") if nv else "– | – | –"
-        print(f"| {r['claims']:,} | {r['rows']:,} | {r['load_s']:.1f} | {r['sync_s']:.1f} | {r['resync_s']:.1f} | {naive} |")
+        print(f"| {r['claims']:,} | {r['rows']:,} | {r['load_s']:.1f} | {r['sync_s']:.1f} (client CPU {r['sync_cpu_s']:.1f}; load {r['load_before_sync']:.1f}) | {r['resync_s']:.1f} | {naive} |")
     with_q = [r for r in results if "queries" in r]
     if not with_q:
         return

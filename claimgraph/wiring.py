@@ -135,7 +135,7 @@ def open_store(path: Path | str | None = None, runs: bool = True) -> Store:
     if kind not in ("graph", "neo4j"):
         raise EnvError(f"KG_STORE={kind[:40]!r} is not a store; use graph (the default) or neo4j")
     if kind == "neo4j":
-        # NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
+        # NEO4J_URI (required), NEO4J_USER (or NEO4J_USERNAME), NEO4J_PASSWORD, NEO4J_DATABASE; the corpus path is not
         # used: the server holds what `kg sync` wrote. Unreachable server, bad URI or wrong
         # credentials raise kg.neo4j_store.StoreUnavailable (an OSError) with a one-line message.
         from kg.neo4j_store import Neo4jStore

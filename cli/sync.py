@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -29,8 +28,9 @@ def sync(
     from kg.store import CorpusError
     from kg.sync import check_uri, describe_error
     from kg.sync import sync as run_sync
+    from kg.util import neo4j_user
 
-    user = user or os.environ.get("NEO4J_USER") or os.environ.get("NEO4J_USERNAME") or None
+    user = user or neo4j_user()
     try:
         store = load_graph_store(corpus)
     except CorpusError as exc:

@@ -261,24 +261,34 @@ class Balance:
     def score(self) -> float:
         return _score(self.support, self.against, self.qualify, self.dilution)
 
-    @property
+    # Derived from the contributions, which are final once `aggregate` returns; cached because a
+    # page asks several times per hypothesis and a hypothesis has ~17k of them at 100k claims.
+    @cached_property
     def contested(self) -> bool:
         sides = {c.row.relation for c in self.contributions if c.row.strength == "strong" and c.weight > 0}
         return {"supports", "contradicts"} <= sides
 
     @property
     def counts(self) -> dict[str, int]:
+        return dict(self._counts)
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
         counts = dict.fromkeys(SIDES, 0)
         for c in self.contributions:
             counts[c.row.relation] += 1
         return counts
 
-    @property
+    @cached_property
     def sources(self) -> int:
         return len({c.row.source for c in self.contributions})
 
     @property
     def reproductions(self) -> dict[str, int]:
+        return dict(self._reproductions)
+
+    @cached_property
+    def _reproductions(self) -> dict[str, int]:
         tally = {"agrees": 0, "disagrees": 0, "inconclusive": 0}
         for c in self.contributions:
             if c.reproduction in tally:
@@ -294,12 +304,12 @@ class Balance:
         groups = [Group(name, tuple(sorted({c.row.source for c in cs})), {side: sum(c.weight for c in cs if c.row.relation == side) for side in SIDES}, len(cs)) for name, cs in members.items()]
         return sorted(groups, key=lambda g: (-sum(g.weights.values()), g.name))
 
-    @property
+    @cached_property
     def independent_groups(self) -> int:
         """Groups that carry weight for or against (what decides the direction)."""
         return sum(1 for g in self.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
 
-    @property
+    @cached_property
     def untested(self) -> bool:
         return not any(c.row.direct and c.counts_as_evidence and c.row.relation != "qualifies" for c in self.contributions)
 

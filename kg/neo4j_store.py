@@ -51,14 +51,20 @@ Q_ORIGIN = {
     "hypothesis": "MATCH (n:Hypothesis {id: $id}) RETURN n.file AS file, n.line AS line",
     "claim": "MATCH (n:Claim {id: $id}) RETURN n.file AS file, n.line AS line",
 }
-Q_EVIDENCE = """
-MATCH (c:Claim)-[e:EVIDENCE]->(:Hypothesis {id: $id})
-RETURN c.id AS claim, c.source AS source, e.relation AS relation, e.strength AS strength, c.setting AS setting,
-       e.rationale AS rationale, c.claim_kind AS kind, c.controlled AS controlled, c.runs AS runs, e.direct AS direct,
-       c.group AS group, c.replicated AS replicated,
-       [(:Run)-[t:TESTS]->(c) WHERE coalesce(t.status, 'local') <> 'stale' | [t.ord, t.outcome, t.expect]] AS verdicts
-ORDER BY c.ord
+# Evidence comes back collect-style: one record holding a list per hypothesis, not one record
+# per row (hydrating 17k records costs the client far more than 17k lists in one record).
+# The subquery is shared by the one-hypothesis query and the whole-overview query.
+_EVIDENCE_OF_H = """
+CALL (h) {
+  MATCH (c:Claim)-[e:EVIDENCE]->(h)
+  WITH c, e ORDER BY c.ord, e.ord
+  RETURN collect([c.id, c.source, e.relation, e.strength, c.setting, e.rationale, c.claim_kind, c.controlled, c.runs, e.direct,
+                  c.group, c.replicated,
+                  [(:Run)-[t:TESTS]->(c) WHERE coalesce(t.status, 'local') <> 'stale' | [t.ord, t.outcome, t.expect]]]) AS rows
+}
 """
+Q_EVIDENCE = "MATCH (h:Hypothesis {id: $id})" + _EVIDENCE_OF_H + "RETURN rows"
+Q_EVIDENCE_ALL = "MATCH (h:Hypothesis)" + _EVIDENCE_OF_H + "RETURN h.id AS id, rows"
 Q_CLAIMS_OF_SOURCE = "MATCH (c:Claim)-[:FROM]->(:Source {id: $id}) RETURN c.doc AS doc ORDER BY c.id"
 Q_CLAIM_LINKS = """
 MATCH (c:Claim {id: $id})
@@ -154,6 +160,28 @@ def _doc(model: type[_M], doc: str | None) -> _M | None:
     return rebuilt
 
 
+def _evidence_rows(raw: list[list[Any]]) -> list[EvidenceRow]:
+    """EvidenceRows from the lists `_EVIDENCE_OF_H` collects, field for field."""
+    return [
+        EvidenceRow(
+            claim,
+            source,
+            relation,
+            strength,
+            setting,
+            rationale,
+            tuple((outcome, expect) for _, outcome, expect in sorted(verdicts)) if verdicts else (),
+            kind,
+            controlled,
+            runs,
+            bool(direct),
+            group,
+            bool(replicated),
+        )
+        for claim, source, relation, strength, setting, rationale, kind, controlled, runs, direct, group, replicated, verdicts in raw
+    ]
+
+
 class Neo4jStore:
     """`kg.store.Store` over a Neo4j server that `kg sync` filled."""
 
@@ -182,14 +210,18 @@ class Neo4jStore:
         self.driver = driver
         self._lock = threading.Lock()
         self._index: tuple[Any, SearchIndex] | None = None  # (sync version, index)
+        self._evidence: tuple[Any, dict[str, list[EvidenceRow]]] = (None, {})  # (sync version, rows by hypothesis)
+        self._evidence_complete = False  # the rows hold every hypothesis (evidence_by_hypothesis read them all)
 
     @classmethod
     def from_env(cls) -> Neo4jStore:
-        """NEO4J_URI (required), NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE."""
+        """NEO4J_URI (required), NEO4J_USER (or Aura's NEO4J_USERNAME), NEO4J_PASSWORD, NEO4J_DATABASE."""
+        from kg.util import neo4j_user
+
         uri = os.environ.get("NEO4J_URI")
         if not uri:
             raise StoreUnavailable("KG_STORE=neo4j needs NEO4J_URI (e.g. bolt://127.0.0.1:7687)")
-        return cls(uri, os.environ.get("NEO4J_USER") or None, os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE") or None)
+        return cls(uri, neo4j_user(), os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE") or None)
 
     def close(self) -> None:
         if self._own_driver:
@@ -245,27 +277,49 @@ class Neo4jStore:
 
     # relations
     def evidence(self, hypothesis_id: str) -> list[EvidenceRow]:
-        rows = []
-        for r in self._read(Q_EVIDENCE, id=hypothesis_id):
-            verdicts = tuple((outcome, expect) for _, outcome, expect in sorted(r["verdicts"], key=lambda v: v[0]))
-            rows.append(
-                EvidenceRow(
-                    r["claim"],
-                    r["source"],
-                    r["relation"],
-                    r["strength"],
-                    r["setting"],
-                    r["rationale"],
-                    verdicts,
-                    r["kind"],
-                    r["controlled"],
-                    r["runs"],
-                    bool(r["direct"]),
-                    r["group"],
-                    bool(r["replicated"]),
-                )
-            )
-        return rows
+        cache = self._evidence_cache()
+        if cache is not None and hypothesis_id in cache:
+            return list(cache[hypothesis_id])
+        records = self._read(Q_EVIDENCE, id=hypothesis_id)
+        rows = _evidence_rows(records[0]["rows"]) if records else []
+        if cache is not None and rows:
+            cache[hypothesis_id] = rows
+        return list(rows)
+
+    def evidence_by_hypothesis(self) -> dict[str, list[EvidenceRow]]:
+        cache = self._evidence_cache()
+        if cache is not None and self._evidence_complete:
+            return {h: list(rows) for h, rows in cache.items()}
+        found = {r["id"]: _evidence_rows(r["rows"]) for r in self._read(Q_EVIDENCE_ALL) if r["rows"]}
+        if cache is not None:
+            cache.clear()
+            cache.update(found)
+            self._evidence_complete = True
+        return {h: list(rows) for h, rows in found.items()}
+
+    def _evidence_cache(self) -> dict[str, list[EvidenceRow]] | None:
+        """Evidence rows read since the last sync that changed something (like the search index):
+        a UI page asks for the same hypothesis's rows several times, the overview for all of
+        them. None while a sync is writing or the graph was never synced: read afresh then."""
+        version = self._version()
+        with self._lock:
+            if version is None or version[1]:
+                return None
+            if self._evidence[0] != version:
+                self._evidence = (version, {})
+                self._evidence_complete = False
+            return self._evidence[1]
+
+    def version(self) -> tuple[Any, Any] | None:
+        """The version of the last sync, for callers that keep answers: None while a sync is
+        writing or before the first one (answers may change under you then)."""
+        version = self._version()
+        return None if version is None or version[1] else version
+
+    def _version(self) -> tuple[Any, Any] | None:
+        """(version, dirty) of the last sync; every sync bumps the version when it starts and ends."""
+        meta = self._read(READ_META, id=META_ID)
+        return (meta[0]["version"], meta[0]["dirty"]) if meta else None
 
     def claims_of_source(self, source_id: str) -> list[Claim]:
         return [_doc(Claim, r["doc"]) for r in self._read(Q_CLAIMS_OF_SOURCE, id=source_id)]
@@ -315,8 +369,7 @@ class Neo4jStore:
 
     def _search_index(self) -> SearchIndex:
         """Built from the same entries as the embedded store's, rebuilt after each sync that changed something."""
-        meta = self._read(READ_META, id=META_ID)
-        version = (meta[0]["version"], meta[0]["dirty"]) if meta else None
+        version = self._version()
         with self._lock:
             if self._index is not None and self._index[0] == version and not (version and version[1]):
                 return self._index[1]

@@ -34,6 +34,11 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("KG_RUNS_DIR") or REPO_ROOT / "runs")
 
 
+def neo4j_user() -> str | None:
+    """The Neo4j user: NEO4J_USER, else NEO4J_USERNAME (the name in Aura's credentials file)."""
+    return os.environ.get("NEO4J_USER") or os.environ.get("NEO4J_USERNAME") or None
+
+
 def default_s2_cache() -> Path:
     """Where the Semantic Scholar cache lives: `$KG_S2_CACHE`, else `.cache/s2/` in the repository."""
     return Path(os.environ.get("KG_S2_CACHE") or REPO_ROOT / ".cache" / "s2")

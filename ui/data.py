@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,13 @@ import claimgraph
 import kg
 from ingest.metadata import cached_paper
 from kg.evidence import LEVELS, SIDES, Toggles  # noqa: F401 (re-exported for views)
+from kg.graph import Edge
 from kg.problems import Problem
 from kg.schema import CLAIM_RELATIONS, RELATIONS, SETTINGS, STRENGTHS  # noqa: F401 (re-exported for views)
-from kg.util import default_corpus, default_runs_dir
+from kg.util import default_corpus, default_runs_dir, shorten
 from kg.util import parse_overrides as parse_override_lines
 from repro import api
+from ui import graphview
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -142,13 +145,37 @@ def set_weights(w: kg.Weights | None) -> None:
 # --- queries (thin: the logic is kg's) -----------------------------------------------------
 
 
+def state_key(store: kg.Store) -> Any:
+    """Changes whenever the store's answers can: the embedded store is a new object for each
+    state of the corpus and runs (see `load`); a Neo4j store names the version of its last sync,
+    or None while a sync writes (nothing is remembered then)."""
+    version = getattr(store, "version", None)
+    # the fingerprint too: a later store could reuse a dropped one's id()
+    return version() if callable(version) else ("embedded", id(store), fingerprint())
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _memo(what: str, state: Any, args: str, _compute: Callable[[], Any]) -> Any:  # noqa: ARG001 - the cache key
+    return _compute()
+
+
+def remembered(what: str, store: kg.Store, args: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`, kept for this store state and these arguments and shared by every session:
+    at 100k claims a balance with its certainty and sensitivity (cached on the Balance) costs
+    seconds, and a page rerun (a sort, a toggle) must not pay it again."""
+    state = state_key(store)
+    return compute() if state is None else _memo(what, state, args, compute)
+
+
 def overview(store: kg.Store, w: kg.Weights | None = None) -> list[tuple[kg.Hypothesis, kg.Balance]]:
-    return kg.overview(store, w or weights())
+    w = w or weights()
+    return list(remembered("overview", store, w.model_dump_json(), lambda: kg.overview(store, w)))
 
 
 def balance(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> kg.Balance:
     """kg's balance of a hypothesis under these weights and what-if toggles (kg.evidence.aggregate)."""
-    return kg.aggregate(hypothesis_id, store.evidence(hypothesis_id), w or weights(), toggles)
+    w = w or weights()
+    return remembered("balance", store, f"{hypothesis_id}\n{w.model_dump_json()}\n{toggles!r}", lambda: kg.aggregate(hypothesis_id, store.evidence(hypothesis_id), w, toggles))
 
 
 def side_balances(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> dict[str, kg.Balance]:
@@ -158,12 +185,17 @@ def side_balances(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = No
     they were one direction), since grading them as a hedge would always say 'untested'."""
     from dataclasses import replace
 
-    rows = store.evidence(hypothesis_id)
-    out = {}
-    for side in SIDES:
-        subset = [r if side != "qualifies" else replace(r, relation="supports") for r in rows if r.relation == side]
-        out[side] = kg.aggregate(hypothesis_id, subset, w or weights(), toggles)
-    return out
+    w = w or weights()
+
+    def compute() -> dict[str, kg.Balance]:
+        rows = store.evidence(hypothesis_id)
+        out = {}
+        for side in SIDES:
+            subset = [r if side != "qualifies" else replace(r, relation="supports") for r in rows if r.relation == side]
+            out[side] = kg.aggregate(hypothesis_id, subset, w, toggles)
+        return out
+
+    return dict(remembered("sides", store, f"{hypothesis_id}\n{w.model_dump_json()}\n{toggles!r}", compute))
 
 
 def by_relation(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None) -> dict[str, list]:
@@ -171,20 +203,71 @@ def by_relation(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None
 
 
 def whole_graph(store: kg.Store) -> nx.MultiDiGraph:
-    """kg's graph of the store's corpus (kg.build_graph), which the explorer selects from."""
+    """The graph the explorer selects from, in kg's shape (kg.build_graph).
+
+    The embedded store's own graph; for a store without one (Neo4j) the explorer's skeleton:
+    hypotheses, sources and every claim's evidence from three queries (one for all the
+    evidence), kept until the next sync (`state_key`). Claims carry no statement there:
+    `explorer_graph` fills in the few it draws."""
     if isinstance(store, kg.GraphStore):
         return store.graph  # built once per loaded store
-    path = corpus_path()
-    return _graph_from_entities(str(path), fingerprint(path), store)
+    state = state_key(store)
+    return skeleton_graph(store) if state is None else _skeleton(state, store)
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _graph_from_entities(path: str, fp: str, _store: kg.Store) -> nx.MultiDiGraph:  # noqa: ARG001 - path, fp are the cache key
-    """A store without a networkx graph (Neo4j): kg builds one the same way from its entities."""
-    sources = _store.sources()
-    claims = {c.id: c for s in sources for c in _store.claims_of_source(s.id)}
-    corpus = kg.Corpus(sources={s.id: s for s in sources}, hypotheses={h.id: h for h in _store.hypotheses()}, claims=claims)
-    return kg.build_graph(corpus)
+@st.cache_resource(max_entries=2, show_spinner="Reading the graph…")
+def _skeleton(state: Any, _store: kg.Store) -> nx.MultiDiGraph:  # noqa: ARG001 - the cache key
+    return skeleton_graph(_store)
+
+
+def skeleton_graph(store: kg.Store) -> nx.MultiDiGraph:
+    """kg's graph minus claim statements, runs and claim links, from a store's queries."""
+    g = nx.MultiDiGraph()
+    for s in store.sources():
+        g.add_node(kg.node_key(kg.Kind.source, s.id), kind=kg.Kind.source.value, id=s.id, label=s.title, year=s.year)
+    hypotheses = store.hypotheses()
+    for h in hypotheses:
+        g.add_node(kg.node_key(kg.Kind.hypothesis, h.id), kind=kg.Kind.hypothesis.value, id=h.id, label=h.title, statement=h.statement)
+    for h in hypotheses:
+        if h.parent and kg.node_key(kg.Kind.hypothesis, h.parent) in g:
+            g.add_edge(kg.node_key(kg.Kind.hypothesis, h.id), kg.node_key(kg.Kind.hypothesis, h.parent), type=Edge.REFINES.value)
+    for hid, rows in store.evidence_by_hypothesis().items():
+        hk = kg.node_key(kg.Kind.hypothesis, hid)
+        for r in rows:
+            ck = kg.node_key(kg.Kind.claim, r.claim)
+            if ck not in g:
+                g.add_node(ck, kind=kg.Kind.claim.value, id=r.claim, label=r.claim, setting=r.setting, source=r.source)
+                sk = kg.node_key(kg.Kind.source, r.source)
+                if sk in g:
+                    g.add_edge(ck, sk, type=Edge.FROM.value)
+            g.add_edge(ck, hk, type=Edge.EVIDENCE.value, relation=r.relation, strength=r.strength)
+    return g
+
+
+def explorer_graph(store: kg.Store, whole: nx.MultiDiGraph, *filters: Any, **options: Any) -> nx.MultiDiGraph:
+    """What the explorer draws: graphview.select's strongest claims (capped there, so the browser
+    never gets the whole graph), with the drawn claims' statements filled in when `whole` is a
+    skeleton. `graph["matched"]` / `graph["omitted"]` say how many matched and were left out."""
+
+    def compute() -> nx.MultiDiGraph:
+        g = graphview.select(whole, *filters, **options)
+        for _, a in g.nodes(data=True):
+            if a["kind"] == kg.Kind.claim and "statement" not in a:
+                claim = store.claim(a["id"])
+                if claim is not None:
+                    a.update(statement=claim.statement, label=shorten(claim.statement))
+        return g
+
+    # kept per store state and filters: selecting walks every evidence edge (200k at 100k claims)
+    return nx.MultiDiGraph(remembered("explorer", store, repr((filters, sorted(options.items()))), compute))
+
+
+def source_titles(store: kg.Store) -> dict[str, str]:
+    """{source id: title} for every source, from one query: pages that name thousands of
+    sources (a hypothesis's forest plot at 100k claims) must not ask for them one by one."""
+    if isinstance(store, kg.GraphStore):
+        return {s.id: s.title for s in store.corpus.sources.values()}
+    return dict(remembered("source titles", store, "", lambda: {s.id: s.title for s in store.sources()}))
 
 
 # --- contributing ---------------------------------------------------------------------------

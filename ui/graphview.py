@@ -28,7 +28,7 @@ KIND_ICON: dict[str, str] = {Kind.hypothesis: "flag", Kind.claim: "description",
 
 def entities(g: nx.MultiDiGraph, kind: Kind) -> dict[str, dict[str, Any]]:
     """{id: node attributes} for every node of one kind, in key order."""
-    return {a["id"]: a for _, a in sorted(g.nodes(data=True)) if a["kind"] == kind}
+    return {a["id"]: a for _, a in sorted((k, a) for k, a in g.nodes(data=True) if a["kind"] == kind)}
 
 
 def source_years(g: nx.MultiDiGraph) -> list[int]:

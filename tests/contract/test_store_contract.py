@@ -87,6 +87,12 @@ def test_evidence_of_every_hypothesis(reference, store):
         assert store.evidence(h) == reference.evidence(h), h
 
 
+def test_evidence_of_all_hypotheses_at_once(reference, store):
+    """The overview's one query gives every hypothesis's rows, as `evidence` does one by one."""
+    want = {h: reference.evidence(h) for h in reference.corpus.hypotheses if reference.evidence(h)}
+    assert store.evidence_by_hypothesis() == want
+
+
 def test_balances_overview_and_grouping(reference, store):
     """The derived queries the UI shows (they run on the interface, once for both stores)."""
 

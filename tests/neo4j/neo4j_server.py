@@ -36,7 +36,9 @@ def uri() -> str:
 
 
 def auth() -> tuple[str, str] | None:
-    user = os.environ.get("NEO4J_USER")
+    from kg.util import neo4j_user
+
+    user = neo4j_user()
     if not user:
         return None
     return (user, os.environ.get("NEO4J_PASSWORD", ""))

@@ -170,6 +170,21 @@ def test_edits_are_applied_and_reported(neo4j_db, bundled):
     assert_same_answers(old, neo4j_db)
 
 
+def test_a_long_lived_store_answers_from_each_new_sync(neo4j_db, bundled):
+    """The store keeps evidence rows per sync version (as it keeps the search index): the same
+    store object, asked before and after a sync that changed something, answers from each."""
+    sync(bundled, neo4j_db, database=DB)
+    store = Neo4jStore("bolt://unused", driver=neo4j_db, database=DB)
+    before = store.evidence_by_hypothesis()
+    assert before == bundled.evidence_by_hypothesis()
+    new = edited(bundled)
+    sync(new, neo4j_db, database=DB)
+    after = store.evidence_by_hypothesis()
+    assert after == new.evidence_by_hypothesis() != before
+    for h in new.corpus.hypotheses:
+        assert store.evidence(h) == new.evidence(h), h
+
+
 def test_sync_to_an_empty_corpus_removes_everything(neo4j_db, bundled):
     from kg.loading import Corpus
 
@@ -249,7 +264,7 @@ def test_sync_command_summary_and_rerun(neo4j_db):
 
 def _run_sync_command(uri: str, user: str | None = None, password: str | None = None) -> subprocess.CompletedProcess:
     """`kg sync --neo4j URI` as a user runs it; credentials travel in the environment."""
-    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_URI")}
+    env = {k: v for k, v in os.environ.items() if k not in ("NEO4J_USER", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_URI")}
     env.update({"NEO4J_USER": user, "NEO4J_PASSWORD": password or ""} if user else {})
     return subprocess.run([sys.executable, "-m", "cli.app", "sync", "--neo4j", uri], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
 

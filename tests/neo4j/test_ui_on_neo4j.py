@@ -30,7 +30,7 @@ def ui_on_neo4j(neo4j_db, monkeypatch, tmp_path):
     monkeypatch.setenv("KG_STORE", "neo4j")
     monkeypatch.setenv("NEO4J_URI", uri())
     monkeypatch.setenv("KG_RUNS_DIR", str(tmp_path / "runs"))
-    for name in ("NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
+    for name in ("NEO4J_USER", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
         monkeypatch.delenv(name, raising=False)
     return graph
 

@@ -64,7 +64,7 @@ with st.container(border=True):
     include_sources = c5.toggle("Show sources", key="gx_sources")
     max_claims = c6.number_input("At most this many claims", 10, 1000, step=10, key="gx_max")
 
-g = graphview.select(whole, hyps, rels, sets, years, include_sources, int(max_claims))
+g = data.explorer_graph(store, whole, hyps, rels, sets, years, include_sources, int(max_claims))
 
 # the filters, as a shareable URL
 filters: dict[str, str] = {
@@ -78,7 +78,7 @@ filters: dict[str, str] = {
 qp.from_dict({k: v for k, v in filters.items() if v})
 
 kinds = {kind: len(graphview.entities(g, kind)) for kind in (Kind.hypothesis, Kind.claim, Kind.source)}
-summary = f"{kinds[Kind.hypothesis]} hypotheses · {kinds[Kind.claim]} claims · {kinds[Kind.source]} sources · {g.number_of_edges()} edges"
+summary = f"Showing {kinds[Kind.claim]} of {g.graph['matched']} matching claims · {kinds[Kind.hypothesis]} hypotheses · {kinds[Kind.source]} sources · {g.number_of_edges()} edges"
 if g.graph.get("omitted"):
     st.warning(f"{g.graph['matched']} claims match; showing the {kinds[Kind.claim]} strongest. Narrow the filters or raise the limit to see more.", icon=":material/filter_alt:")
 st.caption(summary)

@@ -269,6 +269,9 @@ def summary_of_findings() -> None:
     )
 
 
+DISCUSSION_SHOWN = 50  # at 100k claims a hypothesis has thousands of opinions: a page of links, not all
+
+
 def discussion() -> None:
     cs = findings.discussion_of(b)
     weighed = any(c.weight > 0 for c in cs)
@@ -279,7 +282,9 @@ def discussion() -> None:
     )
     if not cs:
         st.caption("No opinion or definition bears on this hypothesis.")
-    for c in sorted(cs, key=lambda c: (c.row.relation, c.row.claim)):
+    if len(cs) > DISCUSSION_SHOWN:
+        st.caption(f"Showing {DISCUSSION_SHOWN} of {len(cs)}; the claims below list them all.")
+    for c in sorted(cs, key=lambda c: (c.row.relation, c.row.claim))[:DISCUSSION_SHOWN]:
         claim = store.claim(c.row.claim)
         w.badges([(c.row.kind, "gray"), (c.row.relation, palette.RELATION_BADGE[c.row.relation]), ("weighed" if c.weight > 0 else "not weighed", "violet" if c.weight > 0 else "gray")])
         w.page_link("claim", c.row.claim, claim.statement if claim else c.row.claim)
@@ -294,16 +299,23 @@ with right:
 # --- forest plot -------------------------------------------------------------------------------
 
 
+FOREST_SHOWN = 60
+
+
 def forest_plot() -> None:
     st.subheader("Sources, weighed")
-    titles = {s: (src.title if (src := store.source(s)) else s) for s in {c.row.source for c in b.contributions}}
+    known = data.source_titles(store)
+    titles = {s: known.get(s, s) for s in {c.row.source for c in b.contributions}}
     df = findings.forest_frame(b, titles)
+    hidden = b.sources - len(df)
     if df.empty:
         st.info("Nothing weighs under these weights and what-ifs.", icon=":material/filter_alt_off:")
     else:
+        if len(df) > FOREST_SHOWN:  # thousands of sources at 100k claims: the heaviest either way
+            st.caption(f"Showing the {FOREST_SHOWN} of {len(df)} sources that weigh most either way.")
+            df = df.loc[df["signed"].abs().nlargest(FOREST_SHOWN).index].sort_index()
         st.altair_chart(findings.forest_chart(df), width="stretch", key="forest")
     st.altair_chart(findings.pooled_chart(b), width="stretch", key="pooled")
-    hidden = b.sources - len(df)
     st.caption(
         "One row per source (its number of claims in brackets): green bars weigh for, red against; a grey dot at 0 is "
         "qualifying weight (it pulls the balance toward 0); ◆ marks a source a reproduction run agrees with. "
