@@ -91,7 +91,8 @@ RETURN t.job AS job, t.preset AS preset, t.doc AS doc, t.ord AS ord
 Q_EXISTS = "MATCH (n:KgNode {key: $key}) RETURN count(n) AS n"
 Q_NEIGHBOURS = """
 UNWIND $keys AS k
-MATCH (:KgNode {key: k})--(m:KgNode)
+MATCH (n:KgNode {key: k})--(m:KgNode)
+USING INDEX n:KgNode(key)
 RETURN DISTINCT m.key AS key
 """
 Q_NODES = """

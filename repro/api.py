@@ -238,6 +238,9 @@ def list_runs(job: str | None = None, status: str | None = None, store: StoreLik
     reap_children()
     s = _store(store)
     found = problems if problems is not None else []
+    if not s.root.is_dir():  # no runs yet, or a runs "folder" that is not one
+        s.run_ids()  # warns about the second
+        return []
     rows = [RunStatus.model_validate_json(row) for row in RunIndex(s.root).listing(lambda run_id: _listing_row(s, run_id, found))]
     rows = [r for r in rows if (not job or r.job == job) and (not status or r.status == status)]
     rows.sort(key=lambda r: (r.created_at or "", r.run_id), reverse=True)

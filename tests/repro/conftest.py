@@ -21,7 +21,7 @@ TINY = {
     "llc": dict(networks=["3-2-3:1", "2-2-2:1"], control="2-2:1", n=200, chains=2, steps=60, batch_size=50, eval_every=20),
 }
 # A run that takes minutes unless stopped: for cancel, kill and timeout tests.
-LONG = dict(n=60, k=4, width=64, max_steps=10_000_000, eval_every=100_000, test_size=64, sweep_ns=[])
+LONG = dict(n=60, k=4, width=64, max_steps=1_000_000, eval_every=100_000, test_size=64, sweep_ns=[])
 
 
 @pytest.fixture(autouse=True)

@@ -35,11 +35,11 @@ def test_the_runs_page_lists_the_readable_runs_and_names_the_broken_one(app):
     good, half, wrong = damaged_store()
     at = app("runs")
     warnings = sorted(e.value.replace("\\", "") for e in at.warning)
-    assert len(warnings) == 2, warnings
-    assert any(half in x and "request.json does not parse" in x for x in warnings), warnings
-    assert any(wrong in x and "not a readable run record" in x for x in warnings), warnings
+    # the half-written request leaves its run out, named on the page; a verdict of the wrong
+    # shape is skipped by the store (one logged warning) and its run lists without an outcome
+    assert len(warnings) == 1 and half in warnings[0] and "request.json does not parse" in warnings[0], warnings
     table = at.dataframe[-1].value
-    assert list(table["run"]) == [f"./runs?run={good}"]
+    assert sorted(table["run"]) == sorted([f"./runs?run={good}", f"./runs?run={wrong}"])
     # opening the broken run is a deliberate error, not a traceback
     at = app("runs", run=half)
     assert "could not be read" in at.error[0].value
