@@ -110,7 +110,7 @@ def main() -> None:
 
     store = RunStore(root)
     t0 = time.perf_counter()
-    before = sorted((api._status(store, r) for r in store.run_ids()), key=lambda r: r.created_at or "", reverse=True)
+    before = sorted((api._status(store, r, store.request(r) or {}) for r in store.run_ids()), key=lambda r: r.created_at or "", reverse=True)
     scan_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     now = api.list_runs(store=store)

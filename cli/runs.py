@@ -1,7 +1,7 @@
 """The reproduction commands, over `repro.api`:
 
-kg run JOB [--preset smoke|full] [--set key=value]... [--seed N] [--backend local|ray]
-           [--address ADDR] [--force] [--detach]
+kg run JOB [--preset smoke|full] [--set key=value]... [--seed N | --seeds 0,1,2]
+           [--backend local|ray] [--address ADDR] [--force] [--detach]
 kg runs [--job J] [--status S]            table of runs
 kg runs show ID [--png PATH]              summary, verdict, curves
 kg runs cancel ID
@@ -36,6 +36,7 @@ def run(
     preset: Annotated[str, typer.Option("--preset", "-p", help="smoke (CPU, ~1 min) or full (one GPU)")] = "smoke",
     set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="override a parameter: key=value (JSON values)")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1)] = 0,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="several seeds of the same request, e.g. 0,1,2 (what `kg runs publish` needs); stacked in one process where the job allows")] = None,
     backend: Annotated[Backend, typer.Option("--backend", "-b")] = Backend.local,
     address: Annotated[str | None, typer.Option("--address", help="Ray address (else RAY_ADDRESS)")] = None,
     force: Annotated[bool, typer.Option("--force", help="run again even if an identical run exists")] = False,
@@ -48,8 +49,9 @@ def run(
     from repro import api
 
     overrides = _job_and_overrides(job, set_)
+    seed_list = _seed_list(seeds) if seeds is not None else [seed]
     try:
-        run_id = api.submit(job, preset=preset, params=overrides, seed=seed, backend=backend.value, force=force, store=runs_dir, address=address)
+        run_ids = api.submit_seeds(job, preset=preset, params=overrides, seeds=seed_list, backend=backend.value, force=force, store=runs_dir, address=address)
     except ValidationError as exc:
         fail(f"bad parameters for {job}: {_one_line(exc)}")
     except ValueError as exc:
@@ -57,12 +59,28 @@ def run(
     except OSError as exc:  # the store cleans up what it began (repro/store.py)
         fail(f"cannot create the run in {exc.filename or runs_dir or 'runs/'}: {exc.strerror or exc}; nothing was left behind")
     if detach:
-        out.print(run_id, markup=False)
+        for run_id in run_ids:
+            out.print(run_id, markup=False)
         return
-    st = _follow(run_id, runs_dir)
-    _print_summary(run_id, runs_dir)
-    if st.status != "succeeded":
+    failed = False
+    for run_id in run_ids:  # the seeds of a batch finish together: following the first follows them all
+        st = _follow(run_id, runs_dir)
+        failed = failed or st.status != "succeeded"
+    for run_id in run_ids:
+        _print_summary(run_id, runs_dir)
+    if failed:
         raise typer.Exit(1)
+
+
+def _seed_list(text: str) -> list[int]:
+    """'0,1,2' -> [0, 1, 2]: distinct seeds in 0..2**32-1, at most 32."""
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        usage_error(f"--seeds: {text!r} is not a comma-separated list of seeds, e.g. 0,1,2")
+    if not seeds or len(seeds) > 32 or len(set(seeds)) != len(seeds) or not all(0 <= n < 2**32 for n in seeds):
+        usage_error(f"--seeds: give 1 to 32 distinct seeds in 0..{2**32 - 1}, e.g. 0,1,2 (got {text!r})")
+    return seeds
 
 
 def _job_and_overrides(job: str, set_: list[str] | None) -> dict[str, Any]:

@@ -244,13 +244,13 @@ def check_records(records: Iterable[RecordFile], jobs: JobCatalog, code_versions
             problems.append(Problem(found.file, found.line(key), f"verdict of record {r.job}/{r.preset}: {message}", hint))
         current = code_versions(r.job) if code_versions is not None and not issues else None
         if current is not None and current != r.code_version:
-            seeds = " ".join(str(n) for n in r.seed_numbers)
+            seeds = ",".join(str(n) for n in r.seed_numbers)
             problems.append(
                 Problem(
                     found.file,
                     found.line("code_version"),
                     f"stale verdict of record {r.job}/{r.preset}: its seeds ran on job code {r.code_version}, the job is now {current}; it weighs as no verdict",
-                    f"re-run seeds {seeds} with `kg run {r.job} --preset {r.preset} --seed N` (and its params), then `kg runs publish {r.job} --preset {r.preset}`",
+                    f"re-run its seeds with `kg run {r.job} --preset {r.preset} --seeds {seeds}` (and its params), then `kg runs publish {r.job} --preset {r.preset}`",
                     "warning",
                 )
             )

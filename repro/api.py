@@ -45,6 +45,7 @@ __all__ = [
     "result",
     "status",
     "submit",
+    "submit_seeds",
     "verdict_of_record",
     "wait",
 ]
@@ -156,36 +157,69 @@ def submit(
     run keeps the name of whoever started it). `started_by` is recorded with the request:
     the UI passes the signed-in user, otherwise it is the local user name (`local_user`).
     Raises ValueError for an unknown job/preset/backend or params the job's model rejects."""
-    from repro.registry import validate_params  # imports the job: running it needs torch anyway
+    return submit_seeds(job, preset, params, [seed], backend, force, store, address, max_concurrent, timeout_s, started_by)[0]
 
+
+def submit_seeds(
+    job: str,
+    preset: str = "smoke",
+    params: dict[str, Any] | None = None,
+    seeds: list[int] | tuple[int, ...] = (0, 1, 2),
+    backend: str = "local",
+    force: bool = False,
+    store: StoreLike = None,
+    address: str | None = None,
+    max_concurrent: int | None = None,
+    timeout_s: float | None = None,
+    started_by: str | None = None,
+) -> list[str]:
+    """Start one run per seed of the same request (what a verdict of record needs) and return
+    their ids in seed order; each seed is found-or-created as in `submit`. On the local backend,
+    the new runs of a job that can stack its seeds (`run_seeds`) share one worker process and
+    one slot, and the preset's timeout covers them all (it is multiplied by their number);
+    other jobs and Ray get one worker per run, so seeds run in parallel where slots allow."""
+    from repro.registry import get_job, validate_params  # imports the job: running it needs torch anyway
+
+    seeds = [int(seed) for seed in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
     s = _store(store)
     resolved = validate_params(job, preset, params or {}).model_dump(mode="json")
     runner = get_runner(backend, address=address, max_concurrent=max_concurrent)
     version = code_version()
-    key = request_key(job, resolved, int(seed), version)
     settings = catalog().preset(job, preset)
-    request = {
-        "job": job,
-        "preset": preset,
-        "params": resolved,
-        "overrides": params or {},
-        "seed": int(seed),
-        "code_version": version,
-        "job_code_version": job_code_version(job),
-        "key": key,
-        "num_gpus": settings["num_gpus"],
-        "timeout_s": timeout_s if timeout_s is not None else settings["timeout_s"],
-        "started_by": started_by or local_user(),
-        **runner.request_fields(),
-    }
+    stack = backend == "local" and len(seeds) > 1 and hasattr(get_job(job), "run_seeds")
     with s.submission_lock():  # find-or-create as one step: identical requests at once make one run
-        if not force:
-            existing = s.find(key, ("succeeded",) + ACTIVE)
+        found: dict[int, str] = {}
+        for seed in seeds:
+            existing = None if force else s.find(request_key(job, resolved, seed, version), ("succeeded",) + ACTIVE)
             if existing:
-                return existing
-        run_id = s.create(request)
-        runner.start(s, run_id)
-    return run_id
+                found[seed] = existing
+        fresh = [seed for seed in seeds if seed not in found]
+        limit = timeout_s if timeout_s is not None else settings["timeout_s"] * (len(fresh) if stack else 1)
+        for seed in fresh:
+            request = {
+                "job": job,
+                "preset": preset,
+                "params": resolved,
+                "overrides": params or {},
+                "seed": seed,
+                "code_version": version,
+                "job_code_version": job_code_version(job),
+                "key": request_key(job, resolved, seed, version),
+                "num_gpus": settings["num_gpus"],
+                "timeout_s": limit,
+                "started_by": started_by or local_user(),
+                **runner.request_fields(),
+            }
+            found[seed] = s.create(request)
+        new = [found[seed] for seed in fresh]
+        if stack and len(new) > 1:
+            runner.start_batch(s, new)
+        else:
+            for run_id in new:
+                runner.start(s, run_id)
+    return [found[seed] for seed in seeds]
 
 
 def status(run_id: str, store: StoreLike = None) -> RunStatus:
@@ -349,8 +383,8 @@ class NotEnoughSeeds(ValueError):
         options = (f" --preset {preset}" if preset != "smoke" else "") + "".join(f" --set '{k}={json.dumps(v)}'" for k, v in sorted(overrides.items()))
         have = f"seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}" if seeds else "no seed"
         older_note = f" ({older} run(s) on older job code do not count)" if older else ""
-        commands = " and ".join(f"`kg run {job}{options} --seed {n}`" for n in missing)
-        super().__init__(f"{job}/{preset} has succeeded runs for {have} on the current job code {version}{older_note}; a verdict of record needs {MIN_SEEDS}: run {commands}, then publish again")
+        command = f"`kg run {job}{options} --seeds {','.join(map(str, missing))}`" if len(missing) > 1 else f"`kg run {job}{options} --seed {missing[0]}`"
+        super().__init__(f"{job}/{preset} has succeeded runs for {have} on the current job code {version}{older_note}; a verdict of record needs {MIN_SEEDS}: run {command}, then publish again")
 
 
 def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | None = None, store: StoreLike = None) -> VerdictOfRecord:

@@ -52,6 +52,17 @@ def environment(device: Any) -> dict[str, Any]:
 
 def execute(job: str, params: dict[str, Any], seed: int, emit: Callable[[dict[str, Any]], None], should_stop: Callable[[], bool] = lambda: False) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate params, run the job, judge it. Returns (result, verdict) as JSON-ready dicts."""
+    return execute_seeds(job, params, [seed], [emit], should_stop)[0]
+
+
+def execute_seeds(
+    job: str, params: dict[str, Any], seeds: list[int], emits: list[Callable[[dict[str, Any]], None]], should_stop: Callable[[], bool] = lambda: False
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Several seeds of one request in this process, one (result, verdict) per seed, in order.
+
+    A job that defines `run_seeds(params, contexts)` trains its seeds side by side (stacked models
+    in one step loop); any other job runs them one after the other. Each seed has its own Context,
+    so its metrics and progress go to its own run."""
     import torch
 
     from repro.core import Context
@@ -62,9 +73,17 @@ def execute(job: str, params: dict[str, Any], seed: int, emit: Callable[[dict[st
     # One thread by default: these models are small, and on a shared 2-core machine two OpenMP
     # threads per run were 3-6x slower per step than one (bench/README.md). KG_TORCH_THREADS overrides.
     torch.set_num_threads(int(os.environ.get("KG_TORCH_THREADS") or 1))
-    ctx = Context(seed=seed, emit=emit, should_stop=should_stop)
-    emit({"kind": "env", "env": environment(ctx.device)})
-    result = module.run(p, ctx)
-    verdict = module.verdict(result)
-    plain = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-    return plain, verdict.model_dump(mode="json")
+    contexts = [Context(seed=seed, emit=emit, should_stop=should_stop) for seed, emit in zip(seeds, emits, strict=True)]
+    stacked = len(seeds) > 1 and hasattr(module, "run_seeds")
+    env = environment(contexts[0].device)
+    if len(seeds) > 1:
+        env["batch"] = {"seeds": list(seeds), "stacked": stacked}
+    for emit in emits:
+        emit({"kind": "env", "env": env})
+    results = module.run_seeds(p, contexts) if stacked else [module.run(p, ctx) for ctx in contexts]
+    out = []
+    for result in results:
+        verdict = module.verdict(result)
+        plain = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        out.append((plain, verdict.model_dump(mode="json")))
+    return out

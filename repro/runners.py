@@ -1,5 +1,5 @@
 """Runners start a run's worker process and stop it. Both backends use one worker process per
-run (`python -m repro.worker RUN_DIR`), so a crash or an out-of-memory kill cannot take down the
+run (`python -m repro.worker RUN_DIR`; or per batch of seeds, local only), so a crash or an out-of-memory kill cannot take down the
 CLI or the UI, and status/cancel/timeout work the same way:
 
   LocalRunner  the worker runs the job itself, after taking one of `max_concurrent` slots
@@ -38,13 +38,23 @@ class LocalRunner:
         return {"backend": self.backend, "max_concurrent": self.max_concurrent}
 
     def start(self, store: RunStore, run_id: str) -> int:
+        return self.start_batch(store, [run_id])
+
+    def start_batch(self, store: RunStore, run_ids: list[str]) -> int:
+        """One worker process for these runs (the seeds of one request; repro.worker)."""
         reap_children()
         env = dict(os.environ)
         # The worker imports repro from this checkout, whatever the caller's cwd or sys.path.
         env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-        log = open(store.dir(run_id) / "log.txt", "a")
+        log = open(store.dir(run_ids[0]) / "log.txt", "a")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "repro.worker", str(store.dir(run_id))], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(REPO_ROOT), start_new_session=True
+            [sys.executable, "-m", "repro.worker", *(str(store.dir(run_id)) for run_id in run_ids)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=str(REPO_ROOT),
+            start_new_session=True,
         )
         log.close()
         _children.append(proc)

@@ -77,4 +77,4 @@ def test_publish_refuses_unknown_jobs_and_bad_params(store, base_corpus):
     assert proc.returncode == 1 and "parameter 'steps': expected integer" in proc.stderr
     proc = kg("runs", "publish", JOB, "--corpus", str(base_corpus), runs=store.root)
     assert proc.returncode == 1 and "no seed on the current job code" in proc.stderr
-    assert f"`kg run {JOB} --seed 0` and `kg run {JOB} --seed 1` and `kg run {JOB} --seed 2`" in proc.stderr
+    assert f"`kg run {JOB} --seeds 0,1,2`" in proc.stderr
