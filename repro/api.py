@@ -192,7 +192,7 @@ def submit_seeds(
     with s.submission_lock():  # find-or-create as one step: identical requests at once make one run
         found: dict[int, str] = {}
         for seed in seeds:
-            existing = None if force else s.find(request_key(job, resolved, seed, version), ("succeeded",) + ACTIVE)
+            existing = None if force else s.find(request_key(job, resolved, seed, version), ("succeeded",) + ACTIVE, job)
             if existing:
                 found[seed] = existing
         fresh = [seed for seed in seeds if seed not in found]
@@ -348,7 +348,7 @@ def latest_verdict(job: str, preset: str = "smoke", params: dict[str, Any] | Non
     s = _store(store)
     resolved = catalog().resolve(job, preset, params or {})
     best: RunVerdict | None = None
-    for run_id in s.run_ids():
+    for run_id in s.run_ids(job):
         try:
             found = _run_verdict(s, run_id, job, preset, resolved)
         except (ValueError, TypeError, AttributeError, OSError):
@@ -402,7 +402,7 @@ def verdict_of_record(job: str, preset: str = "smoke", params: dict[str, Any] | 
     version = job_code_version(job)
     latest: dict[int, tuple[str, str, dict[str, Any]]] = {}  # seed -> (run id, finished at, verdict)
     older = 0
-    for run_id in s.run_ids():
+    for run_id in s.run_ids(job):
         req = s.request(run_id) or {}  # a corrupt one is warned about and skipped
         if req.get("job") != job or req.get("preset") != preset or req.get("params") != resolved:
             continue

@@ -237,6 +237,14 @@ def request_key(job: str, params: dict, seed: int, version: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+RUN_ID = re.compile(r"(?P<job>.+)-\d{8}-\d{6}-[0-9a-f]{6}")  # what `RunStore.create` names a run
+
+
+def _may_hold(name: str, job: str) -> bool:
+    named = RUN_ID.fullmatch(name)
+    return named is None or named["job"] == job
+
+
 def pid_alive(pid: int | None, host: str | None = None) -> bool:
     """Is this run's worker process still there? A run owned by another host cannot be checked
     from here and counts as alive."""
@@ -304,17 +312,21 @@ class RunStore:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def run_ids(self) -> list[str]:
+    def run_ids(self, job: str | None = None) -> list[str]:
+        """Every run folder, newest name first. With `job`, only the folders that may hold a run
+        of that job: run ids start with their job's name (`create`), so the look-ups that want
+        one job's runs read no other job's files. A folder not named like a run id is kept."""
         if not self.root.exists():
             return []
         if not self.root.is_dir():
             warn_once(f"{self.root}: the runs folder is not a folder; no local runs are read")
             return []
-        return sorted((p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "request.json").exists()), reverse=True)
+        names = (p.name for p in self.root.iterdir() if not p.name.startswith(".") and (job is None or _may_hold(p.name, job)))
+        return sorted((name for name in names if (self.root / name).is_dir() and (self.root / name / "request.json").exists()), reverse=True)
 
-    def find(self, key: str, statuses: tuple[str, ...]) -> str | None:
-        """Most recent run with this dedup key in one of these statuses."""
-        requests = {run_id: self.request(run_id) or {} for run_id in self.run_ids()}
+    def find(self, key: str, statuses: tuple[str, ...], job: str | None = None) -> str | None:
+        """Most recent run with this dedup key in one of these statuses (of `job`, when given)."""
+        requests = {run_id: self.request(run_id) or {} for run_id in self.run_ids(job)}
         for run_id in sorted(requests, key=lambda r: requests[r].get("created_at") or "", reverse=True):
             if requests[run_id].get("key") == key and self.status(run_id)["status"] in statuses:
                 return run_id

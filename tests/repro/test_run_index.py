@@ -101,3 +101,23 @@ def test_an_index_of_another_format_is_replaced(store):
     db = sqlite3.connect(store.root / INDEX_NAME)
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2  # rebuilt in the new shape
     db.close()
+
+
+def test_one_jobs_look_ups_read_only_that_jobs_folders(store, caplog):
+    """Run ids start with their job's name, so finding a job's runs (dedup, latest verdict,
+    verdict of record) never opens another job's files; folders named otherwise are still read."""
+    mine = finished_run(store, job="superposition")
+    other = finished_run(store, job="grokking")
+    (store.root / other / "request.json").write_text("{ not json")  # would warn if it were read
+    copied = store.root / "copied-by-hand"
+    shutil.copytree(store.root / mine, copied)
+    assert store.run_ids("superposition") == sorted([mine, "copied-by-hand"], reverse=True)
+    assert other in store.run_ids()
+    assert store.run_ids("grok") == ["copied-by-hand"]  # a job whose name is a prefix of another's
+    key = store.request(mine)["key"]
+    caplog.set_level("WARNING")
+    assert store.find(key, ("succeeded",), "superposition") in (mine, "copied-by-hand")
+    assert api.latest_verdict("superposition", store=store) is None  # params {} are not the preset's
+    assert other not in caplog.text
+    store.find(key, ("succeeded",))  # without a job every folder is read: the corrupt one is named
+    assert other in caplog.text
