@@ -61,6 +61,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repro.core import Context, Verdict, decide, seed_everything
+from repro.transformer import Block
 
 # ---------------------------------------------------------------------------------------------
 # Config
@@ -180,22 +181,6 @@ def dmmse_predictions(x: torch.Tensor, y: torch.Tensor, tasks: torch.Tensor, noi
 # Model
 
 
-class Block(torch.nn.Module):
-    def __init__(self, d: int, n_heads: int):
-        super().__init__()
-        self.n_heads = n_heads
-        self.ln1, self.ln2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
-        self.qkv, self.proj = torch.nn.Linear(d, 3 * d), torch.nn.Linear(d, d)
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(d, 4 * d), torch.nn.ReLU(), torch.nn.Linear(4 * d, d))
-
-    def forward(self, h):
-        B, T, d = h.shape
-        q, k, v = self.qkv(self.ln1(h)).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        h = h + self.proj(a.transpose(1, 2).reshape(B, T, d))
-        return h + self.mlp(self.ln2(h))
-
-
 class ICLTransformer(torch.nn.Module):
     """GPT-style (pre-LayerNorm) over the interleaved tokens x_1, y_1, ..., x_K, y_K, each token
     a (D+1)-vector: [0, x] for inputs, [y, 0...] for labels. y_k is read out at x_k's position."""
@@ -204,7 +189,7 @@ class ICLTransformer(torch.nn.Module):
         super().__init__()
         self.embed = torch.nn.Linear(P.dim + 1, P.d_model)
         self.pos = torch.nn.Parameter(0.02 * torch.randn(2 * P.n_points, P.d_model))
-        self.blocks = torch.nn.ModuleList(Block(P.d_model, P.n_heads) for _ in range(P.n_layers))
+        self.blocks = torch.nn.ModuleList(Block(P.d_model, P.n_heads, torch.nn.ReLU) for _ in range(P.n_layers))
         self.ln_f, self.head = torch.nn.LayerNorm(P.d_model), torch.nn.Linear(P.d_model, 1)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -53,6 +53,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repro.core import Context, Verdict, decide, seed_everything
+from repro.transformer import Block
 
 # ---------------------------------------------------------------------------------------------
 # Config
@@ -138,22 +139,6 @@ class Facts:
 
 # ---------------------------------------------------------------------------------------------
 # Model
-
-
-class Block(torch.nn.Module):
-    def __init__(self, d: int, n_heads: int):
-        super().__init__()
-        self.n_heads = n_heads
-        self.ln1, self.ln2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
-        self.qkv, self.proj = torch.nn.Linear(d, 3 * d), torch.nn.Linear(d, d)
-        self.mlp = torch.nn.Sequential(torch.nn.Linear(d, 4 * d), torch.nn.GELU(), torch.nn.Linear(4 * d, d))
-
-    def forward(self, h):
-        B, T, d = h.shape
-        q, k, v = self.qkv(self.ln1(h)).view(B, T, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        h = h + self.proj(a.transpose(1, 2).reshape(B, T, d))
-        return h + self.mlp(self.ln2(h))
 
 
 class GPT(torch.nn.Module):
