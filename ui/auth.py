@@ -30,10 +30,10 @@ class Gate:
     def team(self) -> bool:
         return self.settings is not None
 
-    def check_request(self, preset: str, backend: str, address: str | None) -> policy.Decision:
-        """May this user start this run now (runner, Ray address, preset, their active runs)?"""
+    def check_request(self, preset: str, backend: str, address: str | None, count: int = 1) -> policy.Decision:
+        """May this user start `count` runs now (runner, Ray address, preset, their active runs)?"""
         active = data.active_runs_of(self.user.name) if self.team and self.may_run else 0
-        return policy.check_request(self.settings, self.user, preset=preset, backend=backend, address=address, active=active)
+        return policy.check_request(self.settings, self.user, preset=preset, backend=backend, address=address, active=active, count=count)
 
 
 def gate() -> Gate:

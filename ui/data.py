@@ -365,10 +365,11 @@ def params_table(job: str, preset: str, overrides: dict[str, Any]) -> pd.DataFra
     return pd.DataFrame([{"parameter": k, "value": str(v), "description": schema.get(k, {}).get("description", "")} for k, v in resolved.items()])
 
 
-def submit_run(job: str, preset: str, overrides: dict[str, Any], seed: int, backend: str, force: bool, started_by: str | None = None, address: str | None = None) -> str:
-    """Start a run recorded as started by `started_by` (None: the server's own user); raises
-    ValueError when the job's own model rejects the parameters."""
-    return api.submit(job, preset, overrides, seed=seed, backend=backend, force=force, started_by=started_by, address=address)
+def submit_runs(job: str, preset: str, overrides: dict[str, Any], seeds: list[int], backend: str, force: bool, started_by: str | None = None, address: str | None = None) -> list[str]:
+    """Start one run per seed, recorded as started by `started_by` (None: the server's own user);
+    returns their ids in seed order. Raises ValueError when the job's own model rejects the
+    parameters."""
+    return api.submit_seeds(job, preset, overrides, seeds=seeds, backend=backend, force=force, started_by=started_by, address=address)
 
 
 def local_user() -> str:

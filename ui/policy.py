@@ -238,9 +238,9 @@ def preset_allowed(settings: Settings | None, preset: str) -> bool:
     return PRESET_SIZES.index(preset) <= PRESET_SIZES.index(settings.runs.max_preset)
 
 
-def check_request(settings: Settings | None, user: User, *, preset: str, backend: str, address: str | None, active: int) -> Decision:
-    """May this user start this run now? `active` is how many of the user's runs are queued or
-    running. Checked when the Runs page renders (to disable the button and say why) and again
+def check_request(settings: Settings | None, user: User, *, preset: str, backend: str, address: str | None, active: int, count: int = 1) -> Decision:
+    """May this user start `count` runs (the seeds of one request) now? `active` is how many of
+    the user's runs are queued or running. Checked when the Runs page renders (to disable the button and say why) and again
     when the button is pressed (a disabled button is only a hint to the browser)."""
     allowed = may_run(settings, user)
     if not allowed or settings is None:
@@ -252,8 +252,9 @@ def check_request(settings: Settings | None, user: User, *, preset: str, backend
         return Decision(False, f"Ray address {address!r} is not one of this server's: {', '.join(runs.ray_addresses)}.")
     if not preset_allowed(settings, preset):
         return Decision(False, f"Preset {preset!r} is larger than this server allows (at most {runs.max_preset!r}).")
-    if active >= runs.max_queued:
-        return Decision(False, f"You have {active} run(s) queued or running; this server allows {runs.max_queued} at once. Wait for one to finish or cancel it.")
+    if active + count > runs.max_queued:
+        asked = f" and ask for {count} more" if count > 1 else ""
+        return Decision(False, f"You have {active} run(s) queued or running{asked}; this server allows {runs.max_queued} at once. Wait for one to finish or cancel it.")
     return YES
 
 

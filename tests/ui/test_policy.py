@@ -139,6 +139,7 @@ def test_a_run_request_is_bounded_by_runner_address_preset_and_queue(tmp_path):
     assert "larger than this server allows" in check(preset="full").reason
     assert "larger than this server allows" in check(preset="custom").reason  # unknown size: refused
     assert check(active=1) and "2 run(s) queued or running" in check(active=2).reason
+    assert check(count=2) and "0 run(s) queued or running and ask for 3 more" in check(count=3).reason  # max_queued is 2
     only_local = settings(tmp_path, "[runs]\nmax_preset = 'full'\n")
     assert check_request(only_local, ada, preset="full", backend="local", address=None, active=0).allowed is False  # ada not allowed there
     assert policy.runner_choices(only_local) == ["local"] and policy.address_choices(only_local, "x") == []

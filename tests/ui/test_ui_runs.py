@@ -60,6 +60,24 @@ def test_the_runs_form_renders_without_importing_torch(corpus):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+@pytest.mark.slow
+def test_three_seeds_from_the_form(app):
+    """The "three seeds" box starts seeds s, s+1, s+2 of one request and opens the first."""
+    at = app("runs")
+    at.selectbox(key="run_job").set_value("superposition").run()
+    at.number_input(key="run_seed").set_value(4).run()
+    at.text_area(key="run_overrides").input("steps = 40\neval_every = 20\nbatch_size = 32").run()
+    at.checkbox(key="run_three").check().run()
+    ok(at)
+    at.button(key="run_start").click().run()
+    ok(at)
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    runs = {r.seed: r for r in api.list_runs(job="superposition")}
+    assert sorted(runs) == [4, 5, 6] and runs[4].run_id == run_id
+    assert {api.wait(r.run_id, timeout=180).status for r in runs.values()} == {"succeeded"}
+
+
 def test_prefill_from_a_claim_link(app):
     at = app("runs", job="grokking", preset="full")
     assert at.selectbox(key="run_job").value == "grokking"

@@ -194,7 +194,11 @@ with st.container(border=True):
     else:
         with st.expander("Resolved parameters", expanded=False):
             st.dataframe(data.params_table(job, preset, overrides), hide_index=True, width="stretch")
-    allowed = gate.check_request(preset, backend, address)
+    three = st.checkbox(
+        f"Seeds {int(seed)}, {int(seed) + 1} and {int(seed) + 2}: the three a verdict of record needs (stacked in one process where the job can)", key="run_three", disabled=not gate.may_run
+    )
+    seeds = [int(seed) + i for i in range(3 if three else 1)]
+    allowed = gate.check_request(preset, backend, address, count=len(seeds))
     if not allowed:
         st.warning(w.md(allowed.reason), icon=":material/lock:")
     force = st.checkbox("Run again even if an identical run exists", key="run_force", disabled=not gate.may_run)
@@ -202,7 +206,7 @@ with st.container(border=True):
         if not allowed:  # checked here too: `disabled` is only a hint to the browser
             st.stop()
         try:
-            new_id = data.submit_run(job, preset, overrides, seed=int(seed), backend=backend, force=force, started_by=gate.user.name, address=address)
+            new_id = data.submit_runs(job, preset, overrides, seeds=seeds, backend=backend, force=force, started_by=gate.user.name, address=address)[0]
         except ValueError as exc:  # the job's own model rejected the parameters: shown inline
             st.error("Could not start the run:\n" + "\n".join(f"- {w.md(line)}" for line in data.readable_error(exc)), icon=":material/error:")
         else:
