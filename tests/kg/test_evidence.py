@@ -249,7 +249,9 @@ def test_leave_one_out_ranges_contain_the_full_balance(rows):
 
 grouped_rows = st.lists(
     # a source's group is the same for all its claims, as the store builds it: even sources share labs
-    st.builds(lambda i, r, s, t, src: row(f"c{i}", r, s, t, source=f"s{src}", group=f"lab{src % 3}" if src % 2 == 0 else ""), st.integers(0, 10**6), relations, strengths, settings_, st.integers(0, 7)),
+    st.builds(
+        lambda i, r, s, t, src: row(f"c{i}", r, s, t, source=f"s{src}", group=f"lab{src % 3}" if src % 2 == 0 else ""), st.integers(0, 10**6), relations, strengths, settings_, st.integers(0, 7)
+    ),
     max_size=16,
     unique_by=lambda r: r.claim,
 )
