@@ -363,9 +363,9 @@ class Balance:
             "groups": [{"group": g.name, "sources": list(g.sources), "claims": g.claims, **{side: round(w, 4) for side, w in g.weights.items()}} for g in self.groups],
         }
 
-    def explain(self) -> list[dict[str, Any]]:
-        """Each claim's contribution, largest first: the numbers behind the balance."""
-        rows = sorted(self.contributions, key=lambda c: (-c.weight, c.row.claim))
+    def explain(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Each claim's contribution (or the `limit` largest), largest first: the numbers behind the balance."""
+        rows = sorted(self.contributions, key=lambda c: (-c.weight, c.row.claim))[:limit]
         return [
             {
                 "claim": c.row.claim,
