@@ -7,6 +7,8 @@ table (CSV), and the numbers behind the balance. The method is kg.evidence's; se
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -377,6 +379,22 @@ def claim_card(contribution) -> None:
             st.caption("Why: " + w.md(row.rationale))
 
 
+def lighter_frame(contributions: list, limit: int | None) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "claim": w.url_for("claim", c.row.claim),
+                "source": c.row.source,
+                "strength": c.row.strength,
+                "setting": c.row.setting,
+                "reproduction": c.reproduction,
+                "weight": round(c.weight, 3),
+            }
+            for c in contributions[:limit]
+        ]
+    )
+
+
 labels = {relation: relation.title() for relation in data.RELATIONS}
 tabs = st.tabs([f"{labels[r]} ({len(groups[r])})" for r in labels])
 for tab, relation in zip(tabs, labels, strict=True):
@@ -391,22 +409,9 @@ for tab, relation in zip(tabs, labels, strict=True):
             claim_card(contribution)
         if len(items) > SHOWN:
             st.caption(f"{len(items) - SHOWN:,} more, lighter claims:")
-            lighter = items[SHOWN:]
             w.long_table(
-                len(lighter),
-                lambda n, lighter=lighter: pd.DataFrame(
-                    [
-                        {
-                            "claim": w.url_for("claim", c.row.claim),
-                            "source": c.row.source,
-                            "strength": c.row.strength,
-                            "setting": c.row.setting,
-                            "reproduction": c.reproduction,
-                            "weight": round(c.weight, 3),
-                        }
-                        for c in lighter[:n]
-                    ]
-                ),
+                len(items) - SHOWN,
+                partial(lighter_frame, items[SHOWN:]),
                 key=f"more_{relation}",
                 noun="claims",
                 order="the heaviest first",
