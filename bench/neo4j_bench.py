@@ -14,7 +14,8 @@ at the end; with --uri it uses that server instead and EMPTIES IT. Prints Markdo
   `session.execute_write` over rows does). Too slow to run on 100k: it runs on the first
   `--naive-sample` claims (with their sources, hypotheses and edges) and the per-row time is
   extrapolated to the whole corpus; the table says so.
-- queries: each Store query on ~20 different arguments after one warm-up call, median and p95;
+- queries: each Store query on ~20 different arguments after one warm-up call ("warm" rows: after
+  one call per argument, so each argument's cache is filled), median and p95;
   `overview` is every hypothesis's balance (what the overview page computes) and "uncached"
   rows run on a new store object each call, so neither store's evidence cache helps them.
 - `--code DIR` imports kg and claimgraph from another checkout (e.g. `git archive` of an older
@@ -106,8 +107,9 @@ def bench_naive(driver, store, sample: int) -> dict:
     return {"sample_claims": sample, "sample_rows": len(rows), "sample_s": seconds, "per_row_ms": per_row * 1e3, "full_rows": full, "extrapolated_s": per_row * full}
 
 
-def timed(fn, args_list: list) -> dict:
-    fn(args_list[0])  # warm-up (plans cached, lazy indexes built)
+def timed(fn, args_list: list, warm_all: bool = False) -> dict:
+    for a in args_list if warm_all else args_list[:1]:  # warm-up (plans cached, lazy indexes built; with warm_all every argument's cache)
+        fn(a)
     times = []
     for a in args_list:
         t0 = time.perf_counter()
@@ -118,7 +120,7 @@ def timed(fn, args_list: list) -> dict:
 
 
 def bench_queries(store, ref, fresh) -> dict[str, dict]:
-    from kg.store import balance, overview
+    from kg.store import balance, overview, summaries
 
     corpus = ref.corpus
     pick = lambda ids, n=20: [ids[int(i * len(ids) / n)] for i in range(n)]
@@ -138,14 +140,15 @@ def bench_queries(store, ref, fresh) -> dict[str, dict]:
     ]
     found = {
         "overview (every hypothesis's balance)": timed(lambda _: overview(fresh()), [0] * 3),
+        "summaries (the overview page; Neo4j: kept by the first reader)": timed(lambda _: summaries(fresh()), [0] * 5),
         "evidence_by_hypothesis (all at once)": timed(lambda _: fresh().evidence_by_hypothesis(), [0] * 3) if hasattr(store, "evidence_by_hypothesis") else None,
         "stats": timed(lambda _: store.stats(), [0] * 10),
         "hypotheses": timed(lambda _: store.hypotheses(), [0] * 10),
         "claim": timed(store.claim, claims),
         "source": timed(store.source, sources),
         "evidence (one hypothesis, uncached)": timed(lambda h: fresh().evidence(h), hyps),
-        "evidence (one hypothesis, warm)": timed(store.evidence, hyps),
-        "balance (one hypothesis, warm)": timed(lambda h: balance(store, h), hyps),
+        "evidence (one hypothesis, warm)": timed(store.evidence, hyps, warm_all=True),
+        "balance (one hypothesis, warm evidence)": timed(lambda h: balance(store, h), hyps, warm_all=True),
         "claims_of_source": timed(store.claims_of_source, sources),
         "claim_links": timed(store.claim_links, claims),
         "verdicts": timed(store.verdicts, claims),

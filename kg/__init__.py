@@ -56,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "CorpusError": "kg.store",
     "balance": "kg.store",
     "overview": "kg.store",
+    "summaries": "kg.store",
+    "Summary": "kg.summary",
     "by_relation": "kg.store",
     "resolve_key": "kg.store",
 }
@@ -81,6 +83,7 @@ __all__ = [
     "ReproductionRef",
     "Source",
     "Store",
+    "Summary",
     "Verdict",
     "Weights",
     "__version__",
@@ -92,6 +95,7 @@ __all__ = [
     "node_key",
     "overview",
     "resolve_key",
+    "summaries",
     "validate",
     "validate_text",
 ]
@@ -117,5 +121,6 @@ if TYPE_CHECKING:
     from kg.problems import Problem
     from kg.records import CitationEdge, ClaimVerdict, Verdict
     from kg.schema import Claim, ClaimLink, EvidenceLink, Hypothesis, Locator, ReproductionRef, Source
-    from kg.store import CorpusError, GraphStore, Store, balance, by_relation, overview, resolve_key
+    from kg.store import CorpusError, GraphStore, Store, balance, by_relation, overview, resolve_key, summaries
+    from kg.summary import Summary
     from kg.validation import JobCatalog, Report, validate, validate_text

@@ -247,6 +247,17 @@ class Sensitivity:
         return {"min": round(self.min, 4), "max": round(self.max, 4), "rests_on": self.rests_on}
 
 
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    """What one pass over a balance's contributions counts (see `Balance._tally`)."""
+
+    counts: dict[str, int]
+    reproductions: dict[str, int]
+    sources: int
+    contested: bool
+    untested: bool
+
+
 @dataclass
 class Balance:
     hypothesis: str
@@ -263,55 +274,67 @@ class Balance:
 
     # Derived from the contributions, which are final once `aggregate` returns; cached because a
     # page asks several times per hypothesis and a hypothesis has ~17k of them at 100k claims.
-    @cached_property
+    # One pass (`_tally`) counts what the overview shows, instead of one pass per number.
+    @property
     def contested(self) -> bool:
-        sides = {c.row.relation for c in self.contributions if c.row.strength == "strong" and c.weight > 0}
-        return {"supports", "contradicts"} <= sides
+        return self._tally.contested
 
     @property
     def counts(self) -> dict[str, int]:
-        return dict(self._counts)
+        return dict(self._tally.counts)
 
-    @cached_property
-    def _counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(SIDES, 0)
-        for c in self.contributions:
-            counts[c.row.relation] += 1
-        return counts
-
-    @cached_property
+    @property
     def sources(self) -> int:
-        return len({c.row.source for c in self.contributions})
+        return self._tally.sources
 
     @property
     def reproductions(self) -> dict[str, int]:
-        return dict(self._reproductions)
+        return dict(self._tally.reproductions)
+
+    @property
+    def untested(self) -> bool:
+        return self._tally.untested
 
     @cached_property
-    def _reproductions(self) -> dict[str, int]:
-        tally = {"agrees": 0, "disagrees": 0, "inconclusive": 0}
+    def _tally(self) -> _Tally:
+        counts = dict.fromkeys(SIDES, 0)
+        reproductions = {"agrees": 0, "disagrees": 0, "inconclusive": 0}
+        sources: set[str] = set()
+        strong: set[str] = set()
+        tested = False
         for c in self.contributions:
-            if c.reproduction in tally:
-                tally[c.reproduction] += 1
-        return tally
+            row = c.row
+            counts[row.relation] += 1
+            sources.add(row.source)
+            if c.reproduction in reproductions:
+                reproductions[c.reproduction] += 1
+            if row.strength == "strong" and c.weight > 0:
+                strong.add(row.relation)
+            if not tested and row.direct and row.relation != "qualifies" and row.kind not in ("opinion", "definition"):
+                tested = True
+        return _Tally(counts, reproductions, len(sources), {"supports", "contradicts"} <= strong, not tested)
 
     @cached_property
     def groups(self) -> list[Group]:
         """The independence groups, heaviest first."""
-        members: dict[str, list[Contribution]] = defaultdict(list)
+        # one pass: {group: (its sources, its weight per side, its claims)}; sums in contribution order
+        acc: dict[str, tuple[set[str], dict[str, float], list[int]]] = {}
         for c in self.contributions:
-            members[c.row.independence_group].append(c)
-        groups = [Group(name, tuple(sorted({c.row.source for c in cs})), {side: sum(c.weight for c in cs if c.row.relation == side) for side in SIDES}, len(cs)) for name, cs in members.items()]
+            row = c.row
+            name = row.group or row.source
+            entry = acc.get(name)
+            if entry is None:
+                entry = acc[name] = (set(), dict.fromkeys(SIDES, 0), [0])
+            entry[0].add(row.source)
+            entry[1][row.relation] += c.weight
+            entry[2][0] += 1
+        groups = [Group(name, tuple(sorted(sources)), weights, n) for name, (sources, weights, (n,)) in acc.items()]
         return sorted(groups, key=lambda g: (-sum(g.weights.values()), g.name))
 
     @cached_property
     def independent_groups(self) -> int:
         """Groups that carry weight for or against (what decides the direction)."""
         return sum(1 for g in self.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
-
-    @cached_property
-    def untested(self) -> bool:
-        return not any(c.row.direct and c.counts_as_evidence and c.row.relation != "qualifies" for c in self.contributions)
 
     @cached_property
     def certainty(self) -> tuple[str, list[str]]:
@@ -340,9 +363,9 @@ class Balance:
             "groups": [{"group": g.name, "sources": list(g.sources), "claims": g.claims, **{side: round(w, 4) for side, w in g.weights.items()}} for g in self.groups],
         }
 
-    def explain(self) -> list[dict[str, Any]]:
-        """Each claim's contribution, largest first: the numbers behind the balance."""
-        rows = sorted(self.contributions, key=lambda c: (-c.weight, c.row.claim))
+    def explain(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Each claim's contribution (or the `limit` largest), largest first: the numbers behind the balance."""
+        rows = sorted(self.contributions, key=lambda c: (-c.weight, c.row.claim))[:limit]
         return [
             {
                 "claim": c.row.claim,
@@ -368,6 +391,8 @@ def _score(support: float, against: float, qualify: float, dilution: float) -> f
 
 
 def reproduction_of(row: EvidenceRow) -> str:
+    if not row.verdicts:
+        return "none"
     outcomes = [("agrees" if outcome == expect else "disagrees") if outcome in ("reproduced", "not-reproduced") else "inconclusive" for outcome, expect in row.verdicts]
     return "disagrees" if "disagrees" in outcomes else "agrees" if "agrees" in outcomes else "inconclusive" if outcomes else "none"
 
@@ -386,27 +411,39 @@ def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None 
     if toggles is not None:
         weights = toggles.weights(weights)
     balance = Balance(hypothesis, weights.dilution, weights.diminishing)
+    contributions = balance.contributions
     by_side: dict[tuple[str, str], list[Contribution]] = defaultdict(list)
+    # A row's factors depend only on (strength, setting, kind, reproduction): a handful of
+    # combinations for ~17k rows per hypothesis at 100k claims, so each is worked out once.
+    known: dict[tuple[str, str, str, str], tuple[dict[str, float], float]] = {}
     for row in rows:
         reproduction = reproduction_of(row)
         if toggles is not None and not toggles.keeps(row, reproduction):
             continue
-        factors = base_factors(row, weights, reproduction)
-        raw = factors["strength"] * factors["setting"] * factors["kind"] * factors["reproduction"]
-        c = Contribution(row, factors, raw, reproduction, raw)
-        by_side[(row.independence_group, row.relation)].append(c)
-        balance.contributions.append(c)
+        combination = (row.strength, row.setting, row.kind, reproduction)
+        found = known.get(combination)
+        if found is None:
+            factors = base_factors(row, weights, reproduction)
+            found = known[combination] = (factors, factors["strength"] * factors["setting"] * factors["kind"] * factors["reproduction"])
+        raw = found[1]
+        c = Contribution(row, dict(found[0]), raw, reproduction, raw)
+        by_side[(row.group or row.source, row.relation)].append(c)
+        contributions.append(c)
     # Independence: within a group and a side, the k-th strongest counts diminishing^(k-1).
     for members in by_side.values():
+        if len(members) == 1:  # most groups: rank 0, factor diminishing**0 == 1
+            members[0].factors["independence"] = 1.0
+            continue
         members.sort(key=lambda c: (-c.weight, c.row.claim))
         for rank, c in enumerate(members):
             c.rank = rank
             c.factors["independence"] = weights.diminishing**rank
             c.weight *= c.factors["independence"]
-    for c in balance.contributions:
-        if c.row.relation == "supports":
+    for c in contributions:
+        relation = c.row.relation
+        if relation == "supports":
             balance.support += c.weight
-        elif c.row.relation == "contradicts":
+        elif relation == "contradicts":
             balance.against += c.weight
         else:
             balance.qualify += c.weight
@@ -496,27 +533,37 @@ def _side_sum(weights: list[float], diminishing: float) -> float:
 
 
 def leave_one_source_out(b: Balance) -> Sensitivity:
-    """The balance without each source in turn. Only the groups a source belongs to change, so
-    each leave-one-out costs the size of its groups, not of the whole evidence."""
-    raw: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)  # (group, side) -> [(source, weight before independence)]
+    """The balance without each source in turn. A source belongs to one independence group, so
+    leaving it out changes at most one (group, side) sum per side: each leave-one-out costs the
+    size of its group, not of the whole evidence. A group of one source (the common case) just
+    loses its whole sum."""
+    members: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)  # (group, side) -> [(source, weight before independence)]
     for c in b.contributions:
-        raw[(c.row.independence_group, c.row.relation)].append((c.row.source, c.raw))
+        row = c.row
+        members[(row.group or row.source, row.relation)].append((row.source, c.raw))
     d = b.diminishing
-    totals = {"supports": b.support, "contradicts": b.against, "qualifies": b.qualify}
-    side_sums = {key: _side_sum([w for _, w in members], d) for key, members in raw.items()}
-    keys_of_source: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for key, members in raw.items():
-        for source, _ in members:
-            keys_of_source[source].add(key)
-    full = b.score
+    change: dict[str, dict[str, float]] = defaultdict(dict)  # source -> {side: its side's sum without it - with it}
+    for (_, side), ms in members.items():
+        if len(ms) == 1:  # one claim: without its source the sum is 0 (its weight x diminishing**0)
+            change[ms[0][0]][side] = 0 - ms[0][1]
+            continue
+        full = _side_sum([w for _, w in ms], d)
+        first = ms[0][0]
+        if all(s == first for s, _ in ms):
+            change[first][side] = 0 - full  # what _side_sum([]) - full gives
+            continue
+        for source in dict.fromkeys(s for s, _ in ms):
+            change[source][side] = _side_sum([w for s, w in ms if s != source], d) - full
+    full_score = b.score
     without: dict[str, float] = {}
-    for source, keys in keys_of_source.items():
-        t = dict(totals)
-        for key in keys:
-            kept = [w for s, w in raw[key] if s != source]
-            t[key[1]] += _side_sum(kept, d) - side_sums[key]
-        without[source] = _score(t["supports"], t["contradicts"], t["qualifies"], b.dilution)
-    values = [full, *without.values()]
-    flips = [s for s, v in without.items() if (full > 0 and v <= 0) or (full < 0 and v >= 0)]
-    rests_on = max(flips, key=lambda s: (abs(full - without[s]), s)) if flips else None
+    for source, sides in change.items():
+        without[source] = _score(
+            b.support + sides["supports"] if "supports" in sides else b.support,
+            b.against + sides["contradicts"] if "contradicts" in sides else b.against,
+            b.qualify + sides["qualifies"] if "qualifies" in sides else b.qualify,
+            b.dilution,
+        )
+    values = [full_score, *without.values()]
+    flips = [s for s, v in without.items() if (full_score > 0 and v <= 0) or (full_score < 0 and v >= 0)]
+    rests_on = max(flips, key=lambda s: (abs(full_score - without[s]), s)) if flips else None
     return Sensitivity(min(values), max(values), rests_on, without)

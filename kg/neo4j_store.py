@@ -21,6 +21,7 @@ from kg.records import CitationEdge, ClaimVerdict
 from kg.schema import Claim, Hypothesis, Model, Source, model_in
 from kg.search import Hit, SearchIndex
 from kg.store import LinkRow, Subgraph, search_entries
+from kg.summary import Summary, dumps, loads
 from kg.sync import META_ID, READ_META
 
 if TYPE_CHECKING:
@@ -65,6 +66,20 @@ CALL (h) {
 """
 Q_EVIDENCE = "MATCH (h:Hypothesis {id: $id})" + _EVIDENCE_OF_H + "RETURN rows"
 Q_EVIDENCE_ALL = "MATCH (h:Hypothesis)" + _EVIDENCE_OF_H + "RETURN h.id AS id, rows"
+# The overview's summaries (kg.summary), kept by the first reader after each sync: one small
+# node per evidence method, valid for the sync version it names.
+Q_SUMMARIES = """
+MATCH (m:KgMeta {id: $id})
+OPTIONAL MATCH (s:KgSummary {id: $method})
+RETURN m.version AS version, m.dirty AS dirty, s.version AS kept_for, s.doc AS doc
+"""
+# Written only if no sync has started since the reader read `version` (then nothing is kept).
+KEEP_SUMMARIES = """
+MATCH (m:KgMeta {id: $id})
+WHERE m.version = $version AND NOT coalesce(m.dirty, false)
+MERGE (s:KgSummary {id: $method})
+SET s.version = $version, s.doc = $doc
+"""
 Q_CLAIMS_OF_SOURCE = "MATCH (c:Claim)-[:FROM]->(:Source {id: $id}) RETURN c.doc AS doc ORDER BY c.id"
 Q_CLAIM_LINKS = """
 MATCH (c:Claim {id: $id})
@@ -321,6 +336,34 @@ class Neo4jStore:
         """(version, dirty) of the last sync; every sync bumps the version when it starts and ends."""
         meta = self._read(READ_META, id=META_ID)
         return (meta[0]["version"], meta[0]["dirty"]) if meta else None
+
+    def kept_summaries(self, method: str) -> tuple[Any, dict[str, Summary] | None]:
+        """(the current sync version, the summaries kept for it under `method`, or None); the
+        version is None while a sync writes or before the first (nothing is kept then)."""
+        records = self._read(Q_SUMMARIES, id=META_ID, method=method)
+        if not records or records[0]["dirty"]:
+            return None, None
+        r = records[0]
+        version = (r["version"], r["dirty"])  # the same shape as `version()`
+        if r["kept_for"] != r["version"] or r["doc"] is None:
+            return version, None
+        return version, loads(r["doc"])
+
+    def keep_summaries(self, method: str, version: Any, summaries: dict[str, Summary]) -> bool:
+        """Keep `summaries` for the sync `version` (from `kept_summaries`) so later readers, on
+        any server process, read them in one query. Best effort: False when a sync started
+        since, or the server refuses the write (a read-only user); the reader computes then."""
+        from neo4j.exceptions import DriverError, Neo4jError
+
+        def work(tx: ManagedTransaction) -> int:
+            summary = tx.run(KEEP_SUMMARIES, id=META_ID, method=method, version=version[0], doc=dumps(summaries)).consume()
+            return int(summary.counters.properties_set)
+
+        try:
+            with self.driver.session(database=self.database, notifications_min_severity="OFF") as session:
+                return session.execute_write(work) > 0
+        except (Neo4jError, DriverError):
+            return False
 
     def claims_of_source(self, source_id: str) -> list[Claim]:
         return [_doc(Claim, r["doc"]) for r in self._read(Q_CLAIMS_OF_SOURCE, id=source_id)]

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from kg.evidence import Balance, Contribution, EvidenceRow, Weights, aggregate
 from kg.graph import Edge, Kind, build_graph, group_of, independently_replicated, node_key, split_key
@@ -20,6 +20,7 @@ from kg.loading import Corpus, Origin
 from kg.records import CitationEdge, ClaimVerdict
 from kg.schema import Claim, Hypothesis, Source
 from kg.search import Entry, Hit, SearchIndex
+from kg.summary import Summary, method, summarise
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -71,6 +72,33 @@ def overview(store: Store, weights: Weights | None = None) -> list[tuple[Hypothe
     """Every hypothesis with its balance, in corpus order (one evidence query for all of them)."""
     rows = store.evidence_by_hypothesis()
     return [(h, aggregate(h.id, rows.get(h.id, []), weights)) for h in store.hypotheses()]
+
+
+@runtime_checkable
+class SummaryKeeper(Protocol):
+    """A store that keeps the overview's summaries for its current state (kg.neo4j_store)."""
+
+    def kept_summaries(self, method: str) -> tuple[Any, dict[str, Summary] | None]: ...
+    def keep_summaries(self, method: str, version: Any, summaries: dict[str, Summary]) -> bool: ...
+
+
+def summaries(store: Store, weights: Weights | None = None) -> list[tuple[Hypothesis, Summary]]:
+    """Every hypothesis with the numbers the overview shows (kg.summary), in corpus order.
+
+    Computed as `overview` computes them; a store that keeps summaries (Neo4j) answers under
+    the default weights from one small query once a reader has computed them for its current
+    state, and the first reader keeps what it computed. Other weights are always computed."""
+    weights = weights or Weights()
+    if weights != Weights() or not isinstance(store, SummaryKeeper):
+        return [(h, summarise(b)) for h, b in overview(store, weights)]
+    version, kept = store.kept_summaries(method())  # the state first: what is kept below is for it
+    hypotheses = store.hypotheses()
+    if kept is not None and all(h.id in kept for h in hypotheses):
+        return [(h, kept[h.id]) for h in hypotheses]
+    found = [(h, summarise(b)) for h, b in overview(store, weights)]
+    if version is not None:
+        store.keep_summaries(method(), version, {h.id: s for h, s in found})
+    return found
 
 
 def by_relation(store: Store, hypothesis_id: str, weights: Weights | None = None) -> dict[str, list[Contribution]]:

@@ -8,6 +8,8 @@ The Neo4j model mirrors `kg.graph` (same node keys, same edge types):
     (:Source)-[:CITES {k, h, ord, intents, influential}]->(:Source)
     (:Run)-[:TESTS {k, h, ord, claim, job, preset, expect, outcome, run_id, finished_at, summary, status}]->(:Claim)
     (:KgMeta {id: 'sync', version, synced_at})    bumped whenever a sync changes something
+    (:KgSummary {id: <evidence method>, version, doc})  the overview's numbers for that version,
+                                        kept by the first reader (kg.neo4j_store); never synced
 
 How it stays idempotent and convergent:
 - Every node carries `h`, a hash of what it asserts (its properties and its outgoing edges).
@@ -57,6 +59,7 @@ SCHEMA = (
     "CREATE CONSTRAINT kg_run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT kg_node_key IF NOT EXISTS FOR (n:KgNode) REQUIRE n.key IS UNIQUE",
     "CREATE CONSTRAINT kg_meta_id IF NOT EXISTS FOR (n:KgMeta) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT kg_summary_id IF NOT EXISTS FOR (n:KgSummary) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX kg_claim_source IF NOT EXISTS FOR (n:Claim) ON (n.source)",
     "CREATE INDEX kg_cites_k IF NOT EXISTS FOR ()-[r:CITES]-() ON (r.k)",
     "CREATE INDEX kg_tests_k IF NOT EXISTS FOR ()-[r:TESTS]-() ON (r.k)",

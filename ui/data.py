@@ -167,9 +167,11 @@ def remembered(what: str, store: kg.Store, args: str, compute: Callable[[], Any]
     return compute() if state is None else _memo(what, state, args, compute)
 
 
-def overview(store: kg.Store, w: kg.Weights | None = None) -> list[tuple[kg.Hypothesis, kg.Balance]]:
+def overview(store: kg.Store, w: kg.Weights | None = None) -> list[tuple[kg.Hypothesis, kg.Summary]]:
+    """Every hypothesis with the numbers the overview shows (kg.summaries: on Neo4j, under the
+    default weights, kept in the server by the first reader after each sync)."""
     w = w or weights()
-    return list(remembered("overview", store, w.model_dump_json(), lambda: kg.overview(store, w)))
+    return list(remembered("overview", store, w.model_dump_json(), lambda: kg.summaries(store, w)))
 
 
 def balance(store: kg.Store, hypothesis_id: str, w: kg.Weights | None = None, toggles: Toggles | None = None) -> kg.Balance:

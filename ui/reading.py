@@ -126,10 +126,12 @@ def move_text(m: Move, claim_text: str = "", source_title: str = "") -> str:
 COMPARISON_COLUMNS = ("claim", "statement", "relation", "setting", "model", "size", "training", "task", "year", "source", "strength", "weight", "verdict")
 
 
-def comparison_rows(b: Any, store: Any) -> list[dict[str, Any]]:
-    """One row per claim that bears on the hypothesis: its conditions side by side."""
+def comparison_rows(b: Any, store: Any, limit: int | None = None) -> list[dict[str, Any]]:
+    """One row per claim that bears on the hypothesis (or the `limit` heaviest): its conditions
+    side by side, by relation, the heaviest first."""
+    chosen = b.contributions if limit is None else sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim))[:limit]
     out = []
-    for c in sorted(b.contributions, key=lambda c: (c.row.relation, -c.weight, c.row.claim)):
+    for c in sorted(chosen, key=lambda c: (c.row.relation, -c.weight, c.row.claim)):
         claim = store.claim(c.row.claim)
         source = store.source(c.row.source)
         scope = claim.scope if claim and claim.scope else None

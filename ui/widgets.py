@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 import re
 import string
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from kg import GraphStore, Kind
 from ui import palette
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Page files, relative to ui/app.py. Views link to each other through these.
 PAGES = {
@@ -344,3 +348,18 @@ def highlighted(text: str, terms: tuple[str, ...] | list[str]) -> str:
         else:  # md() collapses whitespace, which would glue the words together
             out.append(" ".join(md(part) for part in token.split(" ")))
     return "".join(out)
+
+
+LONG_TABLE_ROWS = 200  # rows a long table draws at first: at 100k claims a hypothesis has ~17k
+
+
+def long_table(total: int, frame: Callable[[int | None], pd.DataFrame], key: str, noun: str, order: str, shown: int | None = None, **options: Any) -> None:
+    """A table of `total` rows drawn with its first `shown` (default LONG_TABLE_ROWS;
+    `frame(shown)`, `order` says which come first) and 'Showing N of M'; a toggle draws all of
+    them (`frame(None)`). The frame is built only for the rows drawn, so a rerun does not pay
+    for thousands it hides."""
+    shown = LONG_TABLE_ROWS if shown is None else shown
+    everything = total <= shown or st.toggle(f"Show all {total:,} {noun}", key=f"{key}_all")
+    if not everything:
+        st.caption(f"Showing {shown:,} of {total:,} {noun}, {order}.")
+    st.dataframe(frame(None if everything else shown), hide_index=True, width="stretch", key=key, **options)

@@ -28,6 +28,7 @@ PUBLIC = {
     "ReproductionRef",
     "Source",
     "Store",
+    "Summary",
     "Verdict",
     "Weights",
     "__version__",
@@ -39,6 +40,7 @@ PUBLIC = {
     "node_key",
     "overview",
     "resolve_key",
+    "summaries",
     "validate",
     "validate_text",
 }

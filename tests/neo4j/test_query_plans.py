@@ -20,7 +20,7 @@ import kg.neo4j_store as neo4j_store
 import kg.sync as kg_sync
 from kg.graph import node_key
 from kg.neo4j_store import Neo4jStore
-from kg.store import Store
+from kg.store import Store, summaries
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contract"))
 from corpora import build
@@ -115,6 +115,8 @@ def recorded(neo4j_db, monkeypatch):
     assert set(calls) == protocol, "add the new Store method to `calls` so its queries get checked"
     for name, args in [*calls.items(), *more]:
         getattr(store, name)(*args)
+    summaries(store)  # computes the overview's summaries and keeps them ...
+    summaries(store)  # ... then reads what it kept
     return seen
 
 
@@ -128,6 +130,7 @@ def test_every_store_query_seeks_an_index(neo4j_db, recorded):
 def test_every_sync_query_seeks_an_index(neo4j_db, recorded):
     queries = cypher_constants(kg_sync, "UPSERT_") | cypher_constants(kg_sync, "MOVE") | cypher_constants(kg_sync, "DELETE_")
     queries |= {kg_sync.BEGIN_META, kg_sync.END_META, kg_sync.READ_META, *kg_sync.EXISTING.values()}
+    queries.add(neo4j_store.KEEP_SUMMARIES)  # the store's one write (the overview's summaries)
     bad = {query: why for query in queries if (why := check(query, explain(neo4j_db, query, {})))}
     assert not bad, "\n\n".join(f"{why}:\n{query}" for query, why in bad.items())
 

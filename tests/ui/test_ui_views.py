@@ -513,3 +513,32 @@ def test_drawing_pages_never_imports_the_training_stack(corpus, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     heavy = next(line for line in out.stdout.splitlines() if line.startswith("HEAVY="))
     assert heavy == "HEAVY=", heavy
+
+
+def test_long_hypothesis_tables_draw_the_heaviest_rows_and_all_on_request(app, corpus, monkeypatch):
+    """At 100k claims a hypothesis has ~17k: its tables draw the first rows, say how many of how
+    many, and draw them all when asked."""
+    import ui.widgets
+    from claimgraph import load_graph_store
+    from kg.store import balance
+
+    store = load_graph_store(corpus, runs=False)
+    hid = max(store.corpus.hypotheses, key=lambda h: len(store.evidence(h)))
+    b = balance(store, hid)
+    total = len(b.contributions)
+    assert total > 2
+    monkeypatch.setattr(ui.widgets, "LONG_TABLE_ROWS", 2)
+    at = ok(app("hypothesis", id=hid))
+    explain = dataframe_with(at, "independence")
+    assert list(explain["weight"]) == [round(c.weight, 4) for c in sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim))[:2]]
+    compared = dataframe_with(at, "statement")
+    assert len(compared) == 2 and set(compared["weight"]) <= {round(c.weight, 3) for c in b.contributions}
+    captions = [c.value for c in at.caption]
+    assert f"Showing 2 of {total} claims, the heaviest first." in captions
+    assert f"Showing 2 of {total} claims, the heaviest claims, by relation." in captions
+    at.toggle(key="explain_all").set_value(True).run()
+    ok(at)
+    assert len(dataframe_with(at, "independence")) == total
+    assert len(dataframe_with(at, "statement")) == 2  # each table has its own toggle
+    at.toggle(key="comparison_all").set_value(True).run()
+    assert len(ok(at) and dataframe_with(at, "statement")) == total

@@ -7,6 +7,8 @@ table (CSV), and the numbers behind the balance. The method is kg.evidence's; se
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -125,6 +127,14 @@ weights = defaults.model_copy(
 data.set_weights(None if weights == defaults else weights)
 b = data.balance(store, h.id, weights, toggles)
 
+
+def kept(what: str, compute):
+    """`compute()` kept like the balance (per store state, hypothesis, weights and what-ifs):
+    at 100k claims the tables below are built from ~17k contributions, and a rerun must not
+    build them again."""
+    return data.remembered(what, store, f"{h.id}\n{weights.model_dump_json()}\n{toggles!r}", compute)
+
+
 # --- the answer ------------------------------------------------------------------------------
 
 
@@ -204,14 +214,18 @@ def strongest_block() -> None:
 
 def latest_moves() -> None:
     """What moved the balance most recently (the history of the balance goes below the answer)."""
-    verdicts = {cid: store.verdicts(cid) for cid in {c.row.claim for c in b.contributions}}
-    years = {sid: (src.year if (src := store.source(sid)) else None) for sid in {c.row.source for c in b.contributions}}
-    moves = reading.recent_moves(h.id, rows, b, verdicts, years, weights, toggles)
-    lines = []
-    for m in moves:
-        claim = store.claim(m.claim) if m.claim else None
-        source = store.source(m.source)
-        lines.append(reading.move_text(m, claim.statement if claim else "", source.title if source else ""))
+
+    def compute() -> list[str]:
+        verdicts = {cid: store.verdicts(cid) for cid in {c.row.claim for c in b.contributions}}
+        years = {sid: (src.year if (src := store.source(sid)) else None) for sid in {c.row.source for c in b.contributions}}
+        found = []
+        for m in reading.recent_moves(h.id, rows, b, verdicts, years, weights, toggles):
+            claim = store.claim(m.claim) if m.claim else None
+            source = store.source(m.source)
+            found.append(reading.move_text(m, claim.statement if claim else "", source.title if source else ""))
+        return found
+
+    lines = kept("latest moves", compute)
     if lines:
         st.markdown("**What moved it most recently**\n" + "\n".join(f"- {w.md(line)}" for line in lines))
 
@@ -255,7 +269,7 @@ if not rows:
 def summary_of_findings() -> None:
     st.subheader("Summary of findings")
     st.caption("GRADE style: each body of evidence with its independent groups and how sure we can be of it; the last row is the answer.")
-    table = pd.DataFrame(findings.summary_rows(b, data.side_balances(store, h.id, weights, toggles)))
+    table = pd.DataFrame(kept("summary of findings", lambda: findings.summary_rows(b, data.side_balances(store, h.id, weights, toggles))))
     st.dataframe(
         table,
         hide_index=True,
@@ -305,8 +319,7 @@ FOREST_SHOWN = 60
 def forest_plot() -> None:
     st.subheader("Sources, weighed")
     known = data.source_titles(store)
-    titles = {s: known.get(s, s) for s in {c.row.source for c in b.contributions}}
-    df = findings.forest_frame(b, titles)
+    df = kept("forest", lambda: findings.forest_frame(b, {s: known.get(s, s) for s in {c.row.source for c in b.contributions}}))
     hidden = b.sources - len(df)
     if df.empty:
         st.info("Nothing weighs under these weights and what-ifs.", icon=":material/filter_alt_off:")
@@ -366,6 +379,22 @@ def claim_card(contribution) -> None:
             st.caption("Why: " + w.md(row.rationale))
 
 
+def lighter_frame(contributions: list, limit: int | None) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "claim": w.url_for("claim", c.row.claim),
+                "source": c.row.source,
+                "strength": c.row.strength,
+                "setting": c.row.setting,
+                "reproduction": c.reproduction,
+                "weight": round(c.weight, 3),
+            }
+            for c in contributions[:limit]
+        ]
+    )
+
+
 labels = {relation: relation.title() for relation in data.RELATIONS}
 tabs = st.tabs([f"{labels[r]} ({len(groups[r])})" for r in labels])
 for tab, relation in zip(tabs, labels, strict=True):
@@ -379,82 +408,85 @@ for tab, relation in zip(tabs, labels, strict=True):
         for contribution in items[:SHOWN]:
             claim_card(contribution)
         if len(items) > SHOWN:
-            st.caption(f"{len(items) - SHOWN} more, lighter claims:")
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "claim": w.url_for("claim", c.row.claim),
-                            "source": c.row.source,
-                            "strength": c.row.strength,
-                            "setting": c.row.setting,
-                            "reproduction": c.reproduction,
-                            "weight": round(c.weight, 3),
-                        }
-                        for c in items[SHOWN:]
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
+            st.caption(f"{len(items) - SHOWN:,} more, lighter claims:")
+            w.long_table(
+                len(items) - SHOWN,
+                partial(lighter_frame, items[SHOWN:]),
+                key=f"more_{relation}",
+                noun="claims",
+                order="the heaviest first",
                 column_config={"claim": st.column_config.LinkColumn("claim", display_text=r"\./claim\?id=(.*)")},
             )
 
 # --- the comparison table (ORKG style) ---------------------------------------------------------
 st.subheader("Compare the claims")
 st.caption("One row per claim: the conditions it holds under, side by side. Click a column header to sort; download it as CSV.")
-comparison = pd.DataFrame(reading.comparison_rows(b, store), columns=list(reading.COMPARISON_COLUMNS))
-st.dataframe(
-    comparison.assign(claim=[w.url_for("claim", c) for c in comparison["claim"]]),
-    hide_index=True,
-    width="stretch",
+
+
+def comparison_frame(limit: int | None) -> pd.DataFrame:
+    return pd.DataFrame(reading.comparison_rows(b, store, limit), columns=list(reading.COMPARISON_COLUMNS))
+
+
+w.long_table(
+    len(b.contributions),
+    lambda n: (lambda df: df.assign(claim=[w.url_for("claim", c) for c in df["claim"]]))(kept(f"comparison {n}", lambda: comparison_frame(n))),
     key="comparison",
+    noun="claims",
+    order="the heaviest claims, by relation",
     column_config={
         "claim": st.column_config.LinkColumn("claim", display_text=r"\./claim\?id=(.*)"),
         "statement": st.column_config.TextColumn("statement", width="large"),
         "year": st.column_config.NumberColumn("year", format="%d"),
     },
 )
-st.download_button("Download the table (CSV)", comparison.to_csv(index=False), file_name=f"{h.id}-claims.csv", mime="text/csv", key="comparison_csv", icon=":material/download:")
+st.download_button(
+    f"Download the table (CSV, all {len(b.contributions):,} claims)",
+    lambda: comparison_frame(None).to_csv(index=False),
+    file_name=f"{h.id}-claims.csv",
+    mime="text/csv",
+    key="comparison_csv",
+    icon=":material/download:",
+)
 
 # --- explanation -------------------------------------------------------------------------------
 st.subheader("Why this balance")
 st.code(weights.describe(), language=None)
-explain = pd.DataFrame(
-    [
-        {
-            "claim": e["claim"],
-            "source": e["source"],
-            "group": e["group"],
-            "relation": e["relation"],
-            "kind": e["kind"],
-            "direct": e["direct"],
-            "strength": e["factors"]["strength"],
-            "setting": e["factors"]["setting"],
-            "kind ×": e["factors"]["kind"],
-            "reproduction": e["factors"]["reproduction"],
-            "independence": e["factors"]["independence"],
-            "weight": e["weight"],
-            "signed": e["signed"],
-        }
-        for e in b.explain()
-    ]
-)
-st.dataframe(explain, hide_index=True, width="stretch", key="explain")
+
+
+def explain_frame(limit: int | None) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "claim": e["claim"],
+                "source": e["source"],
+                "group": e["group"],
+                "relation": e["relation"],
+                "kind": e["kind"],
+                "direct": e["direct"],
+                "strength": e["factors"]["strength"],
+                "setting": e["factors"]["setting"],
+                "kind ×": e["factors"]["kind"],
+                "reproduction": e["factors"]["reproduction"],
+                "independence": e["factors"]["independence"],
+                "weight": e["weight"],
+                "signed": e["signed"],
+            }
+            for e in b.explain(limit)
+        ]
+    )
+
+
+w.long_table(len(b.contributions), lambda n: kept(f"explain {n}", lambda: explain_frame(n)), key="explain", noun="claims", order="the heaviest first")
 st.caption(f"support {b.support:.2f} · against {b.against:.2f} · qualify {b.qualify:.2f} → balance {b.score:+.2f}")
 without = b.sensitivity.without
 if without:
     st.markdown("**Leave one source out** (largest change first)")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"source": src, "balance without it": round(v, 3), "change": round(v - b.score, 3), "flips": src == b.sensitivity.rests_on}
-                for src, v in sorted(without.items(), key=lambda kv: (-abs(kv[1] - b.score), kv[0]))
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-        key="without",
-    )
+
+    def without_frame(limit: int | None) -> pd.DataFrame:
+        changes = sorted(without.items(), key=lambda kv: (-abs(kv[1] - b.score), kv[0]))[:limit]
+        return pd.DataFrame([{"source": src, "balance without it": round(v, 3), "change": round(v - b.score, 3), "flips": src == b.sensitivity.rests_on} for src, v in changes])
+
+    w.long_table(len(without), lambda n: kept(f"without {n}", lambda: without_frame(n)), key="without", noun="sources", order="the largest change first")
 
 # --- over time (ui/timeline.py) --------------------------------------------------------------
 render_timeline(h.id)

@@ -28,8 +28,8 @@ changed_since()  # the hypotheses whose verdict moved since a date (ui/timeline.
 SORTS = {
     "Most supported first": lambda hb: (-hb[1].score, hb[0].title),
     "Most contradicted first": lambda hb: (hb[1].score, hb[0].title),
-    "Most evidence first": lambda hb: (-len(hb[1].contributions), hb[0].title),
-    "Contested first": lambda hb: (not hb[1].contested, -len(hb[1].contributions), hb[0].title),
+    "Most evidence first": lambda hb: (-hb[1].claims, hb[0].title),
+    "Contested first": lambda hb: (not hb[1].contested, -hb[1].claims, hb[0].title),
     "Title": lambda hb: hb[0].title.lower(),
 }
 c1, c2, c3 = st.columns([2, 1, 2], vertical_alignment="bottom")
@@ -54,7 +54,7 @@ def balance_metric(b) -> None:
     level, reasons = b.certainty
     st.metric("Balance", "untested" if b.untested else f"{b.score:+.2f}", help=w.balance_caption(b.score), label_visibility="visible")
     w.badges([(f"certainty: {level}", palette.CERTAINTY_BADGE[level])])
-    if b.contributions:
+    if b.claims:
         st.caption(f"range {findings.range_text(b)}", help="the balance when any one source is left out; certainty: " + "; ".join(reasons))
 
 
@@ -142,7 +142,7 @@ with tab_cards:
                 else:
                     tags.append(("no runs", "gray"))
                 w.badges(tags)
-                if not b.contributions:
+                if not b.claims:
                     st.caption("No claims yet.")
 
 with tab_table:
@@ -154,12 +154,12 @@ with tab_table:
                 "balance": None if b.untested else round(b.score, 3),
                 "certainty": "untested" if b.untested else b.certainty[0],
                 "why": "; ".join(b.certainty[1]),
-                "range": findings.range_text(b) if b.contributions else "",
+                "range": findings.range_text(b) if b.claims else "",
                 "rests on": b.sensitivity.rests_on or "",
                 "support": round(b.support, 2),
                 "against": round(b.against, 2),
                 "qualify": round(b.qualify, 2),
-                "claims": len(b.contributions),
+                "claims": b.claims,
                 "sources": b.sources,
                 "independent groups": b.independent_groups,
                 "contested": b.contested,
