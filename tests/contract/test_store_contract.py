@@ -121,6 +121,13 @@ def test_citations_of_every_source(reference, store):
         assert store.citations(s) == reference.citations(s), s
 
 
+def test_verdicts_of_many_claims_at_once(reference, store):
+    ids = list(reference.corpus.claims) + ["no-such-claim"]
+    found = store.verdicts_of(ids)
+    assert found == {c: reference.verdicts(c) for c in reference.corpus.claims if reference.verdicts(c)}
+    assert store.verdicts_of([]) == {}
+
+
 def test_verdicts_of_every_claim(reference, store):
     for c in [*reference.corpus.claims, *MISSING]:
         assert store.verdicts(c) == reference.verdicts(c), c

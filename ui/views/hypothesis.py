@@ -216,8 +216,9 @@ def latest_moves() -> None:
     """What moved the balance most recently (the history of the balance goes below the answer)."""
 
     def compute() -> list[str]:
-        verdicts = {cid: store.verdicts(cid) for cid in {c.row.claim for c in b.contributions}}
-        years = {sid: (src.year if (src := store.source(sid)) else None) for sid in {c.row.source for c in b.contributions}}
+        verdicts = store.verdicts_of({c.row.claim for c in b.contributions})  # one round trip, not one per claim
+        known = data.source_years(store)
+        years = {sid: known.get(sid) for sid in {c.row.source for c in b.contributions}}
         found = []
         for m in reading.recent_moves(h.id, rows, b, verdicts, years, weights, toggles):
             claim = store.claim(m.claim) if m.claim else None
