@@ -104,6 +104,11 @@ Q_VERDICTS = """
 MATCH (:Run)-[t:TESTS]->(:Claim {id: $id})
 RETURN t.job AS job, t.preset AS preset, t.doc AS doc, t.ord AS ord
 """
+Q_CLAIMS_OF = """
+UNWIND $ids AS id
+MATCH (n:Claim {id: id})
+RETURN n.id AS id, n.doc AS doc
+"""
 Q_VERDICTS_OF = """
 UNWIND $ids AS id
 MATCH (:Run)-[t:TESTS]->(c:Claim {id: id})
@@ -385,6 +390,10 @@ class Neo4jStore:
     def verdicts(self, claim_id: str) -> list[ClaimVerdict]:
         records = sorted(self._read(Q_VERDICTS, id=claim_id), key=lambda r: (r["job"], r["preset"], r["ord"]))
         return [ClaimVerdict.model_validate_json(r["doc"]) for r in records]
+
+    def claims_of(self, claim_ids: Iterable[str]) -> dict[str, Claim]:
+        """Many claims in one round trip (a page of claim cards)."""
+        return {r["id"]: _doc(Claim, r["doc"]) for r in self._read(Q_CLAIMS_OF, ids=sorted(set(claim_ids)))}
 
     def verdicts_of(self, claim_ids: Iterable[str]) -> dict[str, list[ClaimVerdict]]:
         """The verdicts of many claims in one round trip (a hypothesis page asks for 17k at 100k claims)."""

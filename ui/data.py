@@ -272,11 +272,11 @@ def source_titles(store: kg.Store) -> dict[str, str]:
     return dict(remembered("source titles", store, "", lambda: {s.id: s.title for s in store.sources()}))
 
 
-def source_years(store: kg.Store) -> dict[str, int | None]:
-    """{source id: year} for every source, from one query (as source_titles)."""
+def sources_by_id(store: kg.Store) -> dict[str, kg.Source]:
+    """{source id: Source} for every source, from one query (as source_titles)."""
     if isinstance(store, kg.GraphStore):
-        return {s.id: s.year for s in store.corpus.sources.values()}
-    return dict(remembered("source years", store, "", lambda: {s.id: s.year for s in store.sources()}))
+        return store.corpus.sources
+    return dict(remembered("sources by id", store, "", lambda: {s.id: s for s in store.sources()}))
 
 
 # --- contributing ---------------------------------------------------------------------------

@@ -121,6 +121,12 @@ def test_citations_of_every_source(reference, store):
         assert store.citations(s) == reference.citations(s), s
 
 
+def test_many_claims_at_once(reference, store):
+    found = store.claims_of([*reference.corpus.claims, "no-such-claim"])
+    assert found == dict(reference.corpus.claims)
+    assert store.claims_of([]) == {}
+
+
 def test_verdicts_of_many_claims_at_once(reference, store):
     ids = list(reference.corpus.claims) + ["no-such-claim"]
     found = store.verdicts_of(ids)

@@ -106,6 +106,7 @@ def recorded(neo4j_db, monkeypatch):
         "citations": (source,),
         "verdicts": (claim.id,),
         "verdicts_of": ([claim.id, "no-such-claim"],),
+        "claims_of": ([claim.id, "no-such-claim"],),
         "neighbourhood": (node_key("claim", claim.id), 2),
         "path": (node_key("claim", claim.id), node_key("source", source)),
         "search": ("grokking",),

@@ -17,6 +17,7 @@ from ui import widgets as w
 from ui.timeline import render as render_timeline
 
 SHOWN = 12  # cards per relation; the rest are in a table under them
+DISCUSSION_SHOWN = 50  # at 100k claims a hypothesis has thousands of opinions: a page of links, not all
 
 store = w.require_store()
 hid = w.choose("hypothesis", store, lambda: [(h.id, h.title) for h in store.hypotheses()])
@@ -135,6 +136,39 @@ def kept(what: str, compute):
     return data.remembered(what, store, f"{h.id}\n{weights.model_dump_json()}\n{toggles!r}", compute)
 
 
+def shown_claims() -> set[str]:
+    """The claims this page draws as text: the strongest ones in the answer, the discussion's
+    links and the claim cards of each relation (the same orders as below)."""
+    ids: set[str] = set()
+    per_relation: dict[str, int] = {}
+    for c in sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim)):
+        if per_relation.get(c.row.relation, 0) < SHOWN:
+            per_relation[c.row.relation] = per_relation.get(c.row.relation, 0) + 1
+            ids.add(c.row.claim)
+    ids |= {c.row.claim for relation in data.RELATIONS for c in reading.strongest(b, relation)}
+    ids |= {c.row.claim for c in sorted(findings.discussion_of(b), key=lambda c: (c.row.relation, c.row.claim))[:DISCUSSION_SHOWN]}
+    return ids
+
+
+# What the page shows, read in two queries and kept (on Neo4j, one round trip per claim card,
+# source and verdict list was ~150 round trips on every rerun at 100k claims).
+def read_shown() -> tuple[dict, dict, set[str]]:
+    ids = shown_claims()
+    return store.claims_of(ids), store.verdicts_of(ids), ids
+
+
+shown_docs, shown_verdicts, shown_ids = kept("shown claims", read_shown)
+sources = data.sources_by_id(store)
+
+
+def claim_of(claim_id: str):
+    return shown_docs.get(claim_id) if claim_id in shown_ids else store.claim(claim_id)
+
+
+def verdicts_for(claim_id: str) -> list:
+    return shown_verdicts.get(claim_id, []) if claim_id in shown_ids else store.verdicts(claim_id)
+
+
 # --- the answer ------------------------------------------------------------------------------
 
 
@@ -177,8 +211,8 @@ def certainty_reasons() -> None:
 def evidence_line(contribution) -> None:
     """One claim in the answer: its full statement (a link), its weight and where it is from."""
     row = contribution.row
-    claim = store.claim(row.claim)
-    source = store.source(row.source)
+    claim = claim_of(row.claim)
+    source = sources.get(row.source)
     w.page_link("claim", row.claim, claim.statement if claim else row.claim)
     where = f"{source.title} ({source.year})" if source and source.year else source.title if source else row.source
     st.caption(f"weight {contribution.weight:.2f} · {w.md(row.strength)} · {w.md(row.setting)} · {w.md(where)}")
@@ -217,12 +251,11 @@ def latest_moves() -> None:
 
     def compute() -> list[str]:
         verdicts = store.verdicts_of({c.row.claim for c in b.contributions})  # one round trip, not one per claim
-        known = data.source_years(store)
-        years = {sid: known.get(sid) for sid in {c.row.source for c in b.contributions}}
+        years = {sid: (src.year if (src := sources.get(sid)) else None) for sid in {c.row.source for c in b.contributions}}
         found = []
         for m in reading.recent_moves(h.id, rows, b, verdicts, years, weights, toggles):
-            claim = store.claim(m.claim) if m.claim else None
-            source = store.source(m.source)
+            claim = claim_of(m.claim) if m.claim else None
+            source = sources.get(m.source)
             found.append(reading.move_text(m, claim.statement if claim else "", source.title if source else ""))
         return found
 
@@ -284,9 +317,6 @@ def summary_of_findings() -> None:
     )
 
 
-DISCUSSION_SHOWN = 50  # at 100k claims a hypothesis has thousands of opinions: a page of links, not all
-
-
 def discussion() -> None:
     cs = findings.discussion_of(b)
     weighed = any(c.weight > 0 for c in cs)
@@ -300,7 +330,7 @@ def discussion() -> None:
     if len(cs) > DISCUSSION_SHOWN:
         st.caption(f"Showing {DISCUSSION_SHOWN} of {len(cs)}; the claims below list them all.")
     for c in sorted(cs, key=lambda c: (c.row.relation, c.row.claim))[:DISCUSSION_SHOWN]:
-        claim = store.claim(c.row.claim)
+        claim = claim_of(c.row.claim)
         w.badges([(c.row.kind, "gray"), (c.row.relation, palette.RELATION_BADGE[c.row.relation]), ("weighed" if c.weight > 0 else "not weighed", "violet" if c.weight > 0 else "gray")])
         w.page_link("claim", c.row.claim, claim.statement if claim else c.row.claim)
 
@@ -351,8 +381,8 @@ if not b.contributions:
 
 def claim_card(contribution) -> None:
     row = contribution.row
-    claim = store.claim(row.claim)
-    source = store.source(row.source)
+    claim = claim_of(row.claim)
+    source = sources.get(row.source)
     with st.container(border=True):
         top = st.columns([6, 1])
         with top[0]:
@@ -365,7 +395,7 @@ def claim_card(contribution) -> None:
             bits.append(("indirect", "orange"))
         if row.independence_group != row.source:
             bits.append((f"group: {row.independence_group}", "gray"))
-        for v in store.verdicts(row.claim)[:1]:
+        for v in verdicts_for(row.claim)[:1]:
             bits.append((f"run: {v.outcome}", palette.OUTCOME_BADGE.get(v.outcome, "gray")))
         if contribution.reproduction == "none" and claim and claim.reproductions:
             bits.append(("not run yet", "gray"))
