@@ -203,7 +203,7 @@ def test_a_full_disk_while_creating_a_run_leaves_no_temp_folder(tmp_path, monkey
 
 
 def test_kg_run_on_a_full_disk_says_so_in_one_line(env, monkeypatch):
-    monkeypatch.setattr("repro.api.submit", _disk_full)  # what RunStore.create raises, after cleaning up
+    monkeypatch.setattr("repro.api.submit_seeds", _disk_full)  # what RunStore.create raises, after cleaning up (kg run submits through submit_seeds)
     r = kg("run", "sparse_parity", "--detach", env=env)
     assert r.code == 1 and len(r.lines) == 1, r.stderr
     assert r.lines[0].startswith("error: cannot create the run in ") and r.lines[0].endswith("No space left on device; nothing was left behind")
