@@ -109,6 +109,8 @@ UNWIND $ids AS id
 MATCH (n:Claim {id: id})
 RETURN n.id AS id, n.doc AS doc
 """
+READ_RETRY_S = 2.0  # how long the driver retries a read that failed for a transient reason
+
 Q_VERDICTS_OF = """
 UNWIND $ids AS id
 MATCH (:Run)-[t:TESTS]->(c:Claim {id: id})
@@ -226,7 +228,9 @@ class Neo4jStore:
             except ValueError as exc:
                 raise StoreUnavailable(str(exc)) from None
             auth = (user, password or "") if user else None
-            driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=10, max_transaction_retry_time=10)
+            # Reads are retried for READ_RETRY_S only: a reader whose server went away should be
+            # told in seconds (the UI says so in one line and retries by itself), not after 10 s.
+            driver = GraphDatabase.driver(uri, auth=auth, connection_timeout=10, max_transaction_retry_time=READ_RETRY_S)
             try:
                 driver.verify_connectivity()
             except Exception as exc:
