@@ -30,6 +30,7 @@ StoreLike = RunStore | str | os.PathLike[str] | None
 
 __all__ = [
     "NotEnoughSeeds",
+    "QueueFull",
     "Progress",
     "RunResult",
     "RunStatus",
@@ -160,6 +161,10 @@ def submit(
     return submit_seeds(job, preset, params, [seed], backend, force, store, address, max_concurrent, timeout_s, started_by)[0]
 
 
+class QueueFull(ValueError):
+    """The user already has as many runs queued or running as the server allows."""
+
+
 def submit_seeds(
     job: str,
     preset: str = "smoke",
@@ -172,12 +177,16 @@ def submit_seeds(
     max_concurrent: int | None = None,
     timeout_s: float | None = None,
     started_by: str | None = None,
+    max_active: int | None = None,
 ) -> list[str]:
     """Start one run per seed of the same request (what a verdict of record needs) and return
     their ids in seed order; each seed is found-or-created as in `submit`. On the local backend,
     the new runs of a job that can stack its seeds (`run_seeds`) share one worker process and
     one slot, and the preset's timeout covers them all (it is multiplied by their number);
-    other jobs and Ray get one worker per run, so seeds run in parallel where slots allow."""
+    other jobs and Ray get one worker per run, so seeds run in parallel where slots allow.
+    `max_active` (a team server's runs per user): QueueFull when `started_by` would then have
+    more runs queued or running; counted under the submission lock, so two clicks at once
+    cannot both pass."""
     from repro.registry import get_job, validate_params  # imports the job: running it needs torch anyway
 
     seeds = [int(seed) for seed in seeds]
@@ -196,6 +205,11 @@ def submit_seeds(
             if existing:
                 found[seed] = existing
         fresh = [seed for seed in seeds if seed not in found]
+        who = started_by or local_user()
+        if max_active is not None and fresh:
+            active = sum(1 for r in list_runs(store=s) if r.started_by == who and not r.finished)
+            if active + len(fresh) > max_active:
+                raise QueueFull(f"{who} has {active} run(s) queued or running and asks for {len(fresh)} more; this server allows {max_active} at once: wait for one to finish or cancel it")
         limit = timeout_s if timeout_s is not None else settings["timeout_s"] * (len(fresh) if stack else 1)
         for seed in fresh:
             request = {
@@ -209,7 +223,7 @@ def submit_seeds(
                 "key": request_key(job, resolved, seed, version),
                 "num_gpus": settings["num_gpus"],
                 "timeout_s": limit,
-                "started_by": started_by or local_user(),
+                "started_by": who,
                 **runner.request_fields(),
             }
             found[seed] = s.create(request)

@@ -374,11 +374,14 @@ def params_table(job: str, preset: str, overrides: dict[str, Any]) -> pd.DataFra
     return pd.DataFrame([{"parameter": k, "value": str(v), "description": schema.get(k, {}).get("description", "")} for k, v in resolved.items()])
 
 
-def submit_runs(job: str, preset: str, overrides: dict[str, Any], seeds: list[int], backend: str, force: bool, started_by: str | None = None, address: str | None = None) -> list[str]:
+def submit_runs(
+    job: str, preset: str, overrides: dict[str, Any], seeds: list[int], backend: str, force: bool, started_by: str | None = None, address: str | None = None, max_active: int | None = None
+) -> list[str]:
     """Start one run per seed, recorded as started by `started_by` (None: the server's own user);
     returns their ids in seed order. Raises ValueError when the job's own model rejects the
-    parameters."""
-    return api.submit_seeds(job, preset, overrides, seeds=seeds, backend=backend, force=force, started_by=started_by, address=address)
+    parameters, api.QueueFull (a ValueError) when `max_active` runs of that user would be
+    exceeded (checked under the run store's submission lock)."""
+    return api.submit_seeds(job, preset, overrides, seeds=seeds, backend=backend, force=force, started_by=started_by, address=address, max_active=max_active)
 
 
 def local_user() -> str:

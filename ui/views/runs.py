@@ -206,7 +206,8 @@ with st.container(border=True):
         if not allowed:  # checked here too: `disabled` is only a hint to the browser
             st.stop()
         try:
-            new_id = data.submit_runs(job, preset, overrides, seeds=seeds, backend=backend, force=force, started_by=gate.user.name, address=address)[0]
+            limit = gate.settings.runs.max_queued if gate.team and gate.settings else None  # checked again under the store's lock
+            new_id = data.submit_runs(job, preset, overrides, seeds=seeds, backend=backend, force=force, started_by=gate.user.name, address=address, max_active=limit)[0]
         except ValueError as exc:  # the job's own model rejected the parameters: shown inline
             st.error("Could not start the run:\n" + "\n".join(f"- {w.md(line)}" for line in data.readable_error(exc)), icon=":material/error:")
         else:
