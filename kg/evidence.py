@@ -345,21 +345,8 @@ class Balance:
         return leave_one_source_out(self)
 
     def to_dict(self) -> dict[str, Any]:
-        level, reasons = self.certainty
         return {
-            "hypothesis": self.hypothesis,
-            "score": round(self.score, 4),
-            "support": round(self.support, 4),
-            "against": round(self.against, 4),
-            "qualify": round(self.qualify, 4),
-            "contested": self.contested,
-            "counts": self.counts,
-            "sources": self.sources,
-            "reproductions": self.reproductions,
-            "certainty": level,
-            "certainty_reasons": reasons,
-            "untested": self.untested,
-            "sensitivity": self.sensitivity.to_dict(),
+            **overview_numbers(self),
             "groups": [{"group": g.name, "sources": list(g.sources), "claims": g.claims, **{side: round(w, 4) for side, w in g.weights.items()}} for g in self.groups],
         }
 
@@ -383,6 +370,27 @@ class Balance:
             }
             for c in rows
         ]
+
+
+def overview_numbers(b: Any) -> dict[str, Any]:
+    """The numbers a list of hypotheses shows, as JSON: of a Balance, or of the kg.summary.Summary
+    taken from one (the same attribute names)."""
+    level, reasons = b.certainty
+    return {
+        "hypothesis": b.hypothesis,
+        "score": round(b.score, 4),
+        "support": round(b.support, 4),
+        "against": round(b.against, 4),
+        "qualify": round(b.qualify, 4),
+        "contested": b.contested,
+        "counts": dict(b.counts),
+        "sources": b.sources,
+        "reproductions": dict(b.reproductions),
+        "certainty": level,
+        "certainty_reasons": list(reasons),
+        "untested": b.untested,
+        "sensitivity": b.sensitivity.to_dict(),
+    }
 
 
 def _score(support: float, against: float, qualify: float, dilution: float) -> float:

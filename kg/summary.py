@@ -50,24 +50,7 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """Balance.to_dict's keys but the groups (a list as long as the sources), plus `claims`."""
-        level, reasons = self.certainty
-        return {
-            "hypothesis": self.hypothesis,
-            "score": round(self.score, 4),
-            "support": round(self.support, 4),
-            "against": round(self.against, 4),
-            "qualify": round(self.qualify, 4),
-            "contested": self.contested,
-            "counts": dict(self.counts),
-            "sources": self.sources,
-            "reproductions": dict(self.reproductions),
-            "certainty": level,
-            "certainty_reasons": list(reasons),
-            "untested": self.untested,
-            "sensitivity": self.sensitivity.to_dict(),
-            "claims": self.claims,
-            "independent_groups": self.independent_groups,
-        }
+        return {**evidence.overview_numbers(self), "claims": self.claims, "independent_groups": self.independent_groups}
 
 
 def summarise(b: Balance) -> Summary:
