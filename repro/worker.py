@@ -49,7 +49,8 @@ class Worker:
         self.store = RunStore(run_dirs[0].parent)
         self.run_ids = [d.name for d in run_dirs]
         self.run_id = self.run_ids[0]  # the batch's first run: its log and its request lead
-        self.req = self.store.request(self.run_id) or {}  # empty when corrupt: main() fails the run
+        self.requests = [self.store.request(run_id) or {} for run_id in self.run_ids]  # empty when corrupt: main() fails the run
+        self.req = self.requests[0]
         self._slot: TextIO | None = None
         self._last_cancel_check = 0.0
 
@@ -103,8 +104,7 @@ class Worker:
         """Why these runs cannot run as one batch, or None: every run must be queued and ask for
         the same job, preset, parameters and backend as the first."""
         same = ("job", "preset", "params", "backend", "code_version")
-        for run_id in self.run_ids[1:]:
-            req = self.store.request(run_id) or {}
+        for run_id, req in zip(self.run_ids[1:], self.requests[1:], strict=True):
             if any(req.get(k) != self.req.get(k) for k in same):
                 return f"run {run_id} is not a seed of the same request as {self.run_id}"
         if len(self.run_ids) > 1 and self.req.get("backend") != "local":
@@ -137,7 +137,7 @@ class Worker:
             if timeout > 0:
                 signal.signal(signal.SIGALRM, _raise(TimedOut, f"timed out after {timeout:g} s"))
                 signal.setitimer(signal.ITIMER_REAL, timeout)
-            seeds = [(self.store.request(run_id) or {}).get("seed", 0) for run_id in self.run_ids]
+            seeds = [req.get("seed", 0) for req in self.requests]
             print(f"[worker] {', '.join(self.run_ids)}: {self.req['job']} preset={self.req['preset']} seed={','.join(map(str, seeds))} backend={self.req['backend']} pid={os.getpid()}", flush=True)
             t0 = time.perf_counter()
             if self.req["backend"] == "ray":
