@@ -136,17 +136,20 @@ def kept(what: str, compute):
     return data.remembered(what, store, f"{h.id}\n{weights.model_dump_json()}\n{toggles!r}", compute)
 
 
+# The page's claims in the orders it draws them: each relation's heaviest first (cards, then a
+# table), and the discussion by relation and id (a page of links).
+groups: dict[str, list] = {relation: [] for relation in data.RELATIONS}
+for contribution in sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim)):
+    groups[contribution.row.relation].append(contribution)
+discussion_items = sorted(findings.discussion_of(b), key=lambda c: (c.row.relation, c.row.claim))
+
+
 def shown_claims() -> set[str]:
     """The claims this page draws as text: the strongest ones in the answer, the discussion's
-    links and the claim cards of each relation (the same orders as below)."""
-    ids: set[str] = set()
-    per_relation: dict[str, int] = {}
-    for c in sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim)):
-        if per_relation.get(c.row.relation, 0) < SHOWN:
-            per_relation[c.row.relation] = per_relation.get(c.row.relation, 0) + 1
-            ids.add(c.row.claim)
+    links and the claim cards of each relation."""
+    ids = {c.row.claim for items in groups.values() for c in items[:SHOWN]}
     ids |= {c.row.claim for relation in data.RELATIONS for c in reading.strongest(b, relation)}
-    ids |= {c.row.claim for c in sorted(findings.discussion_of(b), key=lambda c: (c.row.relation, c.row.claim))[:DISCUSSION_SHOWN]}
+    ids |= {c.row.claim for c in discussion_items[:DISCUSSION_SHOWN]}
     return ids
 
 
@@ -318,7 +321,7 @@ def summary_of_findings() -> None:
 
 
 def discussion() -> None:
-    cs = findings.discussion_of(b)
+    cs = discussion_items
     weighed = any(c.weight > 0 for c in cs)
     st.subheader("The discussion")
     st.caption(
@@ -329,7 +332,7 @@ def discussion() -> None:
         st.caption("No opinion or definition bears on this hypothesis.")
     if len(cs) > DISCUSSION_SHOWN:
         st.caption(f"Showing {DISCUSSION_SHOWN} of {len(cs)}; the claims below list them all.")
-    for c in sorted(cs, key=lambda c: (c.row.relation, c.row.claim))[:DISCUSSION_SHOWN]:
+    for c in cs[:DISCUSSION_SHOWN]:
         claim = claim_of(c.row.claim)
         w.badges([(c.row.kind, "gray"), (c.row.relation, palette.RELATION_BADGE[c.row.relation]), ("weighed" if c.weight > 0 else "not weighed", "violet" if c.weight > 0 else "gray")])
         w.page_link("claim", c.row.claim, claim.statement if claim else c.row.claim)
@@ -372,9 +375,6 @@ forest_plot()
 
 # --- claims by relation ----------------------------------------------------------------------
 st.subheader("Claims")
-groups: dict[str, list] = {relation: [] for relation in data.RELATIONS}
-for contribution in sorted(b.contributions, key=lambda c: (-c.weight, c.row.claim)):
-    groups[contribution.row.relation].append(contribution)
 if not b.contributions:
     st.info("The what-ifs above leave no claim.", icon=":material/filter_alt_off:")
 
