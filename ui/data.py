@@ -265,15 +265,13 @@ def explorer_graph(store: kg.Store, whole: nx.MultiDiGraph, *filters: Any, **opt
 
 
 def source_titles(store: kg.Store) -> dict[str, str]:
-    """{source id: title} for every source, from one query: pages that name thousands of
-    sources (a hypothesis's forest plot at 100k claims) must not ask for them one by one."""
-    if isinstance(store, kg.GraphStore):
-        return {s.id: s.title for s in store.corpus.sources.values()}
-    return dict(remembered("source titles", store, "", lambda: {s.id: s.title for s in store.sources()}))
+    """{source id: title} for every source (from sources_by_id's one kept read)."""
+    return {sid: s.title for sid, s in sources_by_id(store).items()}
 
 
 def sources_by_id(store: kg.Store) -> dict[str, kg.Source]:
-    """{source id: Source} for every source, from one query (as source_titles)."""
+    """{source id: Source} for every source, from one query kept per store state: pages that name
+    thousands of sources (a hypothesis's forest plot at 100k claims) must not ask one by one."""
     if isinstance(store, kg.GraphStore):
         return store.corpus.sources
     return dict(remembered("sources by id", store, "", lambda: {s.id: s for s in store.sources()}))
