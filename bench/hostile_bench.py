@@ -15,7 +15,6 @@ time is the process's (all threads), which a busy machine disturbs less than wal
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import re
 import resource
@@ -93,8 +92,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # child mode: measure one corpus
     args = parser.parse_args()
-    if args.one:
-        gc.disable()  # as bench/kg_bench.py: nothing built here is garbage
+    if args.one:  # the collector runs as in `kg validate` (the library pauses it while loading)
         print(json.dumps(measure(args.one)))
         return
     rows = []

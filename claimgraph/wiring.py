@@ -18,7 +18,7 @@ from kg.loading import Corpus
 from kg.problems import Problem
 from kg.records import CitationEdge, ClaimVerdict, VerdictOfRecord
 from kg.store import CorpusError, GraphStore, Store
-from kg.util import EnvError, default_corpus
+from kg.util import EnvError, default_corpus, gc_paused
 from repro import api
 from repro.catalog import Catalog
 
@@ -117,6 +117,7 @@ def load_citations(corpus: Corpus) -> list[CitationEdge]:
     return citation_edges(corpus)
 
 
+@gc_paused()  # see kg.util.gc_paused
 def load_graph_store(path: Path | str | None = None, runs: bool = True) -> GraphStore:
     """The embedded store over a corpus folder, with its verdicts of record and (unless
     runs=False) the latest local runs. Raises CorpusError when the corpus has errors."""

@@ -21,6 +21,7 @@ from kg.records import CitationEdge, ClaimVerdict
 from kg.schema import Claim, Hypothesis, Source
 from kg.search import Entry, Hit, SearchIndex
 from kg.summary import Summary, method, summarise
+from kg.util import gc_paused
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -67,13 +68,15 @@ class Store(Protocol):
 
 
 def balance(store: Store, hypothesis_id: str, weights: Weights | None = None) -> Balance:
-    return aggregate(hypothesis_id, store.evidence(hypothesis_id), weights)
+    with gc_paused():
+        return aggregate(hypothesis_id, store.evidence(hypothesis_id), weights)
 
 
 def overview(store: Store, weights: Weights | None = None) -> list[tuple[Hypothesis, Balance]]:
     """Every hypothesis with its balance, in corpus order (one evidence query for all of them)."""
-    rows = store.evidence_by_hypothesis()
-    return [(h, aggregate(h.id, rows.get(h.id, []), weights)) for h in store.hypotheses()]
+    with gc_paused():  # ~17k rows per hypothesis at 100k claims: see kg.util.gc_paused
+        rows = store.evidence_by_hypothesis()
+        return [(h, aggregate(h.id, rows.get(h.id, []), weights)) for h in store.hypotheses()]
 
 
 @runtime_checkable
@@ -84,6 +87,7 @@ class SummaryKeeper(Protocol):
     def keep_summaries(self, method: str, version: Any, summaries: dict[str, Summary]) -> bool: ...
 
 
+@gc_paused()  # see kg.util.gc_paused
 def summaries(store: Store, weights: Weights | None = None) -> list[tuple[Hypothesis, Summary]]:
     """Every hypothesis with the numbers the overview shows (kg.summary), in corpus order.
 
@@ -138,7 +142,8 @@ class GraphStore:
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
         """The networkx graph (kg.graph), built on first use: listing balances does not need it."""
-        return build_graph(self.corpus, self._verdicts, self._citations)
+        with gc_paused():
+            return build_graph(self.corpus, self._verdicts, self._citations)
 
     # everything, for export and sync
     def all_verdicts(self) -> list[ClaimVerdict]:

@@ -6,12 +6,15 @@ CLI all take these from here.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
 import os
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +22,38 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- garbage collection ------------------------------------------------------------------------
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run a block without Python's cyclic garbage collector, then turn it back on.
+
+    Loading a corpus or building sync rows allocates millions of long-lived objects, and every
+    full collection rescans all of them: at 100k claims that was ~45% of a load's time (8.8 s
+    with the collector, 4.6 s without; peak memory the same, since these objects are not
+    garbage). Nested and concurrent pauses (the UI serves sessions on threads) count: the
+    collector comes back when the last one ends, and only if it was on when the first began.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 # --- folders -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from rapidfuzz import fuzz, process, utils
 from kg import neardup
 from kg.loading import Corpus, Origin, file_kind, is_corpus_file, load_bytes, load_corpus, load_text, merge
 from kg.problems import Problem
+from kg.util import gc_paused
 from kg.verdicts import VERDICTS_DIR, RecordFile, load_records, parse_record_bytes
 
 NEAR_DUPLICATE_CLAIM = 90  # ratio (normalised Indel similarity) on statements of the same source
@@ -64,14 +65,16 @@ def validate(root: Path | str, strict: bool = False, check_duplicates: bool = Tr
     """Load and check a corpus and its verdicts of record (`verdicts/*.json`). `jobs` is the
     reproduction catalogue and `code_versions` gives a job's current code version; without them
     (the core knows no jobs) reproductions and verdicts of record are checked for shape only."""
-    corpus, problems = load_corpus(root)
-    records, record_problems = load_records(root) if Path(root).is_dir() else ([], [])
-    return _checked(corpus, problems + record_problems, records, strict, check_duplicates, jobs, code_versions)
+    with gc_paused():  # millions of long-lived objects at 100k claims: see kg.util.gc_paused
+        corpus, problems = load_corpus(root)
+        records, record_problems = load_records(root) if Path(root).is_dir() else ([], [])
+        return _checked(corpus, problems + record_problems, records, strict, check_duplicates, jobs, code_versions)
 
 
 Parsed = MutableMapping[tuple[str, bytes], Any]  # (path, digest) -> a file's load (a corpus part, or a record)
 
 
+@gc_paused()  # a corpus at each commit of a history: see kg.util.gc_paused
 def validate_files(
     files: Mapping[str, bytes],
     prefix: str = "",

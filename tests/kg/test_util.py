@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,50 @@ def test_shorten_fits_the_width_and_marks_a_cut(text, width):
     short = util.shorten(text, width)
     assert len(short) <= width
     assert short == " ".join(text.split()) or short.endswith("…")
+
+
+# --- gc_paused ------------------------------------------------------------------------------
+
+
+def test_gc_paused_turns_the_collector_off_and_back_on_even_after_an_error():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), util.gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_gc_paused_nests_and_leaves_a_disabled_collector_disabled():
+    with util.gc_paused():
+        with util.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause is still on
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with util.gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: a pause does not turn it on
+    finally:
+        gc.enable()
+
+
+def test_gc_paused_overlapping_threads_restore_the_collector_when_the_last_ends():
+    first_in, second_done = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first():
+        with util.gc_paused():
+            first_in.set()
+            second_done.wait(10)
+            seen.append(gc.isenabled())  # the other thread's pause ended; this one holds
+
+    t = threading.Thread(target=first)
+    t.start()
+    first_in.wait(10)
+    with util.gc_paused():
+        pass
+    second_done.set()
+    t.join(10)
+    assert seen == [False]
+    assert gc.isenabled()
