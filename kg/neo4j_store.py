@@ -23,7 +23,7 @@ from kg.schema import Claim, Hypothesis, Model, Source, model_in
 from kg.search import Hit, SearchIndex
 from kg.store import LinkRow, Subgraph, search_entries
 from kg.summary import Summary, dumps, loads
-from kg.sync import META_ID, READ_META
+from kg.sync import META_ID, READ_META, unpack_evidence
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction, Record
@@ -67,6 +67,22 @@ CALL (h) {
 """
 Q_EVIDENCE = "MATCH (h:Hypothesis {id: $id})" + _EVIDENCE_OF_H + "RETURN rows"
 Q_EVIDENCE_ALL = "MATCH (h:Hypothesis)" + _EVIDENCE_OF_H + "RETURN h.id AS id, rows"
+# The same rows as the packs the sync wrote (kg.sync.pack_evidence): one property per
+# hypothesis instead of ~17k rows' properties at 100k claims. Only when the last sync finished
+# and wrote them (`packed` = `version`); otherwise (a sync writing, or a graph synced by older
+# code) the queries above read the graph itself.
+Q_EVIDENCE_PACK = """
+MATCH (m:KgMeta {id: $meta})
+WHERE m.packed = m.version AND NOT coalesce(m.dirty, false)
+OPTIONAL MATCH (p:KgEvidence {id: $id})
+RETURN p.rows AS rows
+"""
+Q_EVIDENCE_PACKS = """
+MATCH (m:KgMeta {id: $meta})
+WHERE m.packed = m.version AND NOT coalesce(m.dirty, false)
+OPTIONAL MATCH (p:KgEvidence)
+RETURN p.id AS id, p.rows AS rows
+"""
 # The overview's summaries (kg.summary), kept by the first reader after each sync: one small
 # node per evidence method, valid for the sync version it names.
 Q_SUMMARIES = """
@@ -311,8 +327,11 @@ class Neo4jStore:
         cache = self._evidence_cache()
         if cache is not None and hypothesis_id in cache:
             return list(cache[hypothesis_id])
-        records = self._read(Q_EVIDENCE, id=hypothesis_id)
-        rows = _evidence_rows(records[0]["rows"]) if records else []
+        packed = self._read(Q_EVIDENCE_PACK, meta=META_ID, id=hypothesis_id)
+        if packed:
+            rows = unpack_evidence(packed[0]["rows"]) if packed[0]["rows"] is not None else []
+        else:
+            rows = self.graph_evidence(hypothesis_id)
         if cache is not None and rows:
             cache[hypothesis_id] = rows
         return list(rows)
@@ -321,12 +340,22 @@ class Neo4jStore:
         cache = self._evidence_cache()
         if cache is not None and self._evidence_complete:
             return {h: list(rows) for h, rows in cache.items()}
-        found = {r["id"]: _evidence_rows(r["rows"]) for r in self._read(Q_EVIDENCE_ALL) if r["rows"]}
+        packed = self._read(Q_EVIDENCE_PACKS, meta=META_ID)
+        if packed:
+            found = {r["id"]: rows for r in packed if r["rows"] is not None and (rows := unpack_evidence(r["rows"]))}
+        else:
+            found = {r["id"]: _evidence_rows(r["rows"]) for r in self._read(Q_EVIDENCE_ALL) if r["rows"]}
         if cache is not None:
             cache.clear()
             cache.update(found)
             self._evidence_complete = True
         return {h: list(rows) for h, rows in found.items()}
+
+    def graph_evidence(self, hypothesis_id: str) -> list[EvidenceRow]:
+        """A hypothesis's evidence rows read off the graph's edges, never from the sync's packs
+        (what `evidence` does without packs; tests hold the two equal)."""
+        records = self._read(Q_EVIDENCE, id=hypothesis_id)
+        return _evidence_rows(records[0]["rows"]) if records else []
 
     def _evidence_cache(self) -> dict[str, list[EvidenceRow]] | None:
         """Evidence rows read since the last sync that changed something (like the search index):

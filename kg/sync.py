@@ -7,7 +7,10 @@ The Neo4j model mirrors `kg.graph` (same node keys, same edge types):
     (c)-[:LINK {relation, note}]->(:Claim)  (:Hypothesis)-[:REFINES]->(:Hypothesis)
     (:Source)-[:CITES {k, h, ord, intents, influential}]->(:Source)
     (:Run)-[:TESTS {k, h, ord, claim, job, preset, expect, outcome, run_id, finished_at, summary, status}]->(:Claim)
-    (:KgMeta {id: 'sync', version, synced_at})    bumped whenever a sync changes something
+    (:KgMeta {id: 'sync', version, packed, synced_at})    bumped whenever a sync changes something
+    (:KgEvidence {id: <hypothesis>, h, rows})   the hypothesis's evidence rows as one JSON list
+                                        (`pack_evidence`), so a reader gets ~17k rows at 100k
+                                        claims in one property; valid while `packed` = `version`
     (:KgSummary {id: <evidence method>, version, doc})  the overview's numbers for that version,
                                         kept by the first reader (kg.neo4j_store); never synced
 
@@ -33,12 +36,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from kg.evidence import EvidenceRow
 from kg.graph import Edge, Kind, split_key
 from kg.loading import Corpus
 from kg.store import GraphStore
@@ -61,6 +65,7 @@ SCHEMA = (
     "CREATE CONSTRAINT kg_node_key IF NOT EXISTS FOR (n:KgNode) REQUIRE n.key IS UNIQUE",
     "CREATE CONSTRAINT kg_meta_id IF NOT EXISTS FOR (n:KgMeta) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT kg_summary_id IF NOT EXISTS FOR (n:KgSummary) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT kg_evidence_id IF NOT EXISTS FOR (n:KgEvidence) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX kg_claim_source IF NOT EXISTS FOR (n:Claim) ON (n.source)",
     "CREATE INDEX kg_cites_k IF NOT EXISTS FOR ()-[r:CITES]-() ON (r.k)",
     "CREATE INDEX kg_tests_k IF NOT EXISTS FOR ()-[r:TESTS]-() ON (r.k)",
@@ -114,6 +119,12 @@ CALL (n, row) {
 SET n.h = row.h
 """
 
+UPSERT_EVIDENCE = """
+UNWIND $rows AS row
+MERGE (n:KgEvidence {id: row.id})
+SET n.rows = row.rows, n.h = row.h
+"""
+
 UPSERT_RUNS = """
 UNWIND $rows AS row
 MERGE (n:Run {id: row.id})
@@ -156,6 +167,7 @@ DELETE_NODES = {
     "hypotheses": "UNWIND $ids AS id MATCH (n:Hypothesis {id: id}) DETACH DELETE n",
     "claims": "UNWIND $ids AS id MATCH (n:Claim {id: id}) DETACH DELETE n",
     "runs": "UNWIND $ids AS id MATCH (n:Run {id: id}) DETACH DELETE n",
+    "evidence packs": "UNWIND $ids AS id MATCH (n:KgEvidence {id: id}) DELETE n",
 }
 DELETE_EDGES = {
     "tests": "UNWIND $ids AS k MATCH ()-[r:TESTS {k: k}]->() USING INDEX r:TESTS(k) DELETE r",
@@ -168,6 +180,7 @@ EXISTING = {
     "runs": "MATCH (n:Run) RETURN n.id AS id, n.h AS h, n.ord AS ord, null AS file, null AS line",
     "tests": "MATCH ()-[r:TESTS]->() RETURN r.k AS id, r.h AS h, r.ord AS ord, null AS file, null AS line",
     "citations": "MATCH ()-[r:CITES]->() RETURN r.k AS id, r.h AS h, r.ord AS ord, null AS file, null AS line",
+    "evidence packs": "MATCH (n:KgEvidence) RETURN n.id AS id, n.h AS h, null AS ord, null AS file, null AS line",
 }
 UPSERT = {
     "sources": UPSERT_SOURCES,
@@ -176,6 +189,7 @@ UPSERT = {
     "runs": UPSERT_RUNS,
     "tests": UPSERT_TESTS,
     "citations": UPSERT_CITES,
+    "evidence packs": UPSERT_EVIDENCE,
 }
 # The version lets readers (kg.neo4j_store) drop caches; `dirty` marks a sync in progress or
 # interrupted, so the next sync bumps the version even if it finds nothing left to change.
@@ -185,12 +199,14 @@ SET m.version = coalesce(m.version, 0) + 1, m.dirty = true
 """
 END_META = """
 MERGE (m:KgMeta {id: $id})
-SET m.version = coalesce(m.version, 0) + 1, m.dirty = false, m.synced_at = $now, m.summary = $summary
+WITH m, coalesce(m.version, 0) + 1 AS version
+SET m.version = version, m.packed = version, m.dirty = false, m.synced_at = $now, m.summary = $summary
 """
 READ_META = "MATCH (m:KgMeta {id: $id}) RETURN m.version AS version, m.dirty AS dirty"
 
-# Upserts in dependency order (edges need their end nodes); deletions in reverse.
-ORDER = ("sources", "hypotheses", "claims", "runs", "tests", "citations")
+# Upserts in dependency order (edges need their end nodes); deletions in reverse. The evidence
+# packs go last: they are built while the server writes the last batches of the graph.
+ORDER = ("sources", "hypotheses", "claims", "runs", "tests", "citations", "evidence packs")
 NODE_SETS = ("sources", "hypotheses", "claims", "runs")
 
 
@@ -360,6 +376,31 @@ def citation_rows(graph: _Graph) -> list[Row]:
     return rows
 
 
+EVIDENCE_FIELDS = tuple(f.name for f in fields(EvidenceRow))
+_VERDICTS = EVIDENCE_FIELDS.index("verdicts")
+
+
+def pack_evidence(rows: Iterable[EvidenceRow]) -> str:
+    """A hypothesis's evidence rows as one JSON list of lists, in EvidenceRow's field order."""
+    return json.dumps([[getattr(r, name) for name in EVIDENCE_FIELDS] for r in rows], ensure_ascii=False, separators=(",", ":"))
+
+
+def unpack_evidence(text: str) -> list[EvidenceRow]:
+    rows = []
+    for values in json.loads(text):
+        values[_VERDICTS] = tuple(tuple(v) for v in values[_VERDICTS])  # JSON gave lists
+        rows.append(EvidenceRow(*values))
+    return rows
+
+
+def evidence_rows(store: GraphStore, graph: _Graph) -> Iterator[Row]:
+    """One pack per hypothesis (empty for one without evidence), from the store's own rows."""
+    by_hypothesis = store.evidence_by_hypothesis()
+    for _, d in graph.nodes[Kind.hypothesis]:
+        pack = pack_evidence(by_hypothesis.get(d["id"], ()))
+        yield Row(d["id"], hashlib.blake2b(pack.encode(), digest_size=12).hexdigest(), {}, {"rows": pack})
+
+
 def row_sets(store: GraphStore) -> dict[str, tuple[int, Iterable[Row]]]:
     """Each set's size and its rows in ORDER. Node rows are built lazily, as the sync reaches
     them, so a sync writes one batch while it builds the next."""
@@ -371,6 +412,7 @@ def row_sets(store: GraphStore) -> dict[str, tuple[int, Iterable[Row]]]:
         "runs": (len(graph.nodes[Kind.run]), run_rows(graph)),
         "tests": (len(tests := tests_rows(graph)), tests),
         "citations": (len(citations := citation_rows(graph)), citations),
+        "evidence packs": (len(graph.nodes[Kind.hypothesis]), evidence_rows(store, graph)),
     }
 
 
@@ -574,7 +616,8 @@ def sync(
                 existing, (_, rows) = existing_sets[name], sets[name]
                 pos, moves, seen = name in NODE_SETS, list[Row](), set[str]()
                 changed = _changed(rows, existing, report.changes[name], moves, seen, partial(settled, name, written=False), batch_size)
-                writer.batches(name, UPSERT[name], ({"rows": [_upsert_row(r, pos) for r in b]} for b in _chunks(changed, batch_size, before=begin)))
+                size = 1 if name == "evidence packs" else batch_size  # a pack holds a hypothesis's ~17k rows at 100k claims
+                writer.batches(name, UPSERT[name], ({"rows": [_upsert_row(r, pos) for r in b]} for b in _chunks(changed, size, before=begin)))
                 if moves and name in MOVE:  # an edge's position is in its hash: edges never only move
                     begin()
                     writer.batches(name, MOVE[name], ({"rows": [{"id": r.id, "pos": r.pos} for r in b]} for b in batched(moves, batch_size)))
@@ -623,7 +666,10 @@ def _changed(rows: Iterable[Row], existing: dict[str, Record], change: Change, m
 
 
 def _upsert_row(r: Row, with_position: bool) -> dict[str, Any]:
-    return {"id": r.id, "h": r.h, **r.data, "props": {**r.data["props"], **(r.pos if with_position else {})}}
+    row = {"id": r.id, "h": r.h, **r.data}
+    if with_position:
+        row["props"] = {**r.data["props"], **r.pos}
+    return row
 
 
 def _chunks(items: Iterable[Row], size: int, before: Callable[[], None]) -> Iterator[list[Row]]:

@@ -196,7 +196,7 @@ def test_changing_the_job_code_makes_the_record_stale_and_weightless(corpus, no_
     # the Neo4j projection carries the status its evidence query filters on
     [edge] = [d for _, _, d in store.graph.edges(data=True) if d["type"] == Edge.TESTS]
     assert edge["status"] == "stale"
-    assert [r.data["props"]["status"] for r in sync.tests_rows(store)] == ["stale"]
+    assert [r.data["props"]["status"] for r in sync.wanted_rows(store)["tests"]] == ["stale"]
     # kg validate warns, at the code_version line, and says how to refresh it
     [warning] = [p for p in validate(corpus).warnings if "stale" in p.message]
     assert warning.line == line_of(record_path(corpus, JOB, PRESET), "code_version") and "kg runs publish superposition --preset smoke" in warning.hint

@@ -33,6 +33,7 @@ WHOLE_LABEL = {
     *neo4j_store.Q_DOCS.values(),
     *neo4j_store.Q_SEARCH_ENTRIES.values(),
     neo4j_store.Q_EVIDENCE_ALL,
+    neo4j_store.Q_EVIDENCE_PACKS,  # one small node per hypothesis
     *kg_sync.EXISTING.values(),  # the sync's diff reads every id and hash once
 }
 
@@ -119,6 +120,11 @@ def recorded(neo4j_db, monkeypatch):
         getattr(store, name)(*args)
     summaries(store)  # computes the overview's summaries and keeps them ...
     summaries(store)  # ... then reads what it kept
+    # Without the sync's evidence packs (a graph synced by older code), evidence comes off the graph.
+    neo4j_db.execute_query("MATCH (m:KgMeta) REMOVE m.packed", database_="neo4j")
+    fresh = Neo4jStore("bolt://unused", driver=neo4j_db, database="neo4j")
+    fresh.evidence(hypothesis)
+    fresh.evidence_by_hypothesis()
     return seen
 
 

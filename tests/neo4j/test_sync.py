@@ -59,7 +59,8 @@ def assert_same_answers(graph_store: GraphStore, driver) -> None:
     assert n.hypotheses() == graph_store.hypotheses()
     assert n.sources() == graph_store.sources()
     for h in graph_store.corpus.hypotheses:
-        assert n.evidence(h) == graph_store.evidence(h), h
+        assert n.evidence(h) == graph_store.evidence(h), h  # from the sync's evidence pack
+        assert n.graph_evidence(h) == graph_store.evidence(h), h  # off the graph's edges
     for c in graph_store.corpus.claims:
         assert n.claim(c) == graph_store.claim(c), c
         assert n.claim_links(c) == graph_store.claim_links(c), c
@@ -159,6 +160,7 @@ def test_edits_are_applied_and_reported(neo4j_db, bundled):
     assert ch["hypotheses"].updated == 1
     assert (ch["runs"].created, ch["runs"].deleted, ch["tests"].created, ch["tests"].deleted) == (2, 1, 2, 1)
     assert ch["citations"].created == 1
+    assert ch["evidence packs"].updated >= 1 and ch["evidence packs"].deleted == 0
     assert_same_answers(new, neo4j_db)
     # nothing dangling: every claim has its source, no run without a test
     assert neo4j_db.execute_query("MATCH (c:Claim) WHERE NOT (c)-[:FROM]->() RETURN count(c) AS n", database_=DB).records[0]["n"] == 0
@@ -183,6 +185,26 @@ def test_a_long_lived_store_answers_from_each_new_sync(neo4j_db, bundled):
     assert after == new.evidence_by_hypothesis() != before
     for h in new.corpus.hypotheses:
         assert store.evidence(h) == new.evidence(h), h
+
+
+def test_evidence_comes_from_the_packs_only_while_the_last_sync_that_wrote_them_stands(neo4j_db, bundled):
+    sync(bundled, neo4j_db, database=DB)
+    h = max(bundled.corpus.hypotheses, key=lambda h: len(bundled.evidence(h)))
+    assert any(r.verdicts for rows in bundled.evidence_by_hypothesis().values() for r in rows)  # packs carry verdicts too
+    fresh = lambda: Neo4jStore("bolt://unused", driver=neo4j_db, database=DB)  # a new store: no kept rows
+    # Spoil the pack: a reader that uses it now answers wrongly, which shows it is read ...
+    neo4j_db.execute_query("MATCH (p:KgEvidence {id: $id}) SET p.rows = '[]', p.h = 'spoilt'", id=h, database_=DB)
+    assert fresh().evidence(h) == []
+    # ... but not while a sync is writing, nor after a sync that did not write packs (older code)
+    neo4j_db.execute_query("MATCH (m:KgMeta) SET m.dirty = true", database_=DB)
+    assert fresh().evidence(h) == bundled.evidence(h)
+    neo4j_db.execute_query("MATCH (m:KgMeta) SET m.dirty = false, m.version = m.version + 1", database_=DB)
+    assert fresh().evidence(h) == bundled.evidence(h)
+    assert fresh().evidence_by_hypothesis() == bundled.evidence_by_hypothesis()
+    # the next sync rewrites the spoilt pack (its hash differs) and the packs count again
+    report = sync(bundled, neo4j_db, database=DB)
+    assert report.changes["evidence packs"].updated == 1
+    assert_same_answers(bundled, neo4j_db)
 
 
 def test_sync_to_an_empty_corpus_removes_everything(neo4j_db, bundled):
