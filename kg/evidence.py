@@ -211,11 +211,19 @@ class EvidenceRow:
 @dataclass(slots=True)
 class Contribution:
     row: EvidenceRow
-    factors: dict[str, float]
+    # strength, setting, kind and reproduction factors: one dict shared by every contribution of
+    # the same combination (a handful per hypothesis, ~17k contributions), so never mutate it
+    base: dict[str, float]
     weight: float
     reproduction: str  # agrees | disagrees | inconclusive | none
     raw: float = 0.0  # the weight before independence
     rank: int = 0  # 0 for the strongest claim of its group on its side
+    independence: float = 1.0  # diminishing**rank
+
+    @property
+    def factors(self) -> dict[str, float]:
+        """Every factor of the weight (what `explain` shows); a new dict each time."""
+        return {**self.base, "independence": self.independence}
 
     @property
     def signed(self) -> float:
@@ -425,7 +433,7 @@ def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None 
     # combinations for ~17k rows per hypothesis at 100k claims, so each is worked out once.
     known: dict[tuple[str, str, str, str], tuple[dict[str, float], float]] = {}
     for row in rows:
-        reproduction = reproduction_of(row)
+        reproduction = reproduction_of(row) if row.verdicts else "none"  # most claims have no run
         if toggles is not None and not toggles.keeps(row, reproduction):
             continue
         combination = (row.strength, row.setting, row.kind, reproduction)
@@ -434,19 +442,19 @@ def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None 
             factors = base_factors(row, weights, reproduction)
             found = known[combination] = (factors, factors["strength"] * factors["setting"] * factors["kind"] * factors["reproduction"])
         raw = found[1]
-        c = Contribution(row, dict(found[0]), raw, reproduction, raw)
+        c = Contribution(row, found[0], raw, reproduction, raw)
         by_side[(row.group or row.source, row.relation)].append(c)
         contributions.append(c)
     # Independence: within a group and a side, the k-th strongest counts diminishing^(k-1).
+    # A group's only claim on a side (most groups) keeps rank 0 and independence 1.
     for members in by_side.values():
-        if len(members) == 1:  # most groups: rank 0, factor diminishing**0 == 1
-            members[0].factors["independence"] = 1.0
+        if len(members) == 1:
             continue
         members.sort(key=lambda c: (-c.weight, c.row.claim))
         for rank, c in enumerate(members):
             c.rank = rank
-            c.factors["independence"] = weights.diminishing**rank
-            c.weight *= c.factors["independence"]
+            c.independence = weights.diminishing**rank
+            c.weight *= c.independence
     for c in contributions:
         relation = c.row.relation
         if relation == "supports":
