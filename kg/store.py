@@ -203,9 +203,16 @@ class GraphStore:
             if v.weighs:  # a stale verdict of record weighs as no verdict
                 verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
         replicated = independently_replicated(self.corpus)
+        groups: dict[str, str] = {}  # source -> its independence group (~10 claims per source)
         rows: dict[str, list[EvidenceRow]] = {}
         for c in self.corpus.claims.values():
-            group = group_of(self.corpus, c.source)
+            # what every link of the claim shares, worked out once per claim
+            group = groups.get(c.source)
+            if group is None:
+                group = groups[c.source] = group_of(self.corpus, c.source)
+            claim_verdicts = tuple(verdicts.get(c.id, ()))
+            kind = c.effective_kind
+            is_replicated = c.id in replicated
             for e in c.evidence:
                 row = EvidenceRow(
                     c.id,
@@ -214,13 +221,13 @@ class GraphStore:
                     e.strength,
                     c.setting,
                     e.rationale,
-                    tuple(verdicts.get(c.id, ())),
-                    c.effective_kind,
+                    claim_verdicts,
+                    kind,
                     c.controlled,
                     c.runs,
                     e.direct,
                     group,
-                    c.id in replicated,
+                    is_replicated,
                 )
                 rows.setdefault(e.hypothesis, []).append(row)
         return rows
