@@ -55,7 +55,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -207,6 +207,47 @@ class EvidenceRow:
     @property
     def independence_group(self) -> str:
         return self.group or self.source
+
+
+# EvidenceRow is frozen, so its generated __init__ sets each of its 13 fields through
+# object.__setattr__: ~1.5 us a row, a fifth of the overview at 100k claims (200k rows).
+# `new_evidence_row` sets the slots through their own descriptors, in half the time; the row is
+# the same (frozen, equal to and hashing as EvidenceRow(...) with the same values).
+_new = object.__new__
+(_claim, _source, _relation, _strength, _setting, _rationale, _verdicts, _kind, _controlled, _runs, _direct, _group, _replication) = (EvidenceRow.__dict__[f.name].__set__ for f in fields(EvidenceRow))
+
+
+def new_evidence_row(
+    claim: str,
+    source: str,
+    relation: str,
+    strength: str,
+    setting: str,
+    rationale: str,
+    verdicts: tuple[tuple[str, str], ...],
+    kind: str,
+    controlled: bool | None,
+    runs: int | None,
+    direct: bool,
+    group: str,
+    independent_replication: bool,
+) -> EvidenceRow:
+    """EvidenceRow(...) with every field given, made faster (see above)."""
+    row: EvidenceRow = _new(EvidenceRow)
+    _claim(row, claim)
+    _source(row, source)
+    _relation(row, relation)
+    _strength(row, strength)
+    _setting(row, setting)
+    _rationale(row, rationale)
+    _verdicts(row, verdicts)
+    _kind(row, kind)
+    _controlled(row, controlled)
+    _runs(row, runs)
+    _direct(row, direct)
+    _group(row, group)
+    _replication(row, independent_replication)
+    return row
 
 
 @dataclass(slots=True)

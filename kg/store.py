@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from kg.evidence import Balance, Contribution, EvidenceRow, Weights, aggregate
+from kg.evidence import Balance, Contribution, EvidenceRow, Weights, aggregate, new_evidence_row
 from kg.graph import Edge, Kind, build_graph, group_of, independently_replicated, node_key, split_key
 from kg.loading import Corpus, Origin
 from kg.records import CitationEdge, ClaimVerdict
@@ -214,7 +214,7 @@ class GraphStore:
             kind = c.effective_kind
             is_replicated = c.id in replicated
             for e in c.evidence:
-                row = EvidenceRow(
+                row = new_evidence_row(
                     c.id,
                     c.source,
                     e.relation,

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.evidence import EvidenceRow, Toggles, Weights, aggregate, grade
+from kg.evidence import EvidenceRow, Toggles, Weights, aggregate, grade, new_evidence_row
 
 
 def row(claim, relation, strength="strong", setting="frontier", verdicts=(), *, source=None, kind=None, controlled=True, runs=None, direct=True, group="", replicated=False):
     kind = kind or {"frontier": "observation", "theory": "theory", "opinion": "opinion"}.get(setting, "experiment")
     return EvidenceRow(claim, source or f"src-{claim}", relation, strength, setting, "", tuple(verdicts), kind, controlled, runs, direct, group, replicated)
+
+
+def test_new_evidence_row_makes_the_same_frozen_row():
+    values = ("c", "s", "qualifies", "weak", "toy", "why", (("reproduced", "reproduced"),), "theory", False, 2, False, "lab", True)
+    made, built = new_evidence_row(*values), EvidenceRow(*values)
+    assert type(made) is EvidenceRow and made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.claim = "other"  # type: ignore[misc]
 
 
 # --- the balance ----------------------------------------------------------------------------------
