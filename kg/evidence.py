@@ -394,7 +394,10 @@ class Balance:
     @cached_property
     def independent_groups(self) -> int:
         """Groups that carry weight for or against (what decides the direction)."""
-        return sum(1 for g in self.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
+        # No weight is negative, so a group's support + against is > 0 exactly when one of its
+        # claims for or against weighs > 0: the overview counts them without building `groups`.
+        deciding = (name for (name, side), members in self._by_side.items() if side in ("supports", "contradicts") and any(c.weight > 0 for c in members))
+        return len(set(deciding))
 
     @cached_property
     def certainty(self) -> tuple[str, list[str]]:

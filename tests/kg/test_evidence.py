@@ -284,3 +284,5 @@ def test_leave_one_out_and_the_tallies_match_recomputing_from_scratch(rows):
         members = [c for c in b.contributions if c.row.independence_group == name]
         assert g.claims == len(members) and g.sources == tuple(sorted({c.row.source for c in members}))
         assert g.weights == pytest.approx({side: sum(c.weight for c in members if c.row.relation == side) for side in ("supports", "contradicts", "qualifies")})
+    # counted without building the groups; opinions (weight 0) make groups that do not decide
+    assert b.independent_groups == sum(1 for g in b.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
