@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from kg.evidence import Balance, Contribution, EvidenceRow, Weights, aggregate
+from kg.evidence import Balance, Contribution, EvidenceRow, Weights, aggregate, new_evidence_row
 from kg.graph import Edge, Kind, build_graph, group_of, independently_replicated, node_key, split_key
 from kg.loading import Corpus, Origin
 from kg.records import CitationEdge, ClaimVerdict
@@ -203,24 +203,31 @@ class GraphStore:
             if v.weighs:  # a stale verdict of record weighs as no verdict
                 verdicts.setdefault(v.claim, []).append((v.outcome, v.expect))
         replicated = independently_replicated(self.corpus)
+        groups: dict[str, str] = {}  # source -> its independence group (~10 claims per source)
         rows: dict[str, list[EvidenceRow]] = {}
         for c in self.corpus.claims.values():
-            group = group_of(self.corpus, c.source)
+            # what every link of the claim shares, worked out once per claim
+            group = groups.get(c.source)
+            if group is None:
+                group = groups[c.source] = group_of(self.corpus, c.source)
+            claim_verdicts = tuple(verdicts.get(c.id, ()))
+            kind = c.effective_kind
+            is_replicated = c.id in replicated
             for e in c.evidence:
-                row = EvidenceRow(
+                row = new_evidence_row(
                     c.id,
                     c.source,
                     e.relation,
                     e.strength,
                     c.setting,
                     e.rationale,
-                    tuple(verdicts.get(c.id, ())),
-                    c.effective_kind,
+                    claim_verdicts,
+                    kind,
                     c.controlled,
                     c.runs,
                     e.direct,
                     group,
-                    c.id in replicated,
+                    is_replicated,
                 )
                 rows.setdefault(e.hypothesis, []).append(row)
         return rows

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.evidence import EvidenceRow, Toggles, Weights, aggregate, grade
+from kg.evidence import EvidenceRow, Toggles, Weights, aggregate, grade, new_evidence_row
 
 
 def row(claim, relation, strength="strong", setting="frontier", verdicts=(), *, source=None, kind=None, controlled=True, runs=None, direct=True, group="", replicated=False):
     kind = kind or {"frontier": "observation", "theory": "theory", "opinion": "opinion"}.get(setting, "experiment")
     return EvidenceRow(claim, source or f"src-{claim}", relation, strength, setting, "", tuple(verdicts), kind, controlled, runs, direct, group, replicated)
+
+
+def test_new_evidence_row_makes_the_same_frozen_row():
+    values = ("c", "s", "qualifies", "weak", "toy", "why", (("reproduced", "reproduced"),), "theory", False, 2, False, "lab", True)
+    made, built = new_evidence_row(*values), EvidenceRow(*values)
+    assert type(made) is EvidenceRow and made == built and hash(made) == hash(built) and repr(made) == repr(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.claim = "other"  # type: ignore[misc]
 
 
 # --- the balance ----------------------------------------------------------------------------------
@@ -275,3 +284,5 @@ def test_leave_one_out_and_the_tallies_match_recomputing_from_scratch(rows):
         members = [c for c in b.contributions if c.row.independence_group == name]
         assert g.claims == len(members) and g.sources == tuple(sorted({c.row.source for c in members}))
         assert g.weights == pytest.approx({side: sum(c.weight for c in members if c.row.relation == side) for side in ("supports", "contradicts", "qualifies")})
+    # counted without building the groups; opinions (weight 0) make groups that do not decide
+    assert b.independent_groups == sum(1 for g in b.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
