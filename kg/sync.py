@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from kg.evidence import EvidenceRow
+from kg.evidence import EvidenceRow, new_evidence_row
 from kg.graph import Edge, Kind, split_key
 from kg.loading import Corpus
 from kg.store import GraphStore
@@ -385,11 +385,12 @@ def pack_evidence(rows: Iterable[EvidenceRow]) -> str:
     return json.dumps([[getattr(r, name) for name in EVIDENCE_FIELDS] for r in rows], ensure_ascii=False, separators=(",", ":"))
 
 
+@gc_paused()  # ~17k rows at 100k claims, in a reader that may hold much more: see kg.util
 def unpack_evidence(text: str) -> list[EvidenceRow]:
     rows = []
     for values in json.loads(text):
         values[_VERDICTS] = tuple(tuple(v) for v in values[_VERDICTS])  # JSON gave lists
-        rows.append(EvidenceRow(*values))
+        rows.append(new_evidence_row(*values))
     return rows
 
 
