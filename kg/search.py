@@ -21,6 +21,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 
+from kg.util import gc_paused
+
 STOPWORDS = frozenset("a an and are as at by for from in is it its of on or paper post that the their this to via was what when which with".split())
 EXACT_BELOW = 4  # words and aliases shorter than this match only exactly
 FUZZY_CUTOFF = 85.0
@@ -133,6 +135,7 @@ class SearchIndex:
                 self._recent.popitem(last=False)
         return list(hits)
 
+    @gc_paused()  # a common word's postings are ~100k texts at 100k claims: see kg.util.gc_paused
     def _search(self, query: str, limit: int, kinds: set[str] | None) -> list[Hit]:
         qs = query_words(query)
         if not qs or limit < 1:  # rapidfuzz reads a negative limit as a huge size_t and crashes

@@ -197,6 +197,7 @@ class GraphStore:
             self._evidence = self._all_evidence()
         return {h: list(rows) for h, rows in self._evidence.items()}
 
+    @gc_paused()  # 200k rows at 100k claims: see kg.util.gc_paused
     def _all_evidence(self) -> dict[str, list[EvidenceRow]]:
         verdicts: dict[str, list[tuple[str, str]]] = {}
         for v in self._verdicts:
