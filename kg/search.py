@@ -172,7 +172,7 @@ class SearchIndex:
                     if kinds and self._entries[e_index].kind not in kinds:
                         continue
                     slot = found.setdefault(e_index, {}).setdefault(t_index, {})
-                    if i not in slot or score > slot[i][0]:
+                    if i not in slot or (score, slot[i][1]) > (slot[i][0], w):  # ties: the first word in order, not in set order
                         slot[i] = (score, w)
         hits = [hit for e_index, texts in found.items() if (hit := self._hit(e_index, texts, phrase, len(qs), need)) and hit.score >= MIN_SCORE]
         hits.sort(key=lambda h: (-h.score, FIELD_RANK.get(h.field, 9), h.kind, h.id))

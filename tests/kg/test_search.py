@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from kg.search import Entry, SearchIndex
 
 
@@ -48,3 +54,15 @@ def test_scores_mean_something():
     assert phrase.score == 98  # the query as a phrase
     scattered = idx.search("decay weight")[0]
     assert scattered.score == 95  # every word, not as a phrase
+
+
+def test_hits_do_not_depend_on_the_hash_seed():
+    """Two corpus words can match a query word equally well; which one a hit names (`terms`,
+    what the UI highlights) must not follow set order, which changes with PYTHONHASHSEED."""
+    script = "import json, sys; from claimgraph import load_graph_store; s = load_graph_store(sys.argv[1], runs=False); print(json.dumps([[list(h.terms), h.id] for q in ('refusal jailbreak model', 'groking', 'weight decay') for h in s.search(q, limit=50)]))"
+    root = Path(__file__).resolve().parents[2]
+    out = {
+        subprocess.run([sys.executable, "-c", script, str(root / "claims")], capture_output=True, text=True, check=True, cwd=root, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(out) == 1 and json.loads(out.pop())
