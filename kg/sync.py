@@ -616,9 +616,9 @@ def sync(
             for name in ORDER:
                 existing, (_, rows) = existing_sets[name], sets[name]
                 pos, moves, seen = name in NODE_SETS, list[Row](), set[str]()
-                changed = _changed(rows, existing, report.changes[name], moves, seen, partial(settled, name, written=False), batch_size)
+                changed = _changed(rows, existing, report.changes[name], moves, seen, partial(settled, name, written=False), batch_size, before=begin)
                 size = 1 if name == "evidence packs" else batch_size  # a pack holds a hypothesis's ~17k rows at 100k claims
-                writer.batches(name, UPSERT[name], ({"rows": [_upsert_row(r, pos) for r in b]} for b in _chunks(changed, size, before=begin)))
+                writer.batches(name, UPSERT[name], ({"rows": [_upsert_row(r, pos) for r in b]} for b in batched(changed, size)))
                 if moves and name in MOVE:  # an edge's position is in its hash: edges never only move
                     begin()
                     writer.batches(name, MOVE[name], ({"rows": [{"id": r.id, "pos": r.pos} for r in b]} for b in batched(moves, batch_size)))
@@ -639,11 +639,14 @@ def sync(
     return report
 
 
-def _changed(rows: Iterable[Row], existing: dict[str, Record], change: Change, moves: list[Row], seen: set[str], settle: Callable[[int], None], every: int) -> Iterator[Row]:
+def _changed(
+    rows: Iterable[Row], existing: dict[str, Record], change: Change, moves: list[Row], seen: set[str], settle: Callable[[int], None], every: int, before: Callable[[], None]
+) -> Iterator[Row]:
     """The rows to upsert (new, or with another hash than Neo4j's), as `rows` yields them.
 
     Counts into `change`, keeps rows that only moved in `moves` and every id in `seen`, and
-    reports unchanged rows to `settle` every `every` rows (and at the end)."""
+    reports unchanged rows to `settle` every `every` rows (and at the end). `before()` runs
+    before each row it yields (the sync's idempotent "a write is coming")."""
     unchanged = 0
     for row in rows:
         seen.add(row.id)
@@ -662,6 +665,7 @@ def _changed(rows: Iterable[Row], existing: dict[str, Record], change: Change, m
                     settle(unchanged)
                     unchanged = 0
             continue
+        before()
         yield row
     settle(unchanged)
 
@@ -671,21 +675,6 @@ def _upsert_row(r: Row, with_position: bool) -> dict[str, Any]:
     if with_position:
         row["props"] = {**r.data["props"], **r.pos}
     return row
-
-
-def _chunks(items: Iterable[Row], size: int, before: Callable[[], None]) -> Iterator[list[Row]]:
-    """Lists of up to `size` items, taken from `items` only as each list is asked for;
-    `before()` runs before the first list is handed out (not at all if there is none)."""
-    chunk: list[Row] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            before()
-            yield chunk
-            chunk = []
-    if chunk:
-        before()
-        yield chunk
 
 
 # --- errors, for one-line messages ------------------------------------------------------------

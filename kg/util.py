@@ -13,9 +13,10 @@ import math
 import os
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -226,12 +227,14 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """Consecutive slices of at most `size` items."""
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most `size` items, each taken from `items` only when asked for
+    (so a generator is read as its batches are used: kg.sync builds rows while it writes)."""
     if size < 1:
         raise ValueError("batch size must be at least 1")
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 def shorten(text: str, width: int = 90) -> str:
