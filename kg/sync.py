@@ -213,9 +213,13 @@ NODE_SETS = ("sources", "hypotheses", "claims", "runs")
 # --- rows: read off the graph kg.graph built, so Neo4j holds the same shape ---------------
 
 
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
 def _hash(obj: Any) -> str:
     # ASCII JSON: the C encoder's fast path (ensure_ascii=False took 40% longer per claim)
-    return hashlib.blake2b(json.dumps(obj, sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
+    return _digest(json.dumps(obj, sort_keys=True, default=str))
 
 
 @dataclass
@@ -399,7 +403,7 @@ def evidence_rows(store: GraphStore, graph: _Graph) -> Iterator[Row]:
     by_hypothesis = store.evidence_by_hypothesis()
     for _, d in graph.nodes[Kind.hypothesis]:
         pack = pack_evidence(by_hypothesis.get(d["id"], ()))
-        yield Row(d["id"], hashlib.blake2b(pack.encode(), digest_size=12).hexdigest(), {}, {"rows": pack})
+        yield Row(d["id"], _digest(pack), {}, {"rows": pack})  # the pack is already text: no JSON of it
 
 
 def row_sets(store: GraphStore) -> dict[str, tuple[int, Iterable[Row]]]:
