@@ -14,7 +14,9 @@ matched, so a page can highlight them.
 from __future__ import annotations
 
 import bisect
+import heapq
 import threading
+from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -94,15 +96,20 @@ class SearchIndex:
         self._entries = entries
         self._texts: list[tuple[int, str, str, tuple[str, ...]]] = []  # (entry index, field, text, words)
         self._postings: dict[str, set[int]] = {}
+        self._first_text = array("l")  # an entry's texts are texts[first_text[e]:first_text[e + 1]]
+        self._entry_of_text = array("l")
         for e_index, entry in enumerate(entries):
+            self._first_text.append(len(self._texts))
             for field_name, text in entry.texts:
                 ws = tuple(words(text))
                 if not ws:
                     continue
                 t_index = len(self._texts)
                 self._texts.append((e_index, field_name, text, ws))
+                self._entry_of_text.append(e_index)
                 for w in set(ws):
                     self._postings.setdefault(w, set()).add(t_index)
+        self._first_text.append(len(self._texts))
         self._vocabulary = list(self._postings)
         self._sorted_vocabulary: list[str] | None = None  # for prefix lookups, sorted on first need
         self._recent: OrderedDict[tuple[Any, ...], list[Hit]] = OrderedDict()
@@ -158,63 +165,85 @@ class SearchIndex:
         need = len(qs) if len(qs) < 3 else len(qs) - len(qs) // 3  # long queries may miss one word in three
         if sum(1 for m in per_word if m) < need:  # words the corpus does not hold: no honest result
             return []
-        candidates = self._holding(per_word, need)
-        # entry -> text -> query word -> (score, the text's word that matched)
-        found: dict[int, dict[int, dict[int, tuple[float, str]]]] = {}
-        for i, matches in enumerate(per_word):
-            for w, score in matches.items():
-                for t_index in self._postings[w]:
-                    e_index, field_name, _, ws = self._texts[t_index]
-                    if e_index not in candidates:
-                        continue
-                    if field_name == "alias" and len(" ".join(ws)) < EXACT_BELOW and phrase != " ".join(ws):
-                        continue  # a short alias ("tms") answers only to itself
-                    if kinds and self._entries[e_index].kind not in kinds:
-                        continue
-                    slot = found.setdefault(e_index, {}).setdefault(t_index, {})
-                    if i not in slot or (score, slot[i][1]) > (slot[i][0], w):  # ties: the first word in order, not in set order
-                        slot[i] = (score, w)
-        hits = [hit for e_index, texts in found.items() if (hit := self._hit(e_index, texts, phrase, len(qs), need)) and hit.score >= MIN_SCORE]
-        hits.sort(key=lambda h: (-h.score, FIELD_RANK.get(h.field, 9), h.kind, h.id))
-        return hits[:limit]
+        holding = [self._best_match_per_text(matches) for matches in per_word]
+        ranked = []  # (sort key, entry, its matching texts): a hit is built only for the best `limit`
+        for e_index in self._holding(holding, need):
+            entry = self._entries[e_index]
+            if kinds and entry.kind not in kinds:
+                continue
+            # text -> query word -> (score, the text's word that matched)
+            texts: dict[int, dict[int, tuple[float, str]]] = {}
+            for t_index in range(self._first_text[e_index], self._first_text[e_index + 1]):
+                slot = {i: best[t_index] for i, best in enumerate(holding) if t_index in best}
+                if not slot:
+                    continue
+                field_name, ws = self._texts[t_index][1], self._texts[t_index][3]
+                if field_name == "alias" and len(" ".join(ws)) < EXACT_BELOW and phrase != " ".join(ws):
+                    continue  # a short alias ("tms") answers only to itself
+                texts[t_index] = slot
+            scored = self._score(texts, phrase, len(qs), need)
+            if scored is not None and scored[0] >= MIN_SCORE:
+                score, t_index = scored
+                ranked.append(((-score, FIELD_RANK.get(self._texts[t_index][1], 9), entry.kind, entry.id), e_index, t_index, texts[t_index]))
+        return [self._hit(e_index, t_index, slot, -key[0]) for key, e_index, t_index, slot in heapq.nsmallest(limit, ranked, key=lambda r: r[0])]
 
-    def _holding(self, per_word: list[dict[str, float]], need: int) -> set[int]:
+    def _best_match_per_text(self, matches: dict[str, float]) -> dict[int, tuple[float, str]]:
+        """text -> (score, word) of the best of `matches` in it; ties go to the word that sorts
+        first (in set order the highlighted word would change with the hash seed)."""
+        best: dict[int, tuple[float, str]] = {}
+        by_word_last_first = sorted(matches.items(), reverse=True)
+        for w, score in sorted(by_word_last_first, key=lambda m: m[1]):  # better ones last, so they stay
+            best.update(dict.fromkeys(self._postings[w], (score, w)))
+        return best
+
+    def _holding(self, holding: list[dict[int, tuple[float, str]]], need: int) -> set[int]:
         """The entries whose texts hold at least `need` of the query's words: no other entry can
-        be a hit (`_hit` needs as many). When every query word is common (at 100k claims a word
+        be a hit (`_score` needs as many). When every query word is common (at 100k claims a word
         can be in half the texts), scoring only these is most of the saving."""
-        holders = [{self._texts[t][0] for w in matches for t in self._postings[w]} for matches in per_word]
+        entry_of = self._entry_of_text
+        holders = [{entry_of[t] for t in best} for best in holding]
         if need == len(holders):
             return set.intersection(*holders)
         counts = Counter(e for entries in holders for e in entries)
         return {e for e, n in counts.items() if n >= need}
 
-    def _hit(self, e_index: int, texts: dict[int, dict[int, tuple[float, str]]], phrase: str, n_words: int, need: int) -> Hit | None:
-        """The entry's hit, or None when its fields together hold too few of the query's words."""
-        best_per_word: dict[int, float] = {}
-        for slot in texts.values():
-            for i, (score, _) in slot.items():
-                best_per_word[i] = max(best_per_word.get(i, 0.0), score)
-        if len(best_per_word) < need:
-            return None
-
-        # the text to show: the one that holds the most query words, then the better match and field
-        def rank(t: int) -> tuple[int, int, float, int, int]:
-            joined = " ".join(self._texts[t][3])
-            whole = 0 if joined == phrase else 1 if f" {phrase} " in f" {joined} " else 2  # the query as written wins
-            return (whole, -len(texts[t]), -sum(s for s, _ in texts[t].values()), FIELD_RANK.get(self._texts[t][1], 9), t)
-
-        t_index = min(texts, key=rank)
-        _, field_name, text, ws = self._texts[t_index]
-        joined = " ".join(ws)
-        mean = sum(best_per_word.values()) / n_words  # a missing word counts 0
-        if joined == phrase:
+    def _score(self, texts: dict[int, dict[int, tuple[float, str]]], phrase: str, n_words: int, need: int) -> tuple[float, int] | None:
+        """The entry's score and the text to show, or None when its fields together hold too few
+        of the query's words."""
+        if len(texts) == 1:  # most entries: one field holds the words
+            t_index, slot = next(iter(texts.items()))
+            if len(slot) < need:
+                return None
+            mean = sum(s for s, _ in slot.values()) / n_words
+        else:
+            best_per_word: dict[int, float] = {}
+            for slot in texts.values():
+                for i, (score, _) in slot.items():
+                    best_per_word[i] = max(best_per_word.get(i, 0.0), score)
+            if len(best_per_word) < need:
+                return None
+            mean = sum(best_per_word.values()) / n_words  # a missing word counts 0
+            # the text to show: the query as written, then the most query words, the better match, the field
+            t_index = min(texts, key=lambda t: (self._as_written(t, texts[t], phrase, n_words), -len(texts[t]), -sum(s for s, _ in texts[t].values()), FIELD_RANK.get(self._texts[t][1], 9), t))
+        as_written = self._as_written(t_index, texts[t_index], phrase, n_words)
+        if as_written == 0:
             score = 100.0
-        elif len(texts[t_index]) == n_words and f" {phrase} " in f" {joined} ":  # the phrase, whole words
+        elif as_written == 1:  # the phrase, whole words
             score = 98.0
         else:  # every word there exactly: 95; a close spelling or a missing word: below
             score = 95.0 if mean == 100 else min(mean, 93.0)
-        if field_name == "id" and score >= 90:  # a slug that holds the words ranks below prose that does
+        if self._texts[t_index][1] == "id" and score >= 90:  # a slug that holds the words ranks below prose that does
             score *= 0.9
-        terms = tuple(sorted(w for _, w in texts[t_index].values()))
+        return round(score, 1), t_index
+
+    def _as_written(self, t_index: int, slot: dict[int, tuple[float, str]], phrase: str, n_words: int) -> int:
+        """0 the text is the query, 1 it holds the query as a phrase (whole words), 2 neither."""
+        if len(slot) < n_words or any(s != 100 for s, _ in slot.values()):
+            return 2  # the phrase holds every query word as written, so this text cannot hold it
+        joined = " ".join(self._texts[t_index][3])
+        return 0 if joined == phrase else 1 if f" {phrase} " in f" {joined} " else 2
+
+    def _hit(self, e_index: int, t_index: int, slot: dict[int, tuple[float, str]], score: float) -> Hit:
         entry = self._entries[e_index]
-        return Hit(entry.kind, entry.id, entry.label, round(score, 1), text, field_name, terms)
+        _, field_name, text, _ = self._texts[t_index]
+        return Hit(entry.kind, entry.id, entry.label, score, text, field_name, tuple(sorted(w for _, w in slot.values())))
