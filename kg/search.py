@@ -3,7 +3,8 @@
 Word by word, so a result is never a guess: every significant word of the query must appear in
 the entry (in any of its fields), exactly or as a close spelling (rapidfuzz ratio >= 85, or a
 shared stem such as grokked/grokking). Words shorter than four characters, and the short
-aliases people use ("tms", "slt"), match only exactly. No result is better than a wrong one.
+aliases people use ("tms", "slt"), match only exactly; words with a digit (2022, resnet50) only
+exactly or by their start. No result is better than a wrong one.
 
 A hit's score means: 100 the query is the whole title or alias; 98 it appears as a phrase;
 95 every word is there exactly; lower, the typos' distance or a missing word (long queries may
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import math
 import threading
 from array import array
 from collections import Counter, OrderedDict
@@ -70,6 +72,8 @@ def _word_score(q: str, w: str) -> float:
         return 100.0
     if len(q) < EXACT_BELOW or len(w) < EXACT_BELOW:
         return 0.0
+    if _has_digit(q) or _has_digit(w):  # numbers and names like resnet50 are identifiers: a close spelling is another one
+        return 90.0 if w.startswith(q) else 0.0
     common = len(_common_prefix(q, w))
     if common >= 5 and common >= 0.7 * min(len(q), len(w)):  # a shared stem: grokked ~ grokking
         return 90.0
@@ -79,6 +83,17 @@ def _word_score(q: str, w: str) -> float:
     return ratio * 0.95 if ratio >= FUZZY_CUTOFF else 0.0
 
 
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def _fuzzy_lengths(n: int) -> range:
+    """The word lengths that can reach FUZZY_CUTOFF against a word of length n: rapidfuzz's ratio
+    is 100 * (1 - distance / (n + m)) and the distance is at least |n - m|."""
+    slack = 1 - FUZZY_CUTOFF / 100
+    return range(math.ceil(n * (1 - slack) / (1 + slack) - 1e-9), math.floor(n * (1 + slack) / (1 - slack) + 1e-9) + 1)
+
+
 def _common_prefix(a: str, b: str) -> str:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -86,6 +101,14 @@ def _common_prefix(a: str, b: str) -> str:
             break
         n += 1
     return a[:n]
+
+
+def _starting_with(ordered: list[str], prefix: str) -> list[str]:
+    """The words of the sorted list `ordered` that start with `prefix`."""
+    start = end = bisect.bisect_left(ordered, prefix)
+    while end < len(ordered) and ordered[end].startswith(prefix):
+        end += 1
+    return ordered[start:end]
 
 
 class SearchIndex:
@@ -112,6 +135,7 @@ class SearchIndex:
         self._first_text.append(len(self._texts))
         self._vocabulary = list(self._postings)
         self._sorted_vocabulary: list[str] | None = None  # for prefix lookups, sorted on first need
+        self._fuzzy_by_length: dict[int, list[str]] | None = None  # the words a close spelling can match, built on first need
         self._recent: OrderedDict[tuple[Any, ...], list[Hit]] = OrderedDict()
         self._lock = threading.Lock()  # one index serves every session of a UI server
 
@@ -123,22 +147,28 @@ class SearchIndex:
         return found
 
     def _matches_fast(self, q: str) -> dict[str, float]:
-        """The same as the plain loop, with rapidfuzz's C loop picking the candidates first."""
-        candidates = {w for w, _, _ in process.extract(q, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)}
-        candidates.update(self._starting_with(q[:5]))  # stems and word starts
+        """The same as the plain loop, with rapidfuzz's C loop picking the close spellings among
+        the words of a length that can reach the cutoff, and a range of the sorted vocabulary
+        giving the stems and word starts."""
+        sorted_vocabulary, by_length = self._lookups()
+        candidates = set(_starting_with(sorted_vocabulary, q[:5]))
+        if not _has_digit(q):
+            for n in _fuzzy_lengths(len(q)):
+                candidates.update(w for w, _, _ in process.extract(q, by_length.get(n, ()), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None))
         return {w: s for w in candidates if (s := _word_score(q, w)) > 0}
 
-    def _starting_with(self, prefix: str) -> list[str]:
-        """The corpus words that start with `prefix`: a range of the sorted vocabulary (a scan of
-        the ~200k words of a 100k-claim corpus took ~110 ms per query word)."""
+    def _lookups(self) -> tuple[list[str], dict[int, list[str]]]:
+        """The vocabulary sorted (a scan of the ~200k words of a 100k-claim corpus for word starts
+        took ~110 ms per query word) and, by length, the words a close spelling may match (at 100k
+        claims most words are ids and numbers, which match only as written)."""
         with self._lock:
-            if self._sorted_vocabulary is None:
+            if self._sorted_vocabulary is None or self._fuzzy_by_length is None:
                 self._sorted_vocabulary = sorted(self._vocabulary)
-            ordered = self._sorted_vocabulary
-        start = end = bisect.bisect_left(ordered, prefix)
-        while end < len(ordered) and ordered[end].startswith(prefix):
-            end += 1
-        return ordered[start:end]
+                self._fuzzy_by_length = {}
+                for w in self._sorted_vocabulary:
+                    if len(w) >= EXACT_BELOW and not _has_digit(w):
+                        self._fuzzy_by_length.setdefault(len(w), []).append(w)
+            return self._sorted_vocabulary, self._fuzzy_by_length
 
     def search(self, query: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]:
         # The index never changes, so a repeated question (a page rerun) is answered from memory:

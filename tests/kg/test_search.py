@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
-from kg.search import Entry, SearchIndex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
+
+from kg.search import EXACT_BELOW, FUZZY_CUTOFF, Entry, SearchIndex, _fuzzy_lengths, _word_score
 
 
 def index() -> SearchIndex:
@@ -66,3 +71,39 @@ def test_hits_do_not_depend_on_the_hash_seed():
         for seed in ("1", "2", "3")
     }
     assert len(out) == 1 and json.loads(out.pop())
+
+
+def test_numbers_and_names_with_digits_match_only_as_written_or_by_their_start():
+    """A close spelling of an identifier is another identifier: 2022 is not 12022, resnet50 is
+    not resnet56 (rapidfuzz rates those 89 and 88, above the cutoff)."""
+    idx = SearchIndex(
+        [
+            Entry("claim", "a", "ResNet50 on ImageNet in 2022.", (("statement", "ResNet50 on ImageNet in 2022."),)),
+            Entry("claim", "b", "ResNet56 on CIFAR, claim 12022.", (("statement", "ResNet56 on CIFAR, claim 12022."),)),
+        ]
+    )
+    assert [h.id for h in idx.search("resnet50")] == ["a"]
+    assert [h.id for h in idx.search("2022")] == ["a"]
+    assert {h.id for h in idx.search("resnet")} == {"a", "b"}  # a word's start still finds both
+    assert [h.id for h in idx.search("imagnet")] == ["a"]  # words without digits keep their typos
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text("abcde", min_size=1, max_size=30), st.text("abcde", min_size=1, max_size=30))
+def test_a_close_spelling_is_never_outside_the_lengths_searched(a, b):
+    if fuzz.ratio(a, b) >= FUZZY_CUTOFF:
+        assert len(b) in _fuzzy_lengths(len(a))
+
+
+def test_a_large_vocabulary_finds_what_the_plain_loop_finds():
+    """Past 5,000 distinct words the index narrows candidates with rapidfuzz, by length and by
+    the sorted vocabulary; it must find the same words, with the same scores, as trying each."""
+    rng = random.Random(7)
+    vocabulary = {"".join(rng.choice("aeiourstnlg") for _ in range(rng.randint(2, 12))) for _ in range(6000)}
+    vocabulary |= {w + str(rng.randint(0, 99)) for w in list(vocabulary)[:500]}
+    idx = SearchIndex([Entry("claim", f"c{i}", w, (("statement", w),)) for i, w in enumerate(sorted(vocabulary))])
+    queries = [w[:-1] + "x" for w in list(vocabulary)[:150]] + list(vocabulary)[150:250] + [w[:5] for w in list(vocabulary)[250:300]]
+    for q in queries:
+        plain = {w: s for w in idx._vocabulary if (s := _word_score(q, w)) > 0} if len(q) >= EXACT_BELOW else None
+        if plain is not None:
+            assert idx._matches(q) == plain, q
