@@ -2,6 +2,7 @@
 
     python bench/ui_load.py                          # 5 sessions, 500 page loads (`make soak`)
     python bench/ui_load.py --sessions 3 --loads 60 --corpus claims
+    python bench/ui_load.py --navigate               # after one page load, readers click through the app
 
 Starts `streamlit run ui/app.py` as a subprocess (tests/ui/browserkit.Server), launches Debian's
 Chromium once and opens one Playwright browser context per session. Each session walks every
@@ -10,6 +11,9 @@ contribute; the subjects rotate over several hypotheses, claims and sources), on
 after another, until the sessions together have made `--loads` loads. A load counts from
 `page.goto` until the app's script run is over (`stApp[data-test-script-state=notRunning]`)
 with the page's title drawn (and, for pages with a network, its component frame attached).
+With `--navigate` each session loads its first view and then moves between views inside the
+running app (Streamlit's front end reruns the new page over its websocket, as for a click on an
+st.page_link or the back button): no new front end to boot in the browser for each view.
 
 Reported: every load's time (p50, p95, max, overall and per view), errors (an exception or
 error box on the page, a console error, an uncaught page error, a load that never settles), and
@@ -135,7 +139,29 @@ async def one_load(page, url: str, graph: bool, timeout_s: float) -> None:
         await page.wait_for_selector('[data-testid="stMain"] iframe', state="attached", timeout=timeout_s * 1000)
 
 
-async def session(browser, base: str, views: list, offset: int, quota, report: Report, warmup: asyncio.Event, timeout_s: float) -> None:
+TITLE = '[data-testid="stMain"] :is(h1, h3)'
+# Back/forward in the browser: Streamlit's front end hears `popstate` and asks the server for the
+# page and query of the new URL over its open websocket, as a click on an st.page_link does.
+NAVIGATE = "(path) => { history.pushState({}, '', path); window.dispatchEvent(new PopStateEvent('popstate')); }"
+NAVIGATED = """(previous) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const title = document.querySelector('[data-testid="stMain"] :is(h1, h3)');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning' && title && title.textContent !== previous;
+}"""
+
+
+async def one_navigation(page, path: str, graph: bool, timeout_s: float) -> None:
+    """A view reached inside the running app (a reader clicking a link), not a fresh page load:
+    settled when the script run is over and the title is the new view's (consecutive views of the
+    tour have different titles)."""
+    previous = await page.evaluate(f"() => document.querySelector('{TITLE}')?.textContent ?? ''")
+    await page.evaluate(NAVIGATE, path)
+    await page.wait_for_function(NAVIGATED, arg=previous, timeout=timeout_s * 1000)
+    if graph:
+        await page.wait_for_selector('[data-testid="stMain"] iframe', state="attached", timeout=timeout_s * 1000)
+
+
+async def session(browser, base: str, views: list, offset: int, quota, report: Report, warmup: asyncio.Event, timeout_s: float, navigate: bool = False) -> None:
     context = await browser.new_context(viewport={"width": 1360, "height": 900})
     page = await context.new_page()
     current = {"url": ""}
@@ -156,7 +182,10 @@ async def session(browser, base: str, views: list, offset: int, quota, report: R
             current["url"] = path
             t0 = time.perf_counter()
             try:
-                await one_load(page, base + path, graph, timeout_s)
+                if navigate and i > offset + 1:  # the session's first view is a page load, then it clicks through
+                    await one_navigation(page, path, graph, timeout_s)
+                else:
+                    await one_load(page, base + path, graph, timeout_s)
             except Exception as exc:  # noqa: BLE001 - a load that never settles is an error, and the walk goes on
                 report.errors.append(f"{path}: did not settle: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                 continue
@@ -174,7 +203,7 @@ async def session(browser, base: str, views: list, offset: int, quota, report: R
         await context.close()
 
 
-async def drive(server: Server, views: list, sessions: int, loads: int, chromium: str, rss_every: int, timeout_s: float) -> Report:
+async def drive(server: Server, views: list, sessions: int, loads: int, chromium: str, rss_every: int, timeout_s: float, navigate: bool = False) -> Report:
     from playwright.async_api import async_playwright
 
     report = Report(sessions=sessions)
@@ -211,7 +240,7 @@ async def drive(server: Server, views: list, sessions: int, loads: int, chromium
 
             sampler = asyncio.create_task(sample())
             t0 = time.perf_counter()
-            await asyncio.gather(*(session(browser, server.url, views, k * len(views) // sessions, quota, report, warmup, timeout_s) for k in range(sessions)))
+            await asyncio.gather(*(session(browser, server.url, views, k * len(views) // sessions, quota, report, warmup, timeout_s, navigate) for k in range(sessions)))
             report.wall_s = time.perf_counter() - t0
             sampler.cancel()
             await asyncio.sleep(2)  # let the server drop the last sessions before the final sample
@@ -221,12 +250,15 @@ async def drive(server: Server, views: list, sessions: int, loads: int, chromium
     return report
 
 
-def run(corpus: Path, sessions: int, loads: int, chromium: str, runs: Path | None = None, rss_every: int = 50, timeout_s: float = 60, env: dict[str, str] | None = None) -> Report:
-    """`timeout_s`: how long one load may take before it counts as an error (never settled)."""
+def run(
+    corpus: Path, sessions: int, loads: int, chromium: str, runs: Path | None = None, rss_every: int = 50, timeout_s: float = 60, env: dict[str, str] | None = None, navigate: bool = False
+) -> Report:
+    """`timeout_s`: how long one load may take before it counts as an error (never settled);
+    `navigate`: after its first page load, each session moves between views inside the app."""
     views = tour(subjects(corpus))
     server = Server(corpus, runs or Path(tempfile.mkdtemp(prefix="kg-ui-load-runs-")), **(env or {}))
     try:
-        return asyncio.run(drive(server, views, sessions, loads, chromium, rss_every, timeout_s))
+        return asyncio.run(drive(server, views, sessions, loads, chromium, rss_every, timeout_s, navigate))
     finally:
         server.stop()
 
@@ -237,12 +269,20 @@ def main() -> None:
     ap.add_argument("--loads", type=int, default=500, help="page loads in all, after the warm-up round")
     ap.add_argument("--corpus", type=Path, default=ROOT / "claims")
     ap.add_argument("--json", type=Path, help="also write the summary and every load here")
+    ap.add_argument("--navigate", action="store_true", help="move between views inside the app (as a reader clicking links does) instead of a full page load each time")
     args = ap.parse_args()
     from browserkit import chromium
 
     load_before = os.getloadavg()[0]
-    report = run(args.corpus.resolve(), args.sessions, args.loads, chromium())
-    summary = {**report.summary(), "corpus": str(args.corpus), "cpus": len(os.sched_getaffinity(0)), "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
+    report = run(args.corpus.resolve(), args.sessions, args.loads, chromium(), navigate=args.navigate)
+    summary = {
+        **report.summary(),
+        "mode": "in-app navigation" if args.navigate else "full page loads",
+        "corpus": str(args.corpus),
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(summary, indent=1))
     print("rss (loads, MB):", ", ".join(f"{n}:{mb:.0f}" for n, mb in report.rss_mb))
     for e in report.errors[:20]:
