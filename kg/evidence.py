@@ -57,6 +57,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -477,6 +478,10 @@ def base_factors(row: EvidenceRow, weights: Weights, reproduction: str) -> dict[
     }
 
 
+_claim_of = attrgetter("row.claim")
+_weight_of = attrgetter("weight")
+
+
 def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None = None, toggles: Toggles | None = None) -> Balance:
     weights = weights or Weights()
     if toggles is not None:
@@ -505,7 +510,10 @@ def aggregate(hypothesis: str, rows: list[EvidenceRow], weights: Weights | None 
     for members in by_side.values():
         if len(members) == 1:
             continue
-        for rank, c in enumerate(sorted(members, key=lambda c: (-c.weight, c.row.claim))):
+        # strongest first, ties by claim id: two stable C-keyed sorts, not a tuple key per member
+        ranked = sorted(members, key=_claim_of)
+        ranked.sort(key=_weight_of, reverse=True)
+        for rank, c in enumerate(ranked):
             c.rank = rank
             c.independence = weights.diminishing**rank
             c.weight *= c.independence
