@@ -11,7 +11,6 @@ import subprocess
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -77,6 +76,33 @@ def points_frame(points: list[Point]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "balance", "certainty", "commit", "subject", "claims"])
 
 
+def chart(frame: pd.DataFrame) -> dict[str, Any]:
+    """The balance after each commit, a step line with a point per commit (hover: the commit and
+    the claims that moved it): a plain Vega-Lite spec, as ui.findings's charts."""
+    x = {"field": "date", "type": "temporal", "title": None}
+    y = {"field": "balance", "type": "quantitative", "scale": {"domain": [-1, 1]}, "title": "balance (−1 against .. +1 for)"}
+    tooltip = [
+        {"field": "commit", "type": "nominal"},
+        {"field": "date", "type": "temporal", "format": "%Y-%m-%d %H:%M"},
+        {"field": "balance", "type": "quantitative", "format": "+.2f"},
+        *({"field": name, "type": "nominal"} for name in ("certainty", "subject", "claims")),
+    ]
+    return {
+        "layer": [
+            {"data": {"name": "zero"}, "mark": {"type": "rule", "color": "#9e9e9e", "strokeDash": [4, 4]}, "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {
+                "data": {"name": "points"},
+                "layer": [
+                    {"mark": {"type": "line", "interpolate": "step-after", "color": "#5e35b1"}, "encoding": {"x": x, "y": y}},
+                    {"mark": {"type": "circle", "size": 90, "color": "#5e35b1"}, "encoding": {"x": x, "y": y, "tooltip": tooltip}},
+                ],
+            },
+        ],
+        "height": 260,
+        "datasets": {"zero": pd.DataFrame({"y": [0]}), "points": frame},
+    }
+
+
 def render(hypothesis_id: str) -> None:
     """The hypothesis page's timeline: the balance after each commit that moved the evidence."""
     st.subheader("Over time")
@@ -90,11 +116,7 @@ def render(hypothesis_id: str) -> None:
     if frame.empty:
         st.caption("No commit has changed the evidence for this hypothesis yet (uncommitted edits show in `kg diff HEAD`).")
         return
-    tooltip = ["commit", alt.Tooltip("date:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("balance:Q", format="+.2f"), "certainty", "subject", "claims"]
-    base = alt.Chart(frame).encode(x=alt.X("date:T", title=None), y=alt.Y("balance:Q", scale=alt.Scale(domain=[-1, 1]), title="balance (−1 against .. +1 for)"))
-    chart = base.mark_line(interpolate="step-after", color="#5e35b1") + base.mark_circle(size=90, color="#5e35b1").encode(tooltip=tooltip)
-    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#9e9e9e", strokeDash=[4, 4]).encode(y="y:Q")
-    st.altair_chart((zero + chart).properties(height=260), width="stretch")
+    st.vega_lite_chart(chart(frame), width="stretch")
     st.caption(f"{len(frame)} commit(s) moved the evidence for it, with the default weights; hover a point for the commit and the claims that moved it.")
     if broken:
         st.caption(f"{len(broken)} commit(s) where the corpus did not load are left out: " + "; ".join(f"{p.commit.short}: {p.error}" for p in broken[:3]))

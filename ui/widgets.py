@@ -79,11 +79,11 @@ def balance_caption(score: float) -> str:
     return "balanced" if score != 0 else "no weighed evidence"
 
 
-def balance_bar(support: float, against: float, qualify: float, height: int = 34):
+def balance_bar_chart(support: float, against: float, qualify: float, height: int = 34) -> dict[str, Any]:
     """Against to the left of 0, support to the right, and qualifying weight as its own thinner
     grey bar beneath: it takes no side (it pulls the balance toward 0), so it is never stacked
-    onto support, where its length would read as support."""
-    import altair as alt
+    onto support, where its length would read as support. A plain Vega-Lite spec (see
+    ui.findings.forest_chart)."""
     import pandas as pd
 
     df = pd.DataFrame(
@@ -95,18 +95,22 @@ def balance_bar(support: float, against: float, qualify: float, height: int = 34
     )
     span = max(support, against, qualify, 1.0)
     domain, colours = palette.side_scale()
-    chart = (
-        alt.Chart(df)
-        .mark_bar()
-        .encode(
-            x=alt.X("weight:Q", scale=alt.Scale(domain=[-span, span]), axis=None),
-            y=alt.Y("row:N", sort=["for / against", "qualify"], title=None, axis=alt.Axis(labelLimit=120, ticks=False, domain=False)),
-            color=alt.Color("side:N", scale=alt.Scale(domain=domain, range=colours), legend=None),
-            tooltip=["side", alt.Tooltip("weight:Q", format=".2f")],
-        )
-        .properties(height=height + 14)
-    )
-    st.altair_chart(chart, width="stretch")
+    return {
+        "data": {"name": "sides"},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "weight", "type": "quantitative", "scale": {"domain": [-span, span]}, "axis": None},
+            "y": {"field": "row", "type": "nominal", "sort": ["for / against", "qualify"], "title": None, "axis": {"labelLimit": 120, "ticks": False, "domain": False}},
+            "color": {"field": "side", "type": "nominal", "scale": {"domain": domain, "range": colours}, "legend": None},
+            "tooltip": [{"field": "side", "type": "nominal"}, {"field": "weight", "type": "quantitative", "format": ".2f"}],
+        },
+        "height": height + 14,
+        "datasets": {"sides": df},
+    }
+
+
+def balance_bar(support: float, against: float, qualify: float, height: int = 34) -> None:
+    st.vega_lite_chart(balance_bar_chart(support, against, qualify, height), width="stretch")
 
 
 def empty_state(title: str, body: str = "", icon: str = ":material/inbox:") -> None:

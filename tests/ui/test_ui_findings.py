@@ -3,8 +3,11 @@ words for a balance, built from kg's aggregate on hand-made evidence rows."""
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from kg.evidence import EvidenceRow, Toggles, aggregate
-from ui import findings, palette
+from ui import findings, palette, timeline
 
 
 def row(claim: str, source: str, relation: str = "supports", strength: str = "strong", setting: str = "toy", **kw) -> EvidenceRow:
@@ -38,18 +41,55 @@ def test_forest_frame_one_row_per_weighing_source():
     assert "blog" in set(counted["source"])
 
 
+def vega_lite(spec: dict) -> dict:
+    """The spec as the browser gets it (datasets as records), checked against Vega-Lite's own
+    JSON schema: the page draws plain dicts, so this test is where a wrong key is caught."""
+    import json
+
+    import jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    plain = {**spec, "datasets": {name: json.loads(df.to_json(orient="records", date_format="iso")) for name, df in spec["datasets"].items()}}
+    jsonschema.validate(plain, load_schema())
+    return plain
+
+
 def test_forest_chart_layers_colours_and_markers():
     b = aggregate("h", ROWS)
-    spec = findings.forest_chart(findings.forest_frame(b)).to_dict()
+    spec = vega_lite(findings.forest_chart(findings.forest_frame(b)))
     bars, hedges, stars, zero = spec["layer"]
     assert bars["encoding"]["color"]["scale"]["range"] == palette.side_scale()[1]
     assert hedges["mark"]["type"] == "circle" and stars["mark"]["shape"] == "diamond"
     star_rows = spec["datasets"][stars["data"]["name"]]
     assert [r["source"] for r in star_rows] == ["lab-a"] and star_rows[0]["x"] > star_rows[0]["support"]
-    pooled = findings.pooled_chart(b).to_dict()
+    pooled = vega_lite(findings.pooled_chart(b))
     (point,) = [layer for layer in pooled["layer"] if layer["mark"]["type"] == "point"]
     data = pooled["datasets"][point["data"]["name"]][0]
     assert data["min"] <= data["score"] <= data["max"]
+
+
+def test_the_timeline_chart_is_valid_vega_lite():
+    frame = pd.DataFrame(
+        {"date": pd.to_datetime(["2026-01-01", "2026-02-01"]), "balance": [0.5, -0.2], "certainty": ["low", "untested"], "commit": ["a1", "b2"], "subject": ["x", "y"], "claims": ["c", "d"]}
+    )
+    spec = vega_lite(timeline.chart(frame))
+    assert [r["commit"] for r in spec["datasets"]["points"]] == ["a1", "b2"]
+
+
+def test_the_balance_bar_is_valid_vega_lite():
+    from ui.widgets import balance_bar_chart
+
+    spec = vega_lite(balance_bar_chart(2.0, 0.5, 1.0))
+    assert {r["side"]: r["weight"] for r in spec["datasets"]["sides"]} == {"against": -0.5, "support": 2.0, "qualify": 1.0}
+
+
+def test_a_wrong_key_in_a_chart_is_caught():
+    import jsonschema
+
+    spec = findings.pooled_chart(aggregate("h", ROWS))
+    spec["layer"][0]["mark"]["strokeWidht"] = 3
+    with pytest.raises(jsonschema.ValidationError):
+        vega_lite(spec)
 
 
 def test_summary_rows_per_direction_discussion_and_overall():

@@ -361,8 +361,8 @@ def forest_plot() -> None:
         if len(df) > FOREST_SHOWN:  # thousands of sources at 100k claims: the heaviest either way
             st.caption(f"Showing the {FOREST_SHOWN} of {len(df)} sources that weigh most either way.")
             df = df.loc[df["signed"].abs().nlargest(FOREST_SHOWN).index].sort_index()
-        st.altair_chart(findings.forest_chart(df), width="stretch", key="forest")
-    st.altair_chart(findings.pooled_chart(b), width="stretch", key="pooled")
+        st.vega_lite_chart(findings.forest_chart(df), width="stretch", key="forest")
+    st.vega_lite_chart(findings.pooled_chart(b), width="stretch", key="pooled")
     st.caption(
         "One row per source (its number of claims in brackets): green bars weigh for, red against; a grey dot at 0 is "
         "qualifying weight (it pulls the balance toward 0); ◆ marks a source a reproduction run agrees with. "
