@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ui import palette
+from ui.vega import nominal, quantitative
 
 SIDE_LABELS = {"supports": "For (supports)", "contradicts": "Against (contradicts)", "qualifies": "Qualifies (hedges)"}
 SIDE_NAMES = {"supports": "support", "contradicts": "against", "qualifies": "qualify"}  # palette.side_scale's domain
@@ -195,15 +196,7 @@ def _marker_x(row: pd.Series, gap: float) -> float:
 
 
 def _y(order: list[str]) -> dict[str, Any]:
-    return {"field": "label", "type": "nominal", "sort": order, "title": None, "axis": {"labelLimit": LABEL_PX, "minExtent": LABEL_PX, "maxExtent": LABEL_PX}}
-
-
-def _q(name: str, **more: Any) -> dict[str, Any]:
-    return {"field": name, "type": "quantitative", **more}
-
-
-def _n(name: str, **more: Any) -> dict[str, Any]:
-    return {"field": name, "type": "nominal", **more}
+    return nominal("label", sort=order, title=None, axis={"labelLimit": LABEL_PX, "minExtent": LABEL_PX, "maxExtent": LABEL_PX})
 
 
 def forest_chart(df: pd.DataFrame) -> dict[str, Any]:
@@ -215,21 +208,21 @@ def forest_chart(df: pd.DataFrame) -> dict[str, Any]:
     ~0.1 s on every rerun of the hypothesis page."""
     domain, colours = palette.side_scale()
     order = list(df["label"])
-    colour = _n("side", scale={"domain": domain, "range": colours}, legend={"orient": "bottom", "title": None})
+    colour = nominal("side", scale={"domain": domain, "range": colours}, legend={"orient": "bottom", "title": None})
     tooltip = [
-        _n("title", title="source"),
-        _n("group"),
-        _q("claims"),
-        _n("claim ids", title="claims"),
-        _q("support", format=".2f"),
-        _q("against", format=".2f"),
-        _q("qualify", format=".2f"),
-        _q("signed", format="+.2f", title="signed weight"),
+        nominal("title", title="source"),
+        nominal("group"),
+        quantitative("claims"),
+        nominal("claim ids", title="claims"),
+        quantitative("support", format=".2f"),
+        quantitative("against", format=".2f"),
+        quantitative("qualify", format=".2f"),
+        quantitative("signed", format="+.2f", title="signed weight"),
     ]
     bars_df = pd.concat([df.assign(side="support", x=df["support"]), df.assign(side="against", x=-df["against"])], ignore_index=True)
     bars_df = bars_df[bars_df["x"] != 0]
     span = max(1.0, float(df[["support", "against"]].max().max()) if len(df) else 1.0) * 1.15
-    x = _q("x", scale={"domain": [-span, span]}, title="weight of each source (against ← 0 → for)")
+    x = quantitative("x", scale={"domain": [-span, span]}, title="weight of each source (against ← 0 → for)")
     hedges_df = df[df["qualify"] > 0].assign(side="qualify", x=0.0)
     stars_df = df[df["reproduced"]].assign(x=lambda d: d.apply(lambda r: _marker_x(r, 0.07 * span), axis=1))
     return {
@@ -238,12 +231,12 @@ def forest_chart(df: pd.DataFrame) -> dict[str, Any]:
             {
                 "data": {"name": "hedges"},
                 "mark": {"type": "circle", "opacity": 0.9, "stroke": "white", "strokeWidth": 1},
-                "encoding": {"x": x, "y": _y(order), "color": colour, "size": _q("qualify", scale={"range": [40, 400]}, legend=None), "tooltip": tooltip},
+                "encoding": {"x": x, "y": _y(order), "color": colour, "size": quantitative("qualify", scale={"range": [40, 400]}, legend=None), "tooltip": tooltip},
             },
             {
                 "data": {"name": "stars"},
                 "mark": {"type": "point", "shape": "diamond", "filled": True, "size": 110, "color": palette.REPRODUCED_HEX},
-                "encoding": {"x": x, "y": _y(order), "tooltip": [_n("title", title="reproduced by a run that agrees")]},
+                "encoding": {"x": x, "y": _y(order), "tooltip": [nominal("title", title="reproduced by a run that agrees")]},
             },
             {"data": {"name": "zero"}, "mark": {"type": "rule", "color": "#616161"}, "encoding": {"x": x}},
         ],
@@ -261,20 +254,20 @@ def pooled_chart(b: Any) -> dict[str, Any]:
     scale = {"domain": [-1, 1]}
     title = "balance (−1 against .. +1 for); line: leave one source out"
     colour = palette.RELATION_HEX["qualifies"] if b.untested else palette.POOLED_HEX
-    tooltip = [_q("score", format="+.2f", title="balance"), _q("min", format="+.2f"), _q("max", format="+.2f"), _n("rests on")]
+    tooltip = [quantitative("score", format="+.2f", title="balance"), quantitative("min", format="+.2f"), quantitative("max", format="+.2f"), nominal("rests on")]
     return {
         "layer": [
             {
                 "data": {"name": "pooled"},
                 "mark": {"type": "rule", "strokeWidth": 3, "color": colour},
-                "encoding": {"x": _q("min", scale=scale, title=title), "x2": {"field": "max"}, "y": _y([label]), "tooltip": tooltip},
+                "encoding": {"x": quantitative("min", scale=scale, title=title), "x2": {"field": "max"}, "y": _y([label]), "tooltip": tooltip},
             },
             {
                 "data": {"name": "pooled"},
                 "mark": {"type": "point", "shape": "diamond", "filled": True, "size": 260, "color": colour, "opacity": 1},
-                "encoding": {"x": _q("score", scale=scale, title=title), "y": _y([label]), "tooltip": tooltip},
+                "encoding": {"x": quantitative("score", scale=scale, title=title), "y": _y([label]), "tooltip": tooltip},
             },
-            {"data": {"name": "zero"}, "mark": {"type": "rule", "color": "#616161"}, "encoding": {"x": _q("score", scale=scale, title=title)}},
+            {"data": {"name": "zero"}, "mark": {"type": "rule", "color": "#616161"}, "encoding": {"x": quantitative("score", scale=scale, title=title)}},
         ],
         "height": {"step": 40},
         "datasets": {"pooled": df, "zero": pd.DataFrame({"score": [0.0]})},

@@ -18,6 +18,7 @@ from claimgraph.history import History, NoHistory, Point, RevisionError
 from kg.diff import HypothesisDiff
 from ui import data
 from ui import widgets as w
+from ui.vega import nominal, quantitative, temporal
 
 NO_HISTORY = "No git history here (the corpus is a copy or a tarball, not a git checkout), so there is no timeline: clone the repository to see how the evidence moved."
 
@@ -79,17 +80,12 @@ def points_frame(points: list[Point]) -> pd.DataFrame:
 def chart(frame: pd.DataFrame) -> dict[str, Any]:
     """The balance after each commit, a step line with a point per commit (hover: the commit and
     the claims that moved it): a plain Vega-Lite spec, as ui.findings's charts."""
-    x = {"field": "date", "type": "temporal", "title": None}
-    y = {"field": "balance", "type": "quantitative", "scale": {"domain": [-1, 1]}, "title": "balance (−1 against .. +1 for)"}
-    tooltip = [
-        {"field": "commit", "type": "nominal"},
-        {"field": "date", "type": "temporal", "format": "%Y-%m-%d %H:%M"},
-        {"field": "balance", "type": "quantitative", "format": "+.2f"},
-        *({"field": name, "type": "nominal"} for name in ("certainty", "subject", "claims")),
-    ]
+    x = temporal("date", title=None)
+    y = quantitative("balance", scale={"domain": [-1, 1]}, title="balance (−1 against .. +1 for)")
+    tooltip = [nominal("commit"), temporal("date", format="%Y-%m-%d %H:%M"), quantitative("balance", format="+.2f"), nominal("certainty"), nominal("subject"), nominal("claims")]
     return {
         "layer": [
-            {"data": {"name": "zero"}, "mark": {"type": "rule", "color": "#9e9e9e", "strokeDash": [4, 4]}, "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {"data": {"name": "zero"}, "mark": {"type": "rule", "color": "#9e9e9e", "strokeDash": [4, 4]}, "encoding": {"y": quantitative("y")}},
             {
                 "data": {"name": "points"},
                 "layer": [

@@ -18,6 +18,7 @@ import streamlit as st
 
 from kg import GraphStore, Kind
 from ui import palette
+from ui.vega import nominal, quantitative
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -99,10 +100,10 @@ def balance_bar_chart(support: float, against: float, qualify: float, height: in
         "data": {"name": "sides"},
         "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "weight", "type": "quantitative", "scale": {"domain": [-span, span]}, "axis": None},
-            "y": {"field": "row", "type": "nominal", "sort": ["for / against", "qualify"], "title": None, "axis": {"labelLimit": 120, "ticks": False, "domain": False}},
-            "color": {"field": "side", "type": "nominal", "scale": {"domain": domain, "range": colours}, "legend": None},
-            "tooltip": [{"field": "side", "type": "nominal"}, {"field": "weight", "type": "quantitative", "format": ".2f"}],
+            "x": quantitative("weight", scale={"domain": [-span, span]}, axis=None),
+            "y": nominal("row", sort=["for / against", "qualify"], title=None, axis={"labelLimit": 120, "ticks": False, "domain": False}),
+            "color": nominal("side", scale={"domain": domain, "range": colours}, legend=None),
+            "tooltip": [nominal("side"), quantitative("weight", format=".2f")],
         },
         "height": height + 14,
         "datasets": {"sides": df},
