@@ -43,7 +43,8 @@ from browserkit import CHROMIUM_FLAGS, ERROR_BOXES, Server  # noqa: E402
 
 VERBOSE = bool(os.environ.get("KG_LOAD_VERBOSE"))
 VIEWS = ("overview", "hypothesis", "claim", "source", "graph", "search", "runs", "contribute")
-SETTLED = '[data-testid="stApp"][data-test-script-state="notRunning"] [data-testid="stMain"] :is(h1, h3)'
+TITLE = '[data-testid="stMain"] :is(h1, h3)'  # every view draws its title first
+SETTLED = f'[data-testid="stApp"][data-test-script-state="notRunning"] {TITLE}'
 
 
 @dataclass
@@ -139,13 +140,13 @@ async def one_load(page, url: str, graph: bool, timeout_s: float) -> None:
         await page.wait_for_selector('[data-testid="stMain"] iframe', state="attached", timeout=timeout_s * 1000)
 
 
-TITLE = '[data-testid="stMain"] :is(h1, h3)'
 # Back/forward in the browser: Streamlit's front end hears `popstate` and asks the server for the
 # page and query of the new URL over its open websocket, as a click on an st.page_link does.
 NAVIGATE = "(path) => { history.pushState({}, '', path); window.dispatchEvent(new PopStateEvent('popstate')); }"
-NAVIGATED = """(previous) => {
+TITLE_TEXT = "(selector) => document.querySelector(selector)?.textContent ?? ''"
+NAVIGATED = """([selector, previous]) => {
   const app = document.querySelector('[data-testid="stApp"]');
-  const title = document.querySelector('[data-testid="stMain"] :is(h1, h3)');
+  const title = document.querySelector(selector);
   return app && app.getAttribute('data-test-script-state') === 'notRunning' && title && title.textContent !== previous;
 }"""
 
@@ -154,9 +155,9 @@ async def one_navigation(page, path: str, graph: bool, timeout_s: float) -> None
     """A view reached inside the running app (a reader clicking a link), not a fresh page load:
     settled when the script run is over and the title is the new view's (consecutive views of the
     tour have different titles)."""
-    previous = await page.evaluate(f"() => document.querySelector('{TITLE}')?.textContent ?? ''")
+    previous = await page.evaluate(TITLE_TEXT, TITLE)
     await page.evaluate(NAVIGATE, path)
-    await page.wait_for_function(NAVIGATED, arg=previous, timeout=timeout_s * 1000)
+    await page.wait_for_function(NAVIGATED, arg=[TITLE, previous], timeout=timeout_s * 1000)
     if graph:
         await page.wait_for_selector('[data-testid="stMain"] iframe', state="attached", timeout=timeout_s * 1000)
 
