@@ -120,7 +120,6 @@ class SearchIndex:
         self._texts: list[tuple[int, str, str, tuple[str, ...]]] = []  # (entry index, field, text, words)
         self._postings: dict[str, set[int]] = {}
         self._first_text = array("l")  # an entry's texts are texts[first_text[e]:first_text[e + 1]]
-        self._entry_of_text = array("l")
         for e_index, entry in enumerate(entries):
             self._first_text.append(len(self._texts))
             for field_name, text in entry.texts:
@@ -129,13 +128,11 @@ class SearchIndex:
                     continue
                 t_index = len(self._texts)
                 self._texts.append((e_index, field_name, text, ws))
-                self._entry_of_text.append(e_index)
                 for w in set(ws):
                     self._postings.setdefault(w, set()).add(t_index)
         self._first_text.append(len(self._texts))
         self._vocabulary = list(self._postings)
-        self._sorted_vocabulary: list[str] | None = None  # for prefix lookups, sorted on first need
-        self._fuzzy_by_length: dict[int, list[str]] | None = None  # the words a close spelling can match, built on first need
+        self._lookup_tables: tuple[list[str], dict[int, list[str]]] | None = None  # see _lookups: built on first need
         self._recent: OrderedDict[tuple[Any, ...], list[Hit]] = OrderedDict()
         self._lock = threading.Lock()  # one index serves every session of a UI server
 
@@ -162,13 +159,14 @@ class SearchIndex:
         took ~110 ms per query word) and, by length, the words a close spelling may match (at 100k
         claims most words are ids and numbers, which match only as written)."""
         with self._lock:
-            if self._sorted_vocabulary is None or self._fuzzy_by_length is None:
-                self._sorted_vocabulary = sorted(self._vocabulary)
-                self._fuzzy_by_length = {}
-                for w in self._sorted_vocabulary:
+            if self._lookup_tables is None:
+                ordered = sorted(self._vocabulary)
+                by_length: dict[int, list[str]] = {}
+                for w in ordered:
                     if len(w) >= EXACT_BELOW and not _has_digit(w):
-                        self._fuzzy_by_length.setdefault(len(w), []).append(w)
-            return self._sorted_vocabulary, self._fuzzy_by_length
+                        by_length.setdefault(len(w), []).append(w)
+                self._lookup_tables = ordered, by_length
+            return self._lookup_tables
 
     def search(self, query: str, limit: int = 20, kinds: set[str] | None = None) -> list[Hit]:
         # The index never changes, so a repeated question (a page rerun) is answered from memory:
@@ -230,8 +228,8 @@ class SearchIndex:
         """The entries whose texts hold at least `need` of the query's words: no other entry can
         be a hit (`_score` needs as many). When every query word is common (at 100k claims a word
         can be in half the texts), scoring only these is most of the saving."""
-        entry_of = self._entry_of_text
-        holders = [{entry_of[t] for t in best} for best in holding]
+        texts = self._texts
+        holders = [{texts[t][0] for t in best} for best in holding]
         if need == len(holders):
             return set.intersection(*holders)
         counts = Counter(e for entries in holders for e in entries)
