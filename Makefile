@@ -24,14 +24,18 @@ run: setup
 	else $(BIN)/kg summary; fi
 
 # Two pytest processes side by side on two cores: the real smoke reproductions (one torch thread
-# each, minutes of CPU, marked `reproduction`) and everything else; both must pass. pytest exits 5
-# when it collected no test: that is a broken suite, not a pass. With PYTEST_ARGS, one pytest.
-test: setup chromium neo4j check
+# each, minutes of CPU, marked `reproduction`) and everything else; both must pass. The
+# reproductions start first, so the gates (`check`, a minute of one core) run beside them and not
+# ahead of the longer suite; a failed gate stops them. pytest exits 5 when it collected no test:
+# that is a broken suite, not a pass. With PYTEST_ARGS: the gates, then one pytest.
+test: setup chromium neo4j actionlint
 	@mkdir -p build; export RAY_AUTH_MODE=disabled; \
 	if [ -n "$(PYTEST_ARGS)" ]; then \
+		$(MAKE) --no-print-directory check || exit 1; \
 		$(BIN)/python -m pytest --durations=10 $(PYTEST_ARGS); rc=$$?; rrc=0; \
 	else \
 		$(BIN)/python -m pytest -m reproduction -p no:cacheprovider --durations=10 > build/reproductions.log 2>&1 & pid=$$!; \
+		if ! $(MAKE) --no-print-directory check; then kill $$pid; wait $$pid; exit 1; fi; \
 		$(BIN)/python -m pytest -m "not reproduction" --durations=10; rc=$$?; \
 		wait $$pid; rrc=$$?; echo "--- the smoke reproductions (pytest -m reproduction) ---"; cat build/reproductions.log; \
 	fi; \
