@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kg.evidence import EvidenceRow, Toggles, Weights, aggregate, grade, new_evidence_row
+from kg.evidence import EvidenceRow, Toggles, Weights, _side_sum, _sums_without_each_source, aggregate, grade, new_evidence_row
 
 
 def row(claim, relation, strength="strong", setting="frontier", verdicts=(), *, source=None, kind=None, controlled=True, runs=None, direct=True, group="", replicated=False):
@@ -286,3 +286,16 @@ def test_leave_one_out_and_the_tallies_match_recomputing_from_scratch(rows):
         assert g.weights == pytest.approx({side: sum(c.weight for c in members if c.row.relation == side) for side in ("supports", "contradicts", "qualifies")})
     # counted without building the groups; opinions (weight 0) make groups that do not decide
     assert b.independent_groups == sum(1 for g in b.groups if g.weights["supports"] + g.weights["contradicts"] > 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.floats(0, 1)), min_size=2, max_size=40), st.sampled_from([0.0, 0.3, 0.5, 0.9]))
+def test_each_sources_sum_without_it_matches_re_summing_the_group(members, diminishing):
+    """The running-sums path (and the re-summing of sources with many claims, which it picks
+    when cheaper) agrees with summing the group again without the source."""
+    ms = sorted(((f"s{s}", w) for s, w in members), key=lambda m: m[1], reverse=True)
+    powers = [diminishing**rank for rank in range(len(ms))]
+    sums = _sums_without_each_source(ms, powers)
+    assert set(sums) == {s for s, _ in ms}
+    for source, value in sums.items():
+        assert value == pytest.approx(_side_sum((w for s, w in ms if s != source), powers), abs=1e-12)
