@@ -58,7 +58,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from operator import attrgetter
+from operator import attrgetter, itemgetter, mul
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -610,7 +610,8 @@ def grade(b: Balance) -> tuple[str, list[str]]:
 
 def _side_sum(heaviest_first: Iterable[float], powers: list[float]) -> float:
     """A side's sum within a group: the k-th heaviest weight x diminishing**k (`powers[k]`)."""
-    return sum(w * p for w, p in zip(heaviest_first, powers, strict=False))  # powers may be longer
+    total: float = sum(map(mul, heaviest_first, powers))  # powers may be longer: map stops at the shorter
+    return total
 
 
 def _sums_without_each_source(ms: list[tuple[str, float]], powers: list[float]) -> dict[str, float]:
@@ -662,16 +663,16 @@ def leave_one_source_out(b: Balance) -> Sensitivity:
         if len(contributions) == 1:  # one claim: without its source the sum is 0 (its weight x diminishing**0)
             change[contributions[0].row.source][side] = 0 - contributions[0].raw
             continue
+        full = _side_sum(sorted((c.raw for c in contributions), reverse=True), powers)
+        sources = dict.fromkeys(c.row.source for c in contributions)  # in contribution order
+        if len(sources) == 1:
+            change[next(iter(sources))][side] = 0 - full  # what _side_sum([]) - full gives
+            continue
         # [(source, weight before independence)], heaviest first: sorted once, as leaving a
         # source out keeps the others in that order
-        ms = sorted(((c.row.source, c.raw) for c in contributions), key=lambda m: m[1], reverse=True)
-        full = _side_sum((w for _, w in ms), powers)
-        first = ms[0][0]
-        if all(s == first for s, _ in ms):
-            change[first][side] = 0 - full  # what _side_sum([]) - full gives
-            continue
+        ms = sorted(((c.row.source, c.raw) for c in contributions), key=itemgetter(1), reverse=True)
         sums = _sums_without_each_source(ms, powers)
-        for source in dict.fromkeys(c.row.source for c in contributions):  # in contribution order
+        for source in sources:
             change[source][side] = sums[source] - full
     full_score = b.score
     without: dict[str, float] = {}
