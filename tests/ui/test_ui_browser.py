@@ -202,6 +202,11 @@ def test_hypothesis_page_answer_above_the_fold_at_desktop_and_phone_sizes(browse
         page.set_viewport_size({"width": viewport["width"], "height": min(int(height), 8000)})
         page.wait_for_timeout(1000)
         page.screenshot(path=str(BUILD_SHOTS / f"{name}-full.png"))  # for review; not part of the README tour
+        if viewport["width"] > 1000:  # only the chosen claims tab is drawn: a click on another draws its cards
+            assert page.get_by_text("Why: The behaviour is undone with little data.").count() == 1
+            page.get_by_role("tab", name="Contradicts (2)").click()
+            page.get_by_text("Why: Something deeper than the surface survives.").wait_for(timeout=30_000)
+            assert page.get_by_text("Why: The behaviour is undone with little data.").count() == 0
         page.close()
     for shot in ("hypothesis-desktop", "hypothesis-phone"):
         assert (SHOTS / f"{shot}.png").stat().st_size > 10_000, shot

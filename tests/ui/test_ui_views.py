@@ -81,6 +81,27 @@ def test_hypothesis_deep_link_shows_statement_seed_and_claims(app):
     assert [t.label for t in at.tabs][:3] == ["Supports (2)", "Contradicts (0)", "Qualifies (1)"]
 
 
+def open_tab(at, relation: str):
+    """Choose the claims tab of a relation, as a click on it does (only that tab is drawn)."""
+    at.session_state["relation_tab"] = next(t.label for t in at.tabs if t.label.startswith(f"{relation.title()} ("))
+    return ok(at.run())
+
+
+def test_only_the_chosen_claims_tab_is_drawn_and_it_stays_chosen_through_a_what_if(app):
+    supporting, contradicting = "Why: The behaviour is undone with little data.", "Why: Something deeper than the surface survives."
+    at = app("hypothesis", id="shallow-safety")
+    assert [t.label for t in at.tabs][:3] == ["Supports (1)", "Contradicts (2)", "Qualifies (0)"]
+    text = all_text(at).replace("\\", "")
+    assert supporting in text and contradicting not in text  # the first tab, alone
+    text = all_text(open_tab(at, "contradicts")).replace("\\", "")
+    assert contradicting in text and supporting not in text
+    # the what-if changes the labels' counts; the reader stays on Contradicts
+    at.toggle(key="wi_without_observational").set_value(True).run()
+    ok(at)
+    assert [t.label for t in at.tabs][:3] == ["Supports (0)", "Contradicts (2)", "Qualifies (0)"]
+    assert contradicting in all_text(at).replace("\\", "")
+
+
 def _balance(at) -> str:
     return next(m.value for m in at.metric if m.label == "Balance")
 
@@ -92,7 +113,7 @@ def test_hypothesis_answer_names_the_strongest_evidence_and_what_qualifying_mean
     assert "Strongest qualifications:" in text and "pull the balance toward 0" in text
     assert "A one-layer transformer trained on modular addition ends up computing it with a few Fourier frequencies." in text  # whole
     assert "What moved it most recently" in text and "Newest source (2023)" in text
-    assert "No claim contradicts this hypothesis." in text  # the grammar, and a pointer to Qualifies
+    assert "No claim contradicts this hypothesis." in all_text(open_tab(at, "contradicts")).replace("\\", "")  # the grammar, and a pointer to Qualifies
     table = dataframe_with(at, "training")
     assert list(table.columns) == ["claim", "statement", "relation", "setting", "model", "size", "training", "task", "year", "source", "strength", "weight", "verdict"]
     assert len(table) == 3 and set(table["relation"]) == {"supports", "qualifies"}
