@@ -426,14 +426,13 @@ def lighter_frame(contributions: list, limit: int | None) -> pd.DataFrame:
     )
 
 
-labels = {relation: relation.title() for relation in data.RELATIONS}
-tab_labels = {r: f"{labels[r]} ({len(groups[r])})" for r in labels}
+tab_labels = {r: f"{r.title()} ({len(groups[r])})" for r in data.RELATIONS}
 # Only the chosen tab's cards are drawn (a click on another reruns the page): drawing all three
 # was ~30% of the browser's work for this view (CDP profile: 1.4-1.5 vs 2.0-2.1 s a view). The
 # labels carry counts, which a what-if can change: the tab chosen last stays open by its relation.
 last = str(st.session_state.get("relation_tab", "")).split(" (")[0].lower()  # "Contradicts (3)" -> contradicts
 tabs = st.tabs(list(tab_labels.values()), key="relation_tab", on_change="rerun", default=tab_labels.get(last))
-for tab, relation in zip(tabs, labels, strict=True):
+for tab, relation in zip(tabs, tab_labels, strict=True):
     if not tab.open:
         continue
     with tab:
